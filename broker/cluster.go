@@ -1,0 +1,450 @@
+package broker
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	tcnetwork "github.com/testcontainers/testcontainers-go/network"
+)
+
+//go:embed assets/log4j.properties
+var log4jProperties string
+
+// Options are the parts of a start that are not the cluster itself.
+type Options struct {
+	// RunID labels every container and network; a fresh one is made when empty.
+	RunID string
+	// Logf receives progress lines ("starting zk1", "n2 registered"); nil discards them.
+	Logf func(format string, args ...any)
+	// ReadyTimeout bounds the wait for ZooKeeper, broker registration and a controller (default 3 min).
+	ReadyTimeout time.Duration
+}
+
+// Cluster is a running ZooKeeper ensemble and Kafka brokers on a private Docker network.
+// Close removes every container and the network; it is safe to call more than once.
+type Cluster struct {
+	// RunID is the value of the kchaos.run label on every container and network of this cluster.
+	RunID string
+	// Spec is the spec the cluster was started from, with defaults applied.
+	Spec ClusterSpec
+
+	docker    *testcontainers.DockerClient
+	network   *testcontainers.DockerNetwork
+	subnet    netip.Prefix
+	gateway   netip.Addr
+	zooKeeper []*Node
+	brokers   []*Node
+	logf      func(string, ...any)
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start validates spec, then starts ZooKeeper and the brokers and waits until every broker is
+// registered in ZooKeeper and a controller is elected. A spec error returns before anything starts.
+// On any later error everything started so far is removed.
+func Start(ctx context.Context, spec ClusterSpec, opts Options) (*Cluster, error) {
+	spec = spec.WithDefaults()
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.RunID == "" {
+		opts.RunID = NewRunID()
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	if opts.ReadyTimeout == 0 {
+		opts.ReadyTimeout = 3 * time.Minute
+	}
+	docker, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the Docker engine (run scripts/setup): %w", err)
+	}
+	if _, err := docker.Ping(ctx, client.PingOptions{}); err != nil {
+		docker.Close()
+		return nil, fmt.Errorf("the Docker engine does not answer (run scripts/setup): %w", err)
+	}
+	if _, err := docker.ImageInspect(ctx, spec.Image); err != nil {
+		docker.Close()
+		return nil, fmt.Errorf("image %s is not on this machine (scripts/setup builds it): %w", spec.Image, err)
+	}
+	if n, err := RemoveStale(ctx); err != nil {
+		opts.Logf("could not remove stale kchaos containers: %v", err)
+	} else if n > 0 {
+		opts.Logf("removed %d stale containers and networks of earlier runs", n)
+	}
+
+	c := &Cluster{RunID: opts.RunID, Spec: spec, docker: docker, logf: opts.Logf}
+	track(c)
+	if err := c.start(ctx, opts.ReadyTimeout); err != nil {
+		closeErr := c.Close(context.WithoutCancel(ctx))
+		return nil, errors.Join(err, closeErr)
+	}
+	return c, nil
+}
+
+func (c *Cluster) start(ctx context.Context, readyTimeout time.Duration) error {
+	started := time.Now()
+	if err := c.createNetwork(ctx); err != nil {
+		return err
+	}
+	ports, err := freePorts(c.Spec.ZooKeeperNodes + c.Spec.Brokers)
+	if err != nil {
+		return err
+	}
+	for i := range c.Spec.ZooKeeperNodes {
+		c.zooKeeper = append(c.zooKeeper, &Node{Name: ZooKeeperName(i + 1), Role: RoleZooKeeper, ID: i + 1,
+			IP: c.nodeIP(10 + i), HostPort: ports[i], cluster: c})
+	}
+	for i := range c.Spec.Brokers {
+		c.brokers = append(c.brokers, &Node{Name: BrokerName(i + 1), Role: RoleBroker, ID: i + 1,
+			IP: c.nodeIP(20 + i), HostPort: ports[c.Spec.ZooKeeperNodes+i], cluster: c})
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	if err := c.createAll(ctx, c.zooKeeper); err != nil {
+		return err
+	}
+	if err := c.waitZooKeeper(ctx); err != nil {
+		return err
+	}
+	c.logf("ZooKeeper answers after %s", time.Since(started).Round(100*time.Millisecond))
+	if err := c.createAll(ctx, c.brokers); err != nil {
+		return err
+	}
+	if err := c.WaitReady(ctx); err != nil {
+		return err
+	}
+	c.logf("cluster ready after %s: %d ZooKeeper, %d brokers", time.Since(started).Round(100*time.Millisecond),
+		len(c.zooKeeper), len(c.brokers))
+	return nil
+}
+
+// createNetwork makes the private network on a subnet of its own, so that nodes get static
+// addresses that survive restarts (iptables rules name them).
+func (c *Cluster) createNetwork(ctx context.Context) error {
+	var lastErr error
+	for attempt := range 20 {
+		third := (int(time.Now().UnixNano()/1000) + attempt*37) % 250
+		subnet := netip.MustParsePrefix(fmt.Sprintf("172.30.%d.0/24", third))
+		gateway := subnet.Addr().Next()
+		nw, err := tcnetwork.New(ctx,
+			tcnetwork.WithLabels(c.labels()),
+			tcnetwork.WithIPAM(&network.IPAM{Driver: "default", Config: []network.IPAMConfig{{Subnet: subnet, Gateway: gateway}}}),
+		)
+		if err == nil {
+			c.network, c.subnet, c.gateway = nw, subnet, gateway
+			return nil
+		}
+		lastErr = err
+		if !strings.Contains(err.Error(), "overlap") && !strings.Contains(err.Error(), "in use") {
+			break
+		}
+	}
+	return fmt.Errorf("create the cluster network: %w", lastErr)
+}
+
+func (c *Cluster) nodeIP(host int) netip.Addr {
+	a := c.subnet.Addr().As4()
+	a[3] = byte(host)
+	return netip.AddrFrom4(a)
+}
+
+// createAll starts the containers of nodes in parallel.
+func (c *Cluster) createAll(ctx context.Context, nodes []*Node) error {
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Go(func() { errs[i] = c.create(ctx, n) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (c *Cluster) create(ctx context.Context, n *Node) error {
+	c.logf("starting %s (%s)", n.Name, n.IP)
+	files := []testcontainers.ContainerFile{
+		{Reader: strings.NewReader(log4jProperties), ContainerFilePath: "/etc/kchaos/log4j.properties", FileMode: 0o644},
+	}
+	var script string
+	containerPort := zkClientPort
+	switch n.Role {
+	case RoleZooKeeper:
+		files = append(files, testcontainers.ContainerFile{Reader: strings.NewReader(c.Spec.zooConfig(n.ID)),
+			ContainerFilePath: "/etc/kchaos/zoo.cfg", FileMode: 0o644})
+		script = fmt.Sprintf(`mkdir -p /var/lib/zookeeper /var/log/kafka && echo %d > /var/lib/zookeeper/myid && `+
+			`exec java -Xms%[2]dm -Xmx%[2]dm -Djava.awt.headless=true -Dlog4j.configuration=file:/etc/kchaos/log4j.properties `+
+			`-cp '/opt/kafka/libs/*' org.apache.zookeeper.server.quorum.QuorumPeerMain /etc/kchaos/zoo.cfg`,
+			n.ID, c.Spec.ZooKeeperHeapMB)
+	case RoleBroker:
+		containerPort = externalPort
+		files = append(files, testcontainers.ContainerFile{Reader: strings.NewReader(c.Spec.serverProperties(n.ID, n.HostPort)),
+			ContainerFilePath: "/etc/kchaos/server.properties", FileMode: 0o644})
+		script = fmt.Sprintf(`mkdir -p /var/lib/kafka/data /var/log/kafka && `+
+			`exec java -Xms%[1]dm -Xmx%[1]dm -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true `+
+			`-Dlog4j.configuration=file:/etc/kchaos/log4j.properties -Dkafka.logs.dir=/var/log/kafka `+
+			`-cp '/opt/kafka/libs/*' kafka.Kafka /etc/kchaos/server.properties`, c.Spec.BrokerHeapMB)
+	}
+	port := network.MustParsePort(fmt.Sprintf("%d/tcp", containerPort))
+	netName := c.network.Name
+	ctr, err := testcontainers.Run(ctx, c.Spec.Image,
+		testcontainers.WithName(fmt.Sprintf("kchaos-%s-%s", c.RunID, n.Name)),
+		testcontainers.WithLabels(c.labels()),
+		testcontainers.WithLabels(map[string]string{labelNode: n.Name}),
+		tcnetwork.WithNetworkName([]string{n.Name}, netName),
+		testcontainers.WithEndpointSettingsModifier(func(settings map[string]*network.EndpointSettings) {
+			if s, ok := settings[netName]; ok {
+				s.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: n.IP}
+			}
+		}),
+		testcontainers.WithFiles(files...),
+		// testcontainers drops port bindings of ports that are not exposed.
+		testcontainers.WithExposedPorts(port.String()),
+		testcontainers.WithEntrypoint("sh", "-c", script),
+		testcontainers.WithConfigModifier(func(cfg *container.Config) {
+			cfg.Hostname = n.Name
+			cfg.User = "root" // the official image runs as appuser; kchaos needs iptables and its own dirs
+		}),
+		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+			hc.CapAdd = append(hc.CapAdd, "NET_ADMIN")
+			hc.PortBindings = network.PortMap{port: {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(n.HostPort)}}}
+		}),
+	)
+	if ctr != nil {
+		n.container = ctr
+	}
+	if err != nil {
+		return fmt.Errorf("start %s: %w", n.Name, err)
+	}
+	return nil
+}
+
+// waitZooKeeper waits until every ZooKeeper server answers a session from the host.
+func (c *Cluster) waitZooKeeper(ctx context.Context) error {
+	for _, n := range c.zooKeeper {
+		for {
+			conn, err := c.dialZooKeeper([]string{n.HostAddr()}, 4*time.Second)
+			if err == nil {
+				_, _, err = conn.Exists("/")
+				conn.Close()
+				if err == nil {
+					break
+				}
+			}
+			if err := sleepCtx(ctx, 300*time.Millisecond); err != nil {
+				return fmt.Errorf("ZooKeeper %s never answered: %w%s", n.Name, err, c.tailLogs(n))
+			}
+		}
+	}
+	return nil
+}
+
+// WaitReady waits until every broker is registered in ZooKeeper and a controller exists.
+func (c *Cluster) WaitReady(ctx context.Context) error {
+	conn, err := c.dialZooKeeper(c.ZooKeeperAddrs(), 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var missing []string
+	for {
+		missing = missing[:0]
+		ids, _, err := conn.Children("/brokers/ids")
+		if err != nil && !errors.Is(err, zk.ErrNoNode) {
+			missing = append(missing, "/brokers/ids: "+err.Error())
+		}
+		for _, b := range c.brokers {
+			if !slices.Contains(ids, strconv.Itoa(b.ID)) {
+				missing = append(missing, b.Name)
+			}
+		}
+		if ok, _, err := conn.Exists("/controller"); err != nil || !ok {
+			missing = append(missing, "controller")
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		if err := sleepCtx(ctx, 250*time.Millisecond); err != nil {
+			var tails strings.Builder
+			for _, b := range c.brokers {
+				if slices.Contains(missing, b.Name) {
+					tails.WriteString(c.tailLogs(b))
+				}
+			}
+			return fmt.Errorf("cluster not ready, still waiting for %s: %w%s", strings.Join(missing, ", "), err, tails.String())
+		}
+	}
+}
+
+// WaitBrokerRegistered waits until broker id has registered itself in ZooKeeper.
+func (c *Cluster) WaitBrokerRegistered(ctx context.Context, id int) error {
+	conn, err := c.dialZooKeeper(c.ZooKeeperAddrs(), 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for {
+		if ok, _, err := conn.Exists("/brokers/ids/" + strconv.Itoa(id)); err == nil && ok {
+			return nil
+		}
+		if err := sleepCtx(ctx, 250*time.Millisecond); err != nil {
+			return fmt.Errorf("broker %s did not register in ZooKeeper: %w", BrokerName(id), err)
+		}
+	}
+}
+
+// tailLogs returns the last lines a node printed, for error messages about it.
+func (c *Cluster) tailLogs(n *Node) string {
+	if n.container == nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rc, err := n.container.Logs(ctx)
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	data, _ := io.ReadAll(rc)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) > 15 {
+		lines = lines[len(lines)-15:]
+	}
+	return fmt.Sprintf("\n--- last lines of %s ---\n%s", n.Name, strings.Join(lines, "\n"))
+}
+
+// Brokers returns the broker nodes, n1 first.
+func (c *Cluster) Brokers() []*Node { return c.brokers }
+
+// ZooKeeper returns the ZooKeeper nodes, zk1 first.
+func (c *Cluster) ZooKeeper() []*Node { return c.zooKeeper }
+
+// Nodes returns every node: ZooKeeper first, then brokers.
+func (c *Cluster) Nodes() []*Node {
+	return append(append([]*Node(nil), c.zooKeeper...), c.brokers...)
+}
+
+// Node returns the node with the given name (zk1, n2, ...), or nil.
+func (c *Cluster) Node(name string) *Node {
+	for _, n := range c.Nodes() {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
+}
+
+// Broker returns the broker with broker.id id, or nil.
+func (c *Cluster) Broker(id int) *Node {
+	if id < 1 || id > len(c.brokers) {
+		return nil
+	}
+	return c.brokers[id-1]
+}
+
+// BootstrapAddrs are the brokers' addresses for clients on the host.
+func (c *Cluster) BootstrapAddrs() []string {
+	addrs := make([]string, len(c.brokers))
+	for i, b := range c.brokers {
+		addrs[i] = b.HostAddr()
+	}
+	return addrs
+}
+
+// ZooKeeperAddrs are the ZooKeeper servers' addresses for clients on the host.
+func (c *Cluster) ZooKeeperAddrs() []string {
+	addrs := make([]string, len(c.zooKeeper))
+	for i, n := range c.zooKeeper {
+		addrs[i] = n.HostAddr()
+	}
+	return addrs
+}
+
+// Gateway is the address on the cluster network from which the host's traffic (clients, the
+// observer) reaches the nodes; a partition that cuts clients drops it.
+func (c *Cluster) Gateway() netip.Addr { return c.gateway }
+
+// Close removes every container and the network of the cluster. It returns the errors met, and is
+// safe to call more than once and from a signal handler.
+func (c *Cluster) Close(ctx context.Context) error {
+	c.closeOnce.Do(func() {
+		defer untrack(c)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		_, err := removeByLabel(ctx, c.docker, "kchaos.run="+c.RunID)
+		c.closeErr = err
+		c.docker.Close()
+	})
+	return c.closeErr
+}
+
+func (c *Cluster) dialZooKeeper(addrs []string, sessionTimeout time.Duration) (*zk.Conn, error) {
+	conn, _, err := zk.Connect(addrs, sessionTimeout, zk.WithLogInfo(false), zk.WithLogger(silentLogger{}))
+	if err != nil {
+		return nil, fmt.Errorf("connect to ZooKeeper %s: %w", strings.Join(addrs, ","), err)
+	}
+	return conn, nil
+}
+
+type silentLogger struct{}
+
+func (silentLogger) Printf(string, ...any) {}
+
+func (c *Cluster) labels() map[string]string {
+	host, _ := os.Hostname()
+	return map[string]string{
+		labelRun:       c.RunID,
+		labelOwnerPID:  strconv.Itoa(os.Getpid()),
+		labelOwnerHost: host,
+	}
+}
+
+// freePorts finds n distinct free TCP ports on 127.0.0.1. They are fixed for the life of the
+// cluster, so a restarted broker keeps the address it advertises.
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	listeners := make([]net.Listener, 0, n)
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free host port: %w", err)
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,257 @@
+// Package broker owns the system under test: a real Apache Kafka cluster (ZooKeeper mode) in Docker
+// containers. It renders configuration from a ClusterSpec, starts ZooKeeper and the brokers on a
+// private network, gives each node its lifecycle (kill, restart, stop, pause, resume), exec inside
+// its network namespace, its address and its logs, and observes partition state and the controller
+// through ZooKeeper. It knows nothing of workloads or checkers.
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// DefaultImage is the Kafka image scripts/setup builds from Maven Central. Any image laid out like
+// the official distribution (/opt/kafka/libs, java on PATH) works, e.g. apache/kafka:3.9.1.
+const DefaultImage = "kchaos/kafka:3.9.1"
+
+// ClusterSpec describes the cluster to start. The zero value of each field means its default
+// (see WithDefaults); Validate reports what is wrong before anything starts.
+type ClusterSpec struct {
+	// Image is the Kafka image; DefaultImage when empty.
+	Image string `json:"image"`
+	// ZooKeeperNodes is 1 or 3.
+	ZooKeeperNodes int `json:"zk_nodes"`
+	// Brokers is the number of Kafka brokers, named n1, n2, ... with broker.id 1, 2, ...
+	Brokers int `json:"brokers"`
+	// BrokerHeapMB and ZooKeeperHeapMB size the JVM heaps (-Xms and -Xmx).
+	BrokerHeapMB    int `json:"broker_heap_mb"`
+	ZooKeeperHeapMB int `json:"zk_heap_mb"`
+	// ReplicationFactor is default.replication.factor, used for topics created without one.
+	ReplicationFactor int `json:"replication_factor"`
+	// MinInsyncReplicas is min.insync.replicas.
+	MinInsyncReplicas int `json:"min_insync_replicas"`
+	// UncleanLeaderElection is unclean.leader.election.enable.
+	UncleanLeaderElection bool `json:"unclean_leader_election"`
+	// ReplicaLagTimeMaxMs is replica.lag.time.max.ms; Kafka's 30000 when zero.
+	ReplicaLagTimeMaxMs int `json:"replica_lag_time_max_ms"`
+	// ZooKeeperSessionTimeoutMs is zookeeper.session.timeout.ms; Kafka's 18000 when zero.
+	ZooKeeperSessionTimeoutMs int `json:"zookeeper_session_timeout_ms"`
+	// ServerProperties holds any other server.properties keys; they override the rendered ones.
+	ServerProperties map[string]string `json:"server_properties,omitempty"`
+}
+
+// Defaults used by WithDefaults.
+const (
+	defaultBrokers           = 3
+	defaultZooKeeperNodes    = 1
+	defaultBrokerHeapMB      = 512
+	defaultZooKeeperHeapMB   = 256
+	defaultReplicationFactor = 3
+	defaultMinInsync         = 2
+	defaultReplicaLagMs      = 30000
+	defaultZKSessionMs       = 18000
+)
+
+// WithDefaults returns a copy of s with every unset field given its default. Brokers is left as it
+// is when negative, so that Validate can name it.
+func (s ClusterSpec) WithDefaults() ClusterSpec {
+	if s.Image == "" {
+		s.Image = DefaultImage
+	}
+	if s.ZooKeeperNodes == 0 {
+		s.ZooKeeperNodes = defaultZooKeeperNodes
+	}
+	if s.Brokers == 0 {
+		s.Brokers = defaultBrokers
+	}
+	if s.BrokerHeapMB == 0 {
+		s.BrokerHeapMB = defaultBrokerHeapMB
+	}
+	if s.ZooKeeperHeapMB == 0 {
+		s.ZooKeeperHeapMB = defaultZooKeeperHeapMB
+	}
+	if s.ReplicationFactor == 0 {
+		s.ReplicationFactor = min(defaultReplicationFactor, max(s.Brokers, 1))
+	}
+	if s.MinInsyncReplicas == 0 {
+		s.MinInsyncReplicas = min(defaultMinInsync, max(s.ReplicationFactor, 1))
+	}
+	if s.ReplicaLagTimeMaxMs == 0 {
+		s.ReplicaLagTimeMaxMs = defaultReplicaLagMs
+	}
+	if s.ZooKeeperSessionTimeoutMs == 0 {
+		s.ZooKeeperSessionTimeoutMs = defaultZKSessionMs
+	}
+	s.ServerProperties = maps.Clone(s.ServerProperties)
+	return s
+}
+
+// SpecError is a ClusterSpec field with a value that cannot be used.
+type SpecError struct {
+	Field   string // the field or server.properties key, as a user spells it
+	Problem string
+}
+
+func (e *SpecError) Error() string { return fmt.Sprintf("cluster spec: %s: %s", e.Field, e.Problem) }
+
+var (
+	propertyKey = regexp.MustCompile(`^[a-z][a-z0-9]*([._-][a-z0-9]+)*$`)
+
+	// Keys kchaos renders itself and must stay under its control: overriding them breaks addressing,
+	// storage or identity, not just behaviour.
+	reservedKeys = []string{"broker.id", "listeners", "advertised.listeners", "listener.security.protocol.map",
+		"inter.broker.listener.name", "zookeeper.connect", "log.dirs"}
+)
+
+// Validate reports the first problem with the spec as a *SpecError naming the field; it starts nothing.
+// Call it on a spec with defaults applied.
+func (s ClusterSpec) Validate() error {
+	switch {
+	case s.Brokers < 1:
+		return &SpecError{"brokers", fmt.Sprintf("must be at least 1, got %d", s.Brokers)}
+	case s.Brokers > 9:
+		return &SpecError{"brokers", fmt.Sprintf("at most 9 fit this harness, got %d", s.Brokers)}
+	case s.ZooKeeperNodes != 1 && s.ZooKeeperNodes != 3:
+		return &SpecError{"zk-nodes", fmt.Sprintf("must be 1 or 3, got %d", s.ZooKeeperNodes)}
+	case s.ReplicationFactor < 1:
+		return &SpecError{"replication-factor", fmt.Sprintf("must be at least 1, got %d", s.ReplicationFactor)}
+	case s.ReplicationFactor > s.Brokers:
+		return &SpecError{"replication-factor", fmt.Sprintf("%d exceeds the number of brokers (%d)", s.ReplicationFactor, s.Brokers)}
+	case s.MinInsyncReplicas < 1:
+		return &SpecError{"min-insync-replicas", fmt.Sprintf("must be at least 1, got %d", s.MinInsyncReplicas)}
+	case s.MinInsyncReplicas > s.ReplicationFactor:
+		return &SpecError{"min-insync-replicas", fmt.Sprintf("%d exceeds the replication factor (%d)", s.MinInsyncReplicas, s.ReplicationFactor)}
+	case s.BrokerHeapMB < 128:
+		return &SpecError{"broker-heap-mb", fmt.Sprintf("must be at least 128, got %d", s.BrokerHeapMB)}
+	case s.ZooKeeperHeapMB < 64:
+		return &SpecError{"zk-heap-mb", fmt.Sprintf("must be at least 64, got %d", s.ZooKeeperHeapMB)}
+	case s.ReplicaLagTimeMaxMs < 1:
+		return &SpecError{"replica-lag-time-max-ms", fmt.Sprintf("must be positive, got %d", s.ReplicaLagTimeMaxMs)}
+	case s.ZooKeeperSessionTimeoutMs < 1:
+		return &SpecError{"zookeeper-session-timeout-ms", fmt.Sprintf("must be positive, got %d", s.ZooKeeperSessionTimeoutMs)}
+	case strings.TrimSpace(s.Image) == "" || strings.ContainsAny(s.Image, " \t\n"):
+		return &SpecError{"image", fmt.Sprintf("%q is not an image reference", s.Image)}
+	}
+	for _, key := range slices.Sorted(maps.Keys(s.ServerProperties)) {
+		if err := validateProperty(key, s.ServerProperties[key]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateProperty(key, value string) error {
+	if !propertyKey.MatchString(key) {
+		return &SpecError{key, "malformed server.properties key (want lower-case words joined by '.', '-' or '_')"}
+	}
+	if slices.Contains(reservedKeys, key) {
+		return &SpecError{key, "is set by kchaos itself and cannot be overridden"}
+	}
+	if strings.ContainsAny(value, "\n\r\x00") {
+		return &SpecError{key, fmt.Sprintf("value %q holds a line break or NUL", value)}
+	}
+	if strings.TrimSpace(value) == "" {
+		return &SpecError{key, "value is empty"}
+	}
+	// Kafka's naming says the type of most keys, so a typo is caught before a cluster starts.
+	if strings.HasSuffix(key, ".enable") {
+		if value != "true" && value != "false" {
+			return &SpecError{key, fmt.Sprintf("value %q is not true or false", value)}
+		}
+	}
+	if strings.HasSuffix(key, ".ms") || strings.HasSuffix(key, ".bytes") || strings.HasSuffix(key, ".replicas") ||
+		strings.HasSuffix(key, ".factor") || strings.HasPrefix(key, "num.") {
+		if _, err := strconv.ParseInt(value, 10, 64); err != nil {
+			return &SpecError{key, fmt.Sprintf("value %q is not an integer", value)}
+		}
+	}
+	return nil
+}
+
+// ErrInvalidSpec is matched by errors.Is for every *SpecError.
+var ErrInvalidSpec = errors.New("invalid cluster spec")
+
+// Is makes errors.Is(err, ErrInvalidSpec) true for spec errors.
+func (e *SpecError) Is(target error) bool { return target == ErrInvalidSpec }
+
+// Node names and ports inside the cluster network.
+const (
+	internalPort = 9092 // inter-broker listener, advertised as nN:9092
+	externalPort = 9094 // host listener, published on 127.0.0.1 and advertised as such
+	zkClientPort = 2181
+)
+
+// BrokerName is the stable node name of broker id (1-based): n1, n2, ...
+func BrokerName(id int) string { return "n" + strconv.Itoa(id) }
+
+// ZooKeeperName is the stable node name of ZooKeeper server id (1-based): zk1, zk2, ...
+func ZooKeeperName(id int) string { return "zk" + strconv.Itoa(id) }
+
+// zkConnect is the zookeeper.connect string brokers use inside the network.
+func (s ClusterSpec) zkConnect() string {
+	hosts := make([]string, s.ZooKeeperNodes)
+	for i := range hosts {
+		hosts[i] = fmt.Sprintf("%s:%d", ZooKeeperName(i+1), zkClientPort)
+	}
+	return strings.Join(hosts, ",")
+}
+
+// ServerProperties renders server.properties for broker id, advertising hostPort to clients on the host.
+func (s ClusterSpec) serverProperties(id, hostPort int) string {
+	props := map[string]string{
+		"broker.id":                                strconv.Itoa(id),
+		"listeners":                                fmt.Sprintf("INTERNAL://0.0.0.0:%d,EXTERNAL://0.0.0.0:%d", internalPort, externalPort),
+		"advertised.listeners":                     fmt.Sprintf("INTERNAL://%s:%d,EXTERNAL://127.0.0.1:%d", BrokerName(id), internalPort, hostPort),
+		"listener.security.protocol.map":           "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT",
+		"inter.broker.listener.name":               "INTERNAL",
+		"zookeeper.connect":                        s.zkConnect(),
+		"log.dirs":                                 "/var/lib/kafka/data",
+		"default.replication.factor":               strconv.Itoa(s.ReplicationFactor),
+		"min.insync.replicas":                      strconv.Itoa(s.MinInsyncReplicas),
+		"unclean.leader.election.enable":           strconv.FormatBool(s.UncleanLeaderElection),
+		"replica.lag.time.max.ms":                  strconv.Itoa(s.ReplicaLagTimeMaxMs),
+		"zookeeper.session.timeout.ms":             strconv.Itoa(s.ZooKeeperSessionTimeoutMs),
+		"offsets.topic.replication.factor":         strconv.Itoa(min(3, s.Brokers)),
+		"transaction.state.log.replication.factor": strconv.Itoa(min(3, s.Brokers)),
+		"transaction.state.log.min.isr":            strconv.Itoa(min(2, s.Brokers)),
+		"auto.create.topics.enable":                "false",
+		"group.initial.rebalance.delay.ms":         "0",
+		"num.partitions":                           "1",
+		// Faster controlled failover is the point of the harness, not slow shutdowns.
+		"controlled.shutdown.enable": "true",
+	}
+	maps.Copy(props, s.ServerProperties)
+	var b strings.Builder
+	b.WriteString("# Rendered by kchaos for broker " + BrokerName(id) + "\n")
+	for _, k := range slices.Sorted(maps.Keys(props)) {
+		fmt.Fprintf(&b, "%s=%s\n", k, props[k])
+	}
+	return b.String()
+}
+
+// zooConfig renders zoo.cfg for ZooKeeper server id.
+func (s ClusterSpec) zooConfig(id int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Rendered by kchaos for %s\n", ZooKeeperName(id))
+	b.WriteString("dataDir=/var/lib/zookeeper\n")
+	fmt.Fprintf(&b, "clientPort=%d\n", zkClientPort)
+	b.WriteString("tickTime=2000\ninitLimit=10\nsyncLimit=5\nmaxClientCnxns=0\n")
+	b.WriteString("admin.enableServer=false\n4lw.commands.whitelist=*\n")
+	// Brokers may ask for sessions up to the session timeout they are given.
+	fmt.Fprintf(&b, "maxSessionTimeout=%d\n", max(40000, 2*s.ZooKeeperSessionTimeoutMs))
+	if s.ZooKeeperNodes > 1 {
+		for i := 1; i <= s.ZooKeeperNodes; i++ {
+			host := ZooKeeperName(i)
+			if i == id {
+				host = "0.0.0.0" // bind on every interface; the peers reach it by name
+			}
+			fmt.Fprintf(&b, "server.%d=%s:2888:3888\n", i, host)
+		}
+	}
+	return b.String()
+}
