@@ -23,6 +23,10 @@ const (
 	labelOwnerPID  = "kchaos.owner-pid"
 	labelOwnerHost = "kchaos.owner-host"
 	labelNode      = "kchaos.node"
+
+	// detachedOwner is the owner-pid label of a cluster started to outlive its process
+	// (kchaos cluster up --detach): never stale, removed only by RemoveAll.
+	detachedOwner = "detached"
 )
 
 // NewRunID returns a fresh run id: the time and a random suffix, short enough for container names.
@@ -104,6 +108,9 @@ func RemoveStale(ctx context.Context) (int, error) {
 
 func isStale(labels map[string]string, host string) bool {
 	if labels[labelOwnerHost] != host {
+		return false
+	}
+	if labels[labelOwnerPID] == detachedOwner {
 		return false
 	}
 	pid, err := strconv.Atoi(labels[labelOwnerPID])

@@ -32,6 +32,9 @@ type Options struct {
 	RunID string
 	// Logf receives progress lines ("starting zk1", "n2 registered"); nil discards them.
 	Logf func(format string, args ...any)
+	// Detached marks the cluster as meant to outlive this process: it is never removed as stale,
+	// only by Close or RemoveAll (kchaos cluster up --detach).
+	Detached bool
 	// ReadyTimeout bounds the wait for ZooKeeper, broker registration and a controller (default 3 min).
 	ReadyTimeout time.Duration
 }
@@ -51,6 +54,7 @@ type Cluster struct {
 	zooKeeper []*Node
 	brokers   []*Node
 	logf      func(string, ...any)
+	detached  bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -91,7 +95,7 @@ func Start(ctx context.Context, spec ClusterSpec, opts Options) (*Cluster, error
 		opts.Logf("removed %d stale containers and networks of earlier runs", n)
 	}
 
-	c := &Cluster{RunID: opts.RunID, Spec: spec, docker: docker, logf: opts.Logf}
+	c := &Cluster{RunID: opts.RunID, Spec: spec, docker: docker, logf: opts.Logf, detached: opts.Detached}
 	track(c)
 	if err := c.start(ctx, opts.ReadyTimeout); err != nil {
 		closeErr := c.Close(context.WithoutCancel(ctx))
@@ -257,7 +261,8 @@ func (c *Cluster) waitZooKeeper(ctx context.Context) error {
 	return nil
 }
 
-// WaitReady waits until every broker is registered in ZooKeeper and a controller exists.
+// WaitReady waits until every broker is registered in ZooKeeper and a controller exists. It fails
+// at once when a broker that is not registered has exited.
 func (c *Cluster) WaitReady(ctx context.Context) error {
 	conn, err := c.dialZooKeeper(c.ZooKeeperAddrs(), 10*time.Second)
 	if err != nil {
@@ -282,6 +287,9 @@ func (c *Cluster) WaitReady(ctx context.Context) error {
 		if len(missing) == 0 {
 			return nil
 		}
+		if err := c.checkRunning(ctx, missing); err != nil {
+			return err
+		}
 		if err := sleepCtx(ctx, 250*time.Millisecond); err != nil {
 			var tails strings.Builder
 			for _, b := range c.brokers {
@@ -292,6 +300,20 @@ func (c *Cluster) WaitReady(ctx context.Context) error {
 			return fmt.Errorf("cluster not ready, still waiting for %s: %w%s", strings.Join(missing, ", "), err, tails.String())
 		}
 	}
+}
+
+// checkRunning fails fast when a broker that has not registered has already exited (a config
+// Kafka rejects, a port in use), with its last log lines.
+func (c *Cluster) checkRunning(ctx context.Context, missing []string) error {
+	for _, b := range c.brokers {
+		if !slices.Contains(missing, b.Name) || b.container == nil {
+			continue
+		}
+		if running, _, err := b.Running(ctx); err == nil && !running {
+			return fmt.Errorf("broker %s exited before it registered in ZooKeeper%s", b.Name, c.tailLogs(b))
+		}
+	}
+	return nil
 }
 
 // WaitBrokerRegistered waits until broker id has registered itself in ZooKeeper.
@@ -410,9 +432,13 @@ func (silentLogger) Printf(string, ...any) {}
 
 func (c *Cluster) labels() map[string]string {
 	host, _ := os.Hostname()
+	owner := strconv.Itoa(os.Getpid())
+	if c.detached {
+		owner = detachedOwner
+	}
 	return map[string]string{
 		labelRun:       c.RunID,
-		labelOwnerPID:  strconv.Itoa(os.Getpid()),
+		labelOwnerPID:  owner,
 		labelOwnerHost: host,
 	}
 }

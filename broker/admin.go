@@ -1,0 +1,64 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// TopicSpec is a topic to create.
+type TopicSpec struct {
+	Name              string
+	Partitions        int
+	ReplicationFactor int
+	// Config holds topic-level configs, e.g. min.insync.replicas.
+	Config map[string]string
+}
+
+// CreateTopic creates a topic and waits until every partition has a leader and a full ISR, so a
+// workload starts against a healthy topic.
+func (c *Cluster) CreateTopic(ctx context.Context, t TopicSpec) error {
+	if t.Partitions < 1 {
+		return fmt.Errorf("create topic %s: partitions must be at least 1, got %d", t.Name, t.Partitions)
+	}
+	if t.ReplicationFactor < 1 || t.ReplicationFactor > len(c.brokers) {
+		return fmt.Errorf("create topic %s: replication factor %d is not within 1..%d brokers", t.Name, t.ReplicationFactor, len(c.brokers))
+	}
+	entries := make([]kafka.ConfigEntry, 0, len(t.Config))
+	for k, v := range t.Config {
+		entries = append(entries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
+	}
+	cl := &kafka.Client{Addr: kafka.TCP(c.BootstrapAddrs()...), Timeout: 30 * time.Second}
+	resp, err := cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
+		Topic: t.Name, NumPartitions: t.Partitions, ReplicationFactor: t.ReplicationFactor, ConfigEntries: entries,
+	}}})
+	if err != nil {
+		return fmt.Errorf("create topic %s: %w", t.Name, err)
+	}
+	if err := resp.Errors[t.Name]; err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+		return fmt.Errorf("create topic %s: %w", t.Name, err)
+	}
+	for {
+		snap, err := c.Describe(ctx)
+		if err == nil && topicHealthy(snap, t) {
+			return nil
+		}
+		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+			return fmt.Errorf("topic %s: partitions did not all get a leader and a full ISR: %w", t.Name, err)
+		}
+	}
+}
+
+func topicHealthy(snap Snapshot, t TopicSpec) bool {
+	healthy := 0
+	for _, p := range snap.Partitions {
+		if strings.HasPrefix(p.Key, t.Name+"/") && p.Leader >= 0 && len(p.ISR) == t.ReplicationFactor {
+			healthy++
+		}
+	}
+	return healthy == t.Partitions
+}
