@@ -33,14 +33,21 @@ func (c *Cluster) CreateTopic(ctx context.Context, t TopicSpec) error {
 		entries = append(entries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
 	}
 	cl := &kafka.Client{Addr: kafka.TCP(c.BootstrapAddrs()...), Timeout: 30 * time.Second}
-	resp, err := cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
-		Topic: t.Name, NumPartitions: t.Partitions, ReplicationFactor: t.ReplicationFactor, ConfigEntries: entries,
-	}}})
-	if err != nil {
-		return fmt.Errorf("create topic %s: %w", t.Name, err)
-	}
-	if err := resp.Errors[t.Name]; err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
-		return fmt.Errorf("create topic %s: %w", t.Name, err)
+	// Right after start the controller may not know every broker yet (BROKER_NOT_AVAILABLE):
+	// retry what Kafka calls retriable until ctx ends.
+	for {
+		err := createTopic(ctx, cl, t, entries)
+		if err == nil {
+			break
+		}
+		var kerr kafka.Error
+		retriable := errors.As(err, &kerr) && (kerr.Temporary() || kerr == kafka.BrokerNotAvailable)
+		if !retriable {
+			return err
+		}
+		if serr := sleepCtx(ctx, 500*time.Millisecond); serr != nil {
+			return errors.Join(err, serr)
+		}
 	}
 	for {
 		snap, err := c.Describe(ctx)
@@ -51,6 +58,19 @@ func (c *Cluster) CreateTopic(ctx context.Context, t TopicSpec) error {
 			return fmt.Errorf("topic %s: partitions did not all get a leader and a full ISR: %w", t.Name, err)
 		}
 	}
+}
+
+func createTopic(ctx context.Context, cl *kafka.Client, t TopicSpec, entries []kafka.ConfigEntry) error {
+	resp, err := cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
+		Topic: t.Name, NumPartitions: t.Partitions, ReplicationFactor: t.ReplicationFactor, ConfigEntries: entries,
+	}}})
+	if err != nil {
+		return fmt.Errorf("create topic %s: %w", t.Name, err)
+	}
+	if err := resp.Errors[t.Name]; err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+		return fmt.Errorf("create topic %s: %w", t.Name, err)
+	}
+	return nil
 }
 
 func topicHealthy(snap Snapshot, t TopicSpec) bool {
