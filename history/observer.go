@@ -1,0 +1,115 @@
+package history
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// PartitionState is the value of an observer "partition-state" line: the state ZooKeeper held
+// for one partition (/brokers/topics/T/partitions/P/state) at version ZkVersion.
+type PartitionState struct {
+	Key         string `json:"key"`
+	Leader      int    `json:"leader"` // -1: no leader
+	LeaderEpoch int    `json:"leader_epoch"`
+	ISR         []int  `json:"isr"`
+	ZkVersion   int    `json:"zk_version"`
+}
+
+// NoLeader is the Leader of a partition without one.
+const NoLeader = -1
+
+// InISR reports whether broker is in s.ISR.
+func (s PartitionState) InISR(broker int) bool {
+	for _, b := range s.ISR {
+		if b == broker {
+			return true
+		}
+	}
+	return false
+}
+
+// Controller is the value of an observer "controller" line: the broker that became controller
+// and the controller epoch.
+type Controller struct {
+	Broker int `json:"broker"`
+	Epoch  int `json:"epoch"`
+}
+
+// ObserverGap is the value of an observer "observer-gap" line: the observer saw version
+// FromVersion of Key's state and then ToVersion, and missed the states in between.
+type ObserverGap struct {
+	Key         string `json:"key"`
+	FromVersion int    `json:"from_version"`
+	ToVersion   int    `json:"to_version"`
+}
+
+// ObservePartitionState returns the observer line reporting s.
+func ObservePartitionState(s PartitionState) Op {
+	return observerOp(FPartitionState, s)
+}
+
+// ObserveController returns the observer line reporting c.
+func ObserveController(c Controller) Op {
+	return observerOp(FController, c)
+}
+
+// ObserveGap returns the observer line reporting g.
+func ObserveGap(g ObserverGap) Op {
+	return observerOp(FObserverGap, g)
+}
+
+func observerOp(f string, v any) Op {
+	op := Op{Process: ObserverProcess, Type: Info, F: f}
+	// These plain structs always marshal.
+	if err := op.setRaw(v); err != nil {
+		panic(fmt.Sprintf("history: marshal %s: %v", f, err))
+	}
+	return op
+}
+
+// PartitionState decodes the value of a partition-state line.
+func (op *Op) PartitionState() (PartitionState, error) {
+	var s PartitionState
+	err := op.decodeObserved(FPartitionState, &s, []string{"key", "leader", "leader_epoch", "isr", "zk_version"})
+	return s, err
+}
+
+// Controller decodes the value of a controller line.
+func (op *Op) Controller() (Controller, error) {
+	var c Controller
+	err := op.decodeObserved(FController, &c, []string{"broker", "epoch"})
+	return c, err
+}
+
+// ObserverGap decodes the value of an observer-gap line.
+func (op *Op) ObserverGap() (ObserverGap, error) {
+	var g ObserverGap
+	err := op.decodeObserved(FObserverGap, &g, []string{"key", "from_version", "to_version"})
+	return g, err
+}
+
+// decodeObserved decodes op.Raw into v, requiring op to be an observer line with function f
+// whose value holds every field in required.
+func (op *Op) decodeObserved(f string, v any, required []string) error {
+	if op.Process != ObserverProcess || op.F != f {
+		return fmt.Errorf("index %d: process %s f %q is not an observer %s line", op.Index, op.Process, op.F, f)
+	}
+	if op.Raw == nil {
+		return fmt.Errorf("index %d: %s value is null", op.Index, f)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(op.Raw, &fields); err != nil {
+		return fmt.Errorf("index %d: %s value: %w", op.Index, f, err)
+	}
+	for _, name := range required {
+		raw, ok := fields[name]
+		if !ok || bytes.Equal(raw, []byte("null")) {
+			return fmt.Errorf("index %d: %s value lacks %q", op.Index, f, name)
+		}
+	}
+	if err := json.Unmarshal(op.Raw, v); err != nil {
+		return fmt.Errorf("index %d: %s value: %w", op.Index, f, err)
+	}
+	return nil
+}
