@@ -1,0 +1,50 @@
+package queue
+
+import (
+	"errors"
+	"net"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/kchaos/kchaos/history"
+)
+
+// certainFailures are broker answers that say the request was refused before anything was
+// appended: the operation certainly had no effect.
+var certainFailures = []kafka.Error{
+	kafka.NotEnoughReplicas, // refused before append; unlike NOT_ENOUGH_REPLICAS_AFTER_APPEND
+	kafka.NotLeaderForPartition,
+	kafka.LeaderNotAvailable,
+	kafka.UnknownTopicOrPartition,
+	kafka.BrokerNotAvailable,
+	kafka.InvalidTopic,
+	kafka.MessageSizeTooLarge,
+	kafka.RecordListTooLarge,
+	kafka.InvalidRequiredAcks,
+	kafka.TopicAuthorizationFailed,
+	kafka.OffsetOutOfRange,
+	kafka.FencedLeaderEpoch,
+	kafka.UnknownLeaderEpoch,
+}
+
+// Classify says what an error means for the history: Fail when the operation certainly had no
+// effect (the broker refused it, or no connection was ever made), Info when its outcome is
+// unknown (timeouts, NOT_ENOUGH_REPLICAS_AFTER_APPEND, a connection lost mid-request, and anything
+// not known to be safe).
+func Classify(err error) history.Type {
+	var kerr kafka.Error
+	if errors.As(err, &kerr) {
+		for _, certain := range certainFailures {
+			if kerr == certain {
+				return history.Fail
+			}
+		}
+		return history.Info
+	}
+	// A dial that failed never carried the request.
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return history.Fail
+	}
+	return history.Info
+}
