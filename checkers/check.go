@@ -1,0 +1,78 @@
+package checkers
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/kchaos/kchaos/history"
+)
+
+// The checker names, keys of results.json's "checkers".
+const (
+	CheckerQueue          = "queue"
+	CheckerLinearizable   = "linearizable"
+	CheckerLeaderElection = "leader-election"
+	CheckerStats          = "stats"
+)
+
+// Options tune Check. The zero Options are the defaults.
+type Options struct {
+	// LinearizabilityTimeout bounds the linearizability check of each key; a key that takes
+	// longer is unknown. Zero means DefaultLinearizabilityTimeout.
+	LinearizabilityTimeout time.Duration
+	// Workers is how many keys are checked for linearizability at once; zero means GOMAXPROCS.
+	Workers int
+}
+
+// Check runs every checker on a history and combines their verdicts: invalid when an anomaly is
+// found outside the allowed ones, else unknown when a checker could not decide, else valid. It
+// fails only on a history it cannot make sense of (see Analyze).
+func Check(ops []history.Op, opts Options) (*Result, error) {
+	a, err := Analyze(ops)
+	if err != nil {
+		return nil, fmt.Errorf("check: %w", err)
+	}
+	return CheckAnalysis(a, opts), nil
+}
+
+// CheckAnalysis is Check on an analyzed history.
+func CheckAnalysis(a *Analysis, opts Options) *Result {
+	r := &Result{}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r.Linearizable = CheckLinearizable(a, opts.LinearizabilityTimeout, opts.Workers)
+	}()
+	r.Queue = CheckQueue(a)
+	r.LeaderElection = CheckLeaderElection(a)
+	r.Stats = ComputeStats(a)
+	wg.Wait()
+
+	r.Anomalies = r.Queue.anomalies()
+	for i := range r.Linearizable.Cases {
+		r.Anomalies[NotLinearizable] = append(r.Anomalies[NotLinearizable], &r.Linearizable.Cases[i])
+	}
+	for i := range r.LeaderElection.Cases {
+		r.Anomalies[UncleanLeaderElection] = append(r.Anomalies[UncleanLeaderElection], &r.LeaderElection.Cases[i])
+	}
+	r.AnomalyTypes = make([]string, 0, len(r.Anomalies))
+	for name := range r.Anomalies {
+		r.AnomalyTypes = append(r.AnomalyTypes, name)
+	}
+	sort.Strings(r.AnomalyTypes)
+	r.Checkers = map[string]any{
+		CheckerQueue:          r.Queue,
+		CheckerLinearizable:   r.Linearizable,
+		CheckerLeaderElection: r.LeaderElection,
+		CheckerStats:          r.Stats,
+	}
+	verdicts := []Validity{r.Queue.Valid, r.Linearizable.Valid}
+	if r.LeaderElection.Checked {
+		verdicts = append(verdicts, r.LeaderElection.Valid)
+	}
+	r.Valid = worst(verdicts...)
+	return r
+}

@@ -1,0 +1,104 @@
+package checkers_test
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/history"
+)
+
+func check(t *testing.T, name string) *checkers.Result {
+	t.Helper()
+	ops, err := history.ReadFile(filepath.Join("testdata", name+".jsonl"))
+	require.NoError(t, err)
+	r, err := checkers.Check(ops, checkers.Options{})
+	require.NoError(t, err)
+	return r
+}
+
+// Every anomaly type has a history that must produce it, and a close variant that must not.
+func TestHistories(t *testing.T) {
+	const (
+		valid   = checkers.Valid
+		invalid = checkers.Invalid
+		unknown = checkers.Unknown
+	)
+	tests := []struct {
+		file  string
+		valid checkers.Validity
+		types []string
+	}{
+		{"lost-write", invalid, []string{"lost-write", "unseen"}},
+		{"lost-write-ok", valid, nil},
+		{"unseen", invalid, []string{"unseen"}},
+		{"unseen-ok", valid, nil},
+		{"duplicate", invalid, []string{"duplicate", "not-linearizable"}},
+		{"duplicate-ok", valid, nil},
+		{"inconsistent-offsets", invalid, []string{"inconsistent-offsets", "not-linearizable"}},
+		{"inconsistent-offsets-ok", valid, nil},
+		{"G1a", invalid, []string{"G1a", "not-linearizable"}},
+		{"G1a-ok", valid, nil},
+		{"poll-skip", invalid, []string{"poll-skip"}},
+		{"poll-skip-reassigned", valid, nil},
+		{"poll-skip-kept", invalid, []string{"poll-skip"}},
+		{"poll-skip-subscribed", valid, []string{"poll-skip"}},
+		{"nonmonotonic-poll", invalid, []string{"nonmonotonic-poll"}},
+		{"nonmonotonic-poll-ok", valid, nil},
+		{"nonmonotonic-send", invalid, []string{"nonmonotonic-send", "not-linearizable"}},
+		{"nonmonotonic-send-ok", valid, nil},
+		{"int-poll-skip", invalid, []string{"int-poll-skip"}},
+		{"int-poll-skip-ok", valid, nil},
+		{"int-nonmonotonic-poll", invalid, []string{"int-nonmonotonic-poll"}},
+		{"int-nonmonotonic-poll-ok", valid, nil},
+		{"int-send-skip", valid, []string{"int-send-skip"}},
+		{"int-send-skip-ok", valid, nil},
+		{"int-nonmonotonic-send", invalid, []string{"int-nonmonotonic-send"}},
+		{"int-nonmonotonic-send-ok", valid, nil},
+		{"not-linearizable", invalid, []string{"not-linearizable"}},
+		{"not-linearizable-ok", valid, nil},
+		{"future-read", invalid, []string{"not-linearizable"}},
+		{"future-read-ok", valid, nil},
+		{"info-future-read", invalid, []string{"not-linearizable"}},
+		{"info-future-read-ok", valid, nil},
+		{"unclean-leader-election", invalid, []string{"unclean-leader-election"}},
+		{"unclean-leader-election-ok", valid, nil},
+		{"unclean-leader-election-gap", unknown, nil},
+		{"unclean-story", invalid, []string{"inconsistent-offsets", "lost-write", "not-linearizable", "unclean-leader-election", "unseen"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			r := check(t, tt.file)
+			if tt.types == nil {
+				tt.types = []string{}
+			}
+			require.Equal(t, tt.types, r.AnomalyTypes)
+			require.Equal(t, tt.valid, r.Valid, "%s", mustJSON(t, r))
+			for _, name := range tt.types {
+				require.NotEmpty(t, r.Anomalies[name])
+				for _, entry := range r.Anomalies[name] {
+					// Every entry says in words what happened.
+					require.NotEmpty(t, mustField(t, entry, "explanation"), "%s", name)
+				}
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", " ")
+	require.NoError(t, err)
+	return string(b)
+}
+
+func mustField(t *testing.T, v any, field string) string {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(mustJSON(t, v)), &m))
+	s, _ := m[field].(string)
+	return s
+}

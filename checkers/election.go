@@ -1,0 +1,83 @@
+package checkers
+
+import (
+	"fmt"
+	"sort"
+)
+
+// LeaderElectionResult is the verdict of the unclean-leader-election checker, from the
+// observer's partition-state lines: every new leader must have been in the ISR of the state
+// before it. A history without partition-state lines has nothing to check (Checked false) and
+// does not decide the verdict.
+type LeaderElectionResult struct {
+	Valid      Validity              `json:"valid"`
+	Checked    bool                  `json:"checked"`
+	Partitions int                   `json:"partitions"`
+	States     int                   `json:"states"`
+	Elections  int                   `json:"elections"`
+	Unclean    int                   `json:"unclean"`
+	Undecided  []UndecidedElection   `json:"undecided"`
+	Cases      []UncleanElectionCase `json:"-"`
+}
+
+// UndecidedElection is a stretch of a partition's states the observer missed where an
+// election may have happened: the checker cannot tell whether it was clean.
+type UndecidedElection struct {
+	Key    string `json:"key"`
+	Index  int64  `json:"index"` // the first state seen after the missed ones; -1 if none was
+	Reason string `json:"reason"`
+}
+
+// UncleanElectionCase is an unclean-leader-election: State's leader was not in the ISR of
+// Previous, the state seen just before it.
+type UncleanElectionCase struct {
+	Key         string   `json:"key"`
+	State       StateRef `json:"state"`
+	Previous    StateRef `json:"previous"`
+	Explanation string   `json:"explanation"`
+}
+
+// CheckLeaderElection judges every leader change the observer reported.
+func CheckLeaderElection(a *Analysis) *LeaderElectionResult {
+	r := &LeaderElectionResult{Undecided: []UndecidedElection{}}
+	keys := make([]string, 0, len(a.timeline.partitions))
+	for k := range a.timeline.partitions {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		p := a.timeline.partitions[key]
+		r.Partitions++
+		r.States += len(p.states)
+		for j, tr := range p.transitions {
+			prev, cur := &p.states[j], &p.states[j+1]
+			switch tr.kind {
+			case cleanElection:
+				r.Elections++
+			case uncleanElection:
+				r.Elections++
+				r.Unclean++
+				c := UncleanElectionCase{Key: key, State: a.stateRef(cur), Previous: a.stateRef(prev)}
+				c.Explanation = fmt.Sprintf("%s: at %s (line %d) broker %d became leader in epoch %d, but the state seen before it (line %d, zk_version %d) had %s and ISR %s: broker %d was not in the ISR, an unclean election.",
+					key, seconds(cur.time), c.State.Index+1, cur.Leader, cur.LeaderEpoch, c.Previous.Index+1, prev.ZkVersion,
+					leaderPhrase(prev.Leader), brokers(prev.ISR), cur.Leader)
+				r.Cases = append(r.Cases, c)
+			case missedStates:
+				r.Undecided = append(r.Undecided, UndecidedElection{Key: key, Index: a.Ops[cur.pos].Index, Reason: tr.reason})
+			}
+		}
+		if p.trailingGap() {
+			g := p.gaps[len(p.gaps)-1]
+			r.Undecided = append(r.Undecided, UndecidedElection{Key: key, Index: -1,
+				Reason: fmt.Sprintf("the observer missed %s at the end of the history and saw no state after them", versions(g.FromVersion+1, g.ToVersion-1))})
+		}
+	}
+	r.Checked = r.States > 0
+	switch {
+	case r.Unclean > 0:
+		r.Valid = Invalid
+	case len(r.Undecided) > 0:
+		r.Valid = Unknown
+	}
+	return r
+}
