@@ -1,0 +1,137 @@
+package nemesis
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Kind is a kind of fault, as named in the --nemesis flag.
+type Kind string
+
+// The fault kinds.
+const (
+	// KindKill SIGKILLs brokers and restarts them with their data when the fault stops.
+	KindKill Kind = "kill"
+	// KindPause freezes brokers (Docker pause) and resumes them when the fault stops.
+	KindPause Kind = "pause"
+	// KindPartition cuts the network in one of the Shapes, with iptables inside the nodes.
+	KindPartition Kind = "partition"
+	// KindZKIsolate cuts brokers off from ZooKeeper only.
+	KindZKIsolate Kind = "zk-isolate"
+	// KindLag drops a share of the packets between a follower and its leader until the follower
+	// leaves the ISR.
+	KindLag Kind = "lag"
+	// KindJepsen2013 is the scenario of Jepsen's 2013 Kafka analysis: a leader cut off from the
+	// other brokers until the ISR shrinks to it alone, then isolated completely.
+	KindJepsen2013 Kind = "jepsen-2013"
+)
+
+// AllKinds returns every fault kind, in the order `--nemesis all` runs them.
+func AllKinds() []Kind {
+	return []Kind{KindKill, KindPause, KindPartition, KindZKIsolate, KindLag, KindJepsen2013}
+}
+
+// Valid reports whether k is one of AllKinds.
+func (k Kind) Valid() bool { return slices.Contains(AllKinds(), k) }
+
+// ParseKinds parses the value of the --nemesis flag: a comma-separated list of kinds, "all" for
+// every kind, or "none" (or an empty string) for no fault at all, which returns an empty list.
+// Spaces around names are ignored and a repeated name counts once. An unknown name is an error
+// that names it and lists the valid ones.
+func ParseKinds(s string) ([]Kind, error) {
+	kinds := []Kind{}
+	for _, field := range strings.Split(s, ",") {
+		name := strings.TrimSpace(field)
+		switch name {
+		case "", "none":
+			continue
+		case "all":
+			for _, k := range AllKinds() {
+				if !slices.Contains(kinds, k) {
+					kinds = append(kinds, k)
+				}
+			}
+			continue
+		}
+		k := Kind(name)
+		if !k.Valid() {
+			return nil, fmt.Errorf("nemesis: unknown fault %q; valid: %s, all, none", name, kindList())
+		}
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds, nil
+}
+
+func kindList() string {
+	names := make([]string, 0, len(AllKinds()))
+	for _, k := range AllKinds() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
+}
+
+// Target says which brokers a fault hits. Targets are resolved against the cluster when the fault
+// starts: the leader and the controller are those ZooKeeper names at that moment.
+type Target string
+
+// The targets.
+const (
+	// TargetOne is one broker chosen at random.
+	TargetOne Target = "one"
+	// TargetMinority is a random minority: ⌊(n−1)/2⌋ of n brokers, at least one.
+	TargetMinority Target = "minority"
+	// TargetMajority is a random majority: ⌊n/2⌋+1 of n brokers.
+	TargetMajority Target = "majority"
+	// TargetAll is every broker.
+	TargetAll Target = "all"
+	// TargetPrimaries is the leader of a partition of Config.Topic.
+	TargetPrimaries Target = "primaries"
+	// TargetController is the controller.
+	TargetController Target = "controller"
+)
+
+// AllTargets returns every target.
+func AllTargets() []Target {
+	return []Target{TargetOne, TargetMinority, TargetMajority, TargetAll, TargetPrimaries, TargetController}
+}
+
+// Shape is the shape of a network partition, after Jepsen's partitioners.
+type Shape string
+
+// The partition shapes. Each is built over the brokers; see Grudge for what a grudge means and
+// Traffic for what happens to ZooKeeper and clients.
+const (
+	// ShapeIsolate cuts the target brokers off from the others: one node isolated (TargetOne,
+	// TargetPrimaries, TargetController), majority/minority (TargetMinority, TargetMajority), or
+	// every broker alone (TargetAll).
+	ShapeIsolate Shape = "isolate"
+	// ShapeHalves cuts the brokers into random halves, the smaller first.
+	ShapeHalves Shape = "halves"
+	// ShapeMajoritiesRing lets every broker see a majority, but no two the same majority.
+	ShapeMajoritiesRing Shape = "majorities-ring"
+	// ShapeBridge cuts the brokers into halves except one bridge node that both halves see.
+	ShapeBridge Shape = "bridge"
+	// ShapeOneWay makes the other brokers drop what the target brokers send, and only that.
+	ShapeOneWay Shape = "one-way"
+)
+
+// AllShapes returns every partition shape.
+func AllShapes() []Shape {
+	return []Shape{ShapeIsolate, ShapeHalves, ShapeMajoritiesRing, ShapeBridge, ShapeOneWay}
+}
+
+// Traffic says which traffic a partition cuts.
+type Traffic string
+
+// The traffic scopes.
+const (
+	// TrafficBrokers cuts broker-to-broker traffic only: ZooKeeper and clients still reach every broker.
+	TrafficBrokers Traffic = "brokers"
+	// TrafficAll also cuts ZooKeeper and clients, which stand with the majority: a broker that hears
+	// fewer than a majority of the brokers (itself included) no longer hears ZooKeeper or clients,
+	// and one heard by fewer than a majority is no longer heard by them.
+	TrafficAll Traffic = "all"
+)
