@@ -2,6 +2,7 @@ package checkers
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 
@@ -20,7 +21,12 @@ type Analysis struct {
 	keys  []string // key id → key
 	keyID map[string]int32
 
-	vals      []valInfo // value id → what is known of it
+	vals []valInfo // value id → what is known of it
+	// Integer values, which the harness numbers from a counter, are found by their place in a
+	// dense table when they fit one (dense[n-denseBase] is the id of n for some key); others,
+	// and an integer sent to a second key, in the maps.
+	denseBase int64
+	dense     []int32
 	intVals   []map[int64]int32
 	otherVals []map[history.Value]int32
 
@@ -85,6 +91,7 @@ func Analyze(ops []history.Op) (*Analysis, error) {
 		return nil, fmt.Errorf("pair operations: %w", err)
 	}
 	a := &Analysis{Ops: ops, Partner: partner, keyID: map[string]int32{}}
+	a.sizeValues()
 	if err := a.timeline.build(a); err != nil {
 		return nil, err
 	}
@@ -188,9 +195,46 @@ func Analyze(ops []history.Op) (*Analysis, error) {
 	return a, nil
 }
 
+// sizeValues looks at the values sent, to size the value table and, when the integer values
+// are dense enough, to index them by value.
+func (a *Analysis) sizeValues() {
+	count, lo, hi := 0, int64(math.MaxInt64), int64(math.MinInt64)
+	for i := range a.Ops {
+		op := &a.Ops[i]
+		if op.Type != history.Invoke || !op.Process.IsClient() {
+			continue
+		}
+		for m := range op.Mops {
+			if n, ok := op.Mops[m].Value.Int(); ok && op.Mops[m].Kind == history.MopSend {
+				count++
+				lo, hi = min(lo, n), max(hi, n)
+			}
+		}
+	}
+	a.vals = make([]valInfo, 0, count+count/8+16)
+	if count > 0 && hi-lo < 4*int64(count)+1024 {
+		a.denseBase = lo
+		a.dense = make([]int32, hi-lo+1)
+		for i := range a.dense {
+			a.dense[i] = -1
+		}
+	}
+}
+
 // vid returns the id of value v of key k, numbering it if new.
 func (a *Analysis) vid(k int32, v history.Value) int32 {
 	if n, ok := v.Int(); ok {
+		slot := n - a.denseBase
+		if slot >= 0 && slot < int64(len(a.dense)) {
+			switch id := a.dense[slot]; {
+			case id < 0:
+				id = a.newVal(k, v)
+				a.dense[slot] = id
+				return id
+			case a.vals[id].key == k:
+				return id
+			}
+		}
 		m := a.intVals[k]
 		if id, ok := m[n]; ok {
 			return id
@@ -221,6 +265,12 @@ func (a *Analysis) newVal(k int32, v history.Value) int32 {
 // lookup returns the id of value v of key k, or -1.
 func (a *Analysis) lookup(k int32, v history.Value) int32 {
 	if n, ok := v.Int(); ok {
+		slot := n - a.denseBase
+		if slot >= 0 && slot < int64(len(a.dense)) {
+			if id := a.dense[slot]; id >= 0 && a.vals[id].key == k {
+				return id
+			}
+		}
 		if id, ok := a.intVals[k][n]; ok {
 			return id
 		}

@@ -43,8 +43,9 @@ const DefaultLinearizabilityTimeout = 30 * time.Second
 //     can observe beyond such a hole, so it is left out; one whose value was seen took effect,
 //     and must have done so before any operation that needed its offset completed, which bounds
 //     its completion time.
-//   - A poll whose highest record's send completed before the poll began is satisfied whatever
-//     the order of the rest, and is left out.
+//   - A poll whose highest record's send was acknowledged before the poll completed is satisfied
+//     whatever the order of the rest (place it just after that send, or at its own invocation),
+//     and is left out.
 //   - Where no operation spans an instant, the history is cut: each piece is checked from the
 //     state the one before ends in (that state is certain when every send in it was seen).
 //
@@ -285,6 +286,25 @@ func (a *Analysis) buildLinOps(drop bool) ([][]linOp, []droppedCount) {
 	perKey := make([][]linOp, len(a.keys))
 	dropped := make([]droppedCount, len(a.keys))
 	const open = math.MaxInt64
+	// Count first: the slices are large, and growing them costs more than counting.
+	counts := make([]int, len(a.keys))
+	for i := range a.Ops {
+		op := &a.Ops[i]
+		if !op.Process.IsClient() || !history.HasMops(op.F) || (op.Type == history.Invoke && a.Partner[i] >= 0) {
+			continue
+		}
+		for _, mop := range a.mops(i) {
+			if mop.Kind == history.MopSend {
+				counts[a.keyID[mop.Key]]++
+			}
+			for _, kr := range mop.Reads {
+				counts[a.keyID[kr.Key]]++
+			}
+		}
+	}
+	for k, n := range counts {
+		perKey[k] = make([]linOp, 0, n)
+	}
 	for i := range a.Ops {
 		op := &a.Ops[i]
 		if !op.Process.IsClient() || !history.HasMops(op.F) || (op.Type == history.Invoke && a.Partner[i] >= 0) {
@@ -331,7 +351,7 @@ func (a *Analysis) buildLinOps(drop bool) ([][]linOp, []droppedCount) {
 					if lo.records == 0 {
 						continue
 					}
-					if drop && a.pollCertain(k, lo.maxOff, call) {
+					if drop && a.pollCertain(k, lo.maxOff, lo.ret) {
 						dropped[k].polls++
 						continue
 					}
@@ -346,10 +366,10 @@ func (a *Analysis) buildLinOps(drop bool) ([][]linOp, []droppedCount) {
 	return perKey, dropped
 }
 
-// pollCertain reports whether a poll invoked at call that read up to maxOff of key k is
+// pollCertain reports whether a poll completed at ret that read up to maxOff of key k is
 // satisfied in any order of the other operations: the value at maxOff is the only one seen
-// there, seen nowhere else, and its acknowledged send completed before the poll began.
-func (a *Analysis) pollCertain(k int32, maxOff, call int64) bool {
+// there, seen nowhere else, and its send was acknowledged no later than ret.
+func (a *Analysis) pollCertain(k int32, maxOff, ret int64) bool {
 	l := &a.logs[k]
 	idx := l.indexOf(maxOff)
 	if idx < 0 {
@@ -362,7 +382,7 @@ func (a *Analysis) pollCertain(k int32, maxOff, call int64) bool {
 	if vi.firstIdx != vi.lastIdx || vi.writer < 0 || a.Ops[vi.writer].Type != history.OK {
 		return false
 	}
-	return a.Ops[vi.writer].Time <= call
+	return a.Ops[vi.writer].Time <= ret
 }
 
 // boundUnknownSends gives each seen send of unknown outcome the latest completion time it can

@@ -1,0 +1,105 @@
+package checkers_test
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/history"
+	"github.com/kchaos/kchaos/history/historytest"
+)
+
+var generatedCache = map[string][]history.Op{}
+
+func generate(b *testing.B, cfg historytest.Config) []history.Op {
+	b.Helper()
+	key := fmt.Sprintf("%+v", cfg)
+	if ops, ok := generatedCache[key]; ok {
+		return ops
+	}
+	ops := historytest.Generate(cfg)
+	generatedCache[key] = ops
+	return ops
+}
+
+// reportPerOp reports time and allocation per history operation (an invocation and its
+// completion) and operations per second.
+func reportPerOp(b *testing.B, histOps int, elapsed time.Duration, alloc uint64) {
+	n := float64(b.N) * float64(histOps)
+	b.ReportMetric(float64(elapsed.Nanoseconds())/n, "ns/histop")
+	b.ReportMetric(n/elapsed.Seconds(), "histops/s")
+	b.ReportMetric(float64(alloc)/n, "B/histop")
+}
+
+// BenchmarkQueue measures the set and order checkers (Analyze and CheckQueue) on generated
+// valid histories of 10^4, 10^5 and 10^6 operations. Run with -cpu 1 for one core.
+func BenchmarkQueue(b *testing.B) {
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("ops=%d", n), func(b *testing.B) {
+			ops := generate(b, historytest.Config{Ops: n, Keys: 8, Producers: 12, Consumers: 4, InfoRate: 0.02, FailRate: 0.02, Seed: 1})
+			histOps := len(ops) / 2
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				a, err := checkers.Analyze(ops)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if r := checkers.CheckQueue(a); r.Valid != checkers.Valid {
+					b.Fatalf("generated history is %s: %v", r.Valid, r.BadAnomalyTypes)
+				}
+			}
+			elapsed := time.Since(start)
+			b.StopTimer()
+			runtime.ReadMemStats(&after)
+			reportPerOp(b, histOps, elapsed, after.TotalAlloc-before.TotalAlloc)
+		})
+	}
+}
+
+// BenchmarkLinearizable100k checks a generated 100,000-operation history of one key written by
+// 10 concurrent producers, 5% of whose sends end info, with porcupine.
+func BenchmarkLinearizable100k(b *testing.B) {
+	for _, think := range []time.Duration{0, 20 * time.Millisecond} {
+		b.Run(fmt.Sprintf("think=%s", think), func(b *testing.B) {
+			ops := generate(b, historytest.Config{Ops: 100_000, Keys: 1, Producers: 10, Consumers: 2, InfoRate: 0.05, Think: think, Seed: 2})
+			a, err := checkers.Analyze(ops)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				r := checkers.CheckLinearizable(a, time.Minute, 1)
+				if r.Valid != checkers.Valid {
+					b.Fatalf("%s: %+v", r.Valid, r.Keys)
+				}
+				if i == 0 {
+					k := r.Keys["kchaos/0"]
+					b.ReportMetric(float64(k.Ops), "porcupine-ops")
+					b.ReportMetric(float64(k.LargestSegment), "largest-piece")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCheck runs every checker on a generated 10^6-operation history of 8 keys and 16
+// processes, as kchaos check does after reading it.
+func BenchmarkCheck(b *testing.B) {
+	ops := generate(b, historytest.Config{Ops: 1_000_000, Keys: 8, Producers: 12, Consumers: 4, InfoRate: 0.02, FailRate: 0.02, LeaderChanges: 20, Seed: 1})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, err := checkers.Check(ops, checkers.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r.Valid != checkers.Valid {
+			b.Fatalf("%s: %v", r.Valid, r.AnomalyTypes)
+		}
+	}
+}
