@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/harness"
+)
+
+func init() {
+	commands["run"] = command{summary: "run a chaos test against a fresh cluster and check it", run: runRun}
+}
+
+// specFlags registers the flags of a test spec (Jepsen's names) and returns the spec once parsed.
+func specFlags(fs *flag.FlagSet) func() harness.Spec {
+	cluster := clusterFlags(fs)
+	var s harness.Spec
+	var timeLimit, interval, opTimeout, recovery, finalReads time.Duration
+	var nemesisList string
+	fs.StringVar(&s.Name, "name", "kchaos", "test name: the run goes to RESULTS_DIR/NAME/TIMESTAMP")
+	fs.StringVar(&s.Workload, "workload", "queue", "client workload (queue)")
+	fs.StringVar(&s.Topic, "topic", "kchaos", "topic holding the workload's keys")
+	fs.IntVar(&s.Partitions, "partitions", 4, "partitions of the topic: the keys")
+	fs.StringVar(&s.Acks, "acks", "all", "producer acks: all, 1 or 0")
+	fs.StringVar(&nemesisList, "nemesis", "none", "faults: none, all, or a comma list of kill,pause,partition,zk-isolate,lag,jepsen-2013")
+	fs.DurationVar(&interval, "nemesis-interval", 15*time.Second, "time between faults")
+	fs.DurationVar(&timeLimit, "time-limit", 60*time.Second, "how long the workload and faults run")
+	fs.IntVar(&s.Concurrency, "concurrency", 10, "client workers")
+	fs.Float64Var(&s.Rate, "rate", 200, "target operations per second over all workers (0: unlimited)")
+	fs.Int64Var(&s.Seed, "seed", 0, "seed of the workload's and the nemesis' choices (0: from the clock)")
+	fs.StringVar(&s.ResultsDir, "results-dir", "results", "where run directories go")
+	fs.DurationVar(&opTimeout, "op-timeout", 5*time.Second, "time after which an operation's outcome is unknown")
+	fs.DurationVar(&recovery, "recovery-timeout", 2*time.Minute, "wait for brokers and leaders after healing")
+	fs.DurationVar(&finalReads, "final-read-timeout", 2*time.Minute, "time limit of the final reads")
+	return func() harness.Spec {
+		s.Cluster = cluster()
+		s.TimeLimit, s.NemesisInterval = harness.Duration(timeLimit), harness.Duration(interval)
+		s.OpTimeout, s.RecoveryTimeout, s.FinalReadTimeout = harness.Duration(opTimeout), harness.Duration(recovery), harness.Duration(finalReads)
+		if nemesisList != "" && nemesisList != "none" {
+			s.Nemesis = strings.Split(nemesisList, ",")
+		}
+		if s.Seed == 0 {
+			s.Seed = time.Now().UnixNano()
+		}
+		return s
+	}
+}
+
+func runRun(args []string) int {
+	fs := flag.NewFlagSet("kchaos run", flag.ContinueOnError)
+	spec := specFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return exitError
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "kchaos run: unexpected arguments %q\n", fs.Args())
+		return exitError
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		// From the first signal on, a second one kills at once; the next start removes what is left.
+		stop()
+		fmt.Fprintln(os.Stderr, "\ninterrupted: healing faults and removing the cluster (Ctrl-C again to abort)")
+	}()
+	p := newProgressLine()
+	out, err := harness.Run(ctx, spec(), harness.Options{Logf: p.logf, Progress: p.update})
+	p.finish()
+	return report(out, err)
+}
+
+// report prints the verdict and returns the exit status of HISTORY.md.
+func report(out harness.Outcome, err error) int {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kchaos run:", err)
+	}
+	if !out.Checked {
+		if out.RunDir != "" {
+			fmt.Fprintln(os.Stderr, "run directory:", out.RunDir)
+		}
+		return exitError
+	}
+	fmt.Printf("\nverdict: %s\n", strings.ToUpper(out.Verdict.String()))
+	if len(out.AnomalyTypes) > 0 {
+		fmt.Printf("anomalies: %s\n", strings.Join(out.AnomalyTypes, ", "))
+	}
+	fmt.Printf("run directory: %s\n", out.RunDir)
+	if _, serr := os.Stat(filepath.Join(out.RunDir, "report.html")); serr == nil {
+		fmt.Printf("report: %s\n", filepath.Join(out.RunDir, "report.html"))
+	}
+	if err != nil {
+		return exitError
+	}
+	switch out.Verdict {
+	case checkers.Valid:
+		return exitValid
+	case checkers.Invalid:
+		return exitInvalid
+	}
+	return exitUnknown
+}
+
+// progressLine shows the run's progress on stderr: one line rewritten in place on a terminal, a
+// line every ten seconds otherwise (CI logs).
+type progressLine struct {
+	tty     bool
+	last    time.Time
+	showing bool
+}
+
+func newProgressLine() *progressLine {
+	info, err := os.Stderr.Stat()
+	return &progressLine{tty: err == nil && info.Mode()&os.ModeCharDevice != 0}
+}
+
+func (p *progressLine) logf(format string, args ...any) {
+	p.clear()
+	progressf(format, args...)
+}
+
+func (p *progressLine) update(pr harness.Progress) {
+	faults := "none"
+	if len(pr.Faults) > 0 {
+		faults = strings.Join(pr.Faults, ", ")
+	}
+	line := fmt.Sprintf("[%3.0fs/%.0fs] ok %d  fail %d  info %d  faults: %s", pr.Elapsed.Seconds(), pr.TimeLimit.Seconds(),
+		pr.Counts.OK, pr.Counts.Fail, pr.Counts.Info, faults)
+	if p.tty {
+		fmt.Fprintf(os.Stderr, "\r\033[K%s", line)
+		p.showing = true
+		return
+	}
+	if time.Since(p.last) >= 10*time.Second {
+		p.last = time.Now()
+		fmt.Fprintln(os.Stderr, line)
+	}
+}
+
+func (p *progressLine) clear() {
+	if p.showing {
+		fmt.Fprint(os.Stderr, "\r\033[K")
+		p.showing = false
+	}
+}
+
+func (p *progressLine) finish() { p.clear() }

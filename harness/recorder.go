@@ -1,0 +1,171 @@
+package harness
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/kchaos/kchaos/history"
+)
+
+// Recorder appends operations to history.jsonl as the run goes. It gives each line its Index and
+// its Time (nanoseconds since the test started, from the monotonic clock) under one lock, so the
+// file's order is the order of times. Lines are buffered, flushed at least every second by a
+// background loop, and synced to disk by Sync at each phase end: a run killed at any moment leaves
+// a checkable prefix (at worst its last line torn, which Read reports by line number).
+type Recorder struct {
+	start time.Time
+
+	mu        sync.Mutex
+	f         *os.File
+	w         *history.Writer
+	next      int64
+	err       error // the first write error; later appends are dropped
+	counts    Counts
+	maxOffset map[string]int64 // highest offset any operation saw, per key
+
+	stopFlush chan struct{}
+	flushDone chan struct{}
+}
+
+// Counts are the completions recorded so far, for the progress line.
+type Counts struct{ OK, Fail, Info int }
+
+// NewRecorder creates path and starts recording; start is the test's time zero.
+func NewRecorder(path string, start time.Time) (*Recorder, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("create history: %w", err)
+	}
+	r := &Recorder{start: start, f: f, w: history.NewWriter(f), maxOffset: map[string]int64{},
+		stopFlush: make(chan struct{}), flushDone: make(chan struct{})}
+	go r.flushLoop(time.Second)
+	return r, nil
+}
+
+func (r *Recorder) flushLoop(every time.Duration) {
+	defer close(r.flushDone)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stopFlush:
+			return
+		case <-t.C:
+			r.mu.Lock()
+			r.setErr(r.w.Flush())
+			r.mu.Unlock()
+		}
+	}
+}
+
+func (r *Recorder) setErr(err error) {
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+}
+
+// Append stamps op with the next index and the current time and writes it. It is safe for
+// concurrent use. Errors are kept and returned by Err, Sync and Close.
+func (r *Recorder) Append(op *history.Op) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return
+	}
+	op.Index = r.next
+	op.Time = time.Since(r.start).Nanoseconds()
+	r.next++
+	r.setErr(r.w.Write(op))
+	if op.Process.IsClient() {
+		r.count(op)
+	}
+}
+
+func (r *Recorder) count(op *history.Op) {
+	switch op.Type {
+	case history.OK:
+		r.counts.OK++
+	case history.Fail:
+		r.counts.Fail++
+	case history.Info:
+		r.counts.Info++
+	}
+	if op.Type != history.OK {
+		return
+	}
+	for i := range op.Mops {
+		m := &op.Mops[i]
+		if m.Kind == history.MopSend && m.Offset != history.NoOffset {
+			r.seeOffset(m.Key, m.Offset)
+		}
+		for _, kr := range m.Reads {
+			if n := len(kr.Records); n > 0 {
+				r.seeOffset(kr.Key, kr.Records[n-1].Offset)
+			}
+		}
+	}
+}
+
+func (r *Recorder) seeOffset(key string, offset int64) {
+	if cur, ok := r.maxOffset[key]; !ok || offset > cur {
+		r.maxOffset[key] = offset
+	}
+}
+
+// Counts returns the completions recorded so far.
+func (r *Recorder) Counts() Counts {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.counts
+}
+
+// MaxOffset returns the highest offset any operation saw on key, or -1.
+func (r *Recorder) MaxOffset(key string) int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if o, ok := r.maxOffset[key]; ok {
+		return o
+	}
+	return -1
+}
+
+// Lines returns how many lines were recorded.
+func (r *Recorder) Lines() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.next
+}
+
+// Err returns the first error met while writing.
+func (r *Recorder) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+// Sync flushes buffered lines and syncs the file to disk: the end of a phase.
+func (r *Recorder) Sync() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.setErr(r.w.Flush())
+	if r.err == nil {
+		r.setErr(r.f.Sync())
+	}
+	return r.err
+}
+
+// Close syncs and closes the history. Appends after Close are errors.
+func (r *Recorder) Close() error {
+	close(r.stopFlush)
+	<-r.flushDone
+	err := r.Sync()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cerr := r.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close history: %w", cerr)
+	}
+	r.setErr(fmt.Errorf("history closed"))
+	return err
+}

@@ -1,0 +1,410 @@
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/kchaos/kchaos/broker"
+	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/history"
+	"github.com/kchaos/kchaos/results"
+	"github.com/kchaos/kchaos/workloads/queue"
+)
+
+// Options are how a run reports itself; none of them changes what is tested.
+type Options struct {
+	// Logf receives a line at each phase and step ("starting the cluster", "healing").
+	Logf func(format string, args ...any)
+	// Progress is called about once a second while the workload runs.
+	Progress func(Progress)
+}
+
+// Progress is the state of the workload phase, for a live progress line.
+type Progress struct {
+	Elapsed, TimeLimit time.Duration
+	Counts             Counts
+	// Faults are the faults active now.
+	Faults []string
+}
+
+// FinalReadF is the f of the observer line the harness writes for each key after its final reads:
+// value {"key", "complete", "position", "high_watermark", "target"}. complete is false when the
+// reads could not reach the high watermark and the highest offset any operation saw before the
+// final-read time limit; what was not read then cannot be called lost or unseen with certainty.
+const FinalReadF = "final-read"
+
+// FinalRead is the value of a FinalReadF line.
+type FinalRead struct {
+	Key           string `json:"key"`
+	Complete      bool   `json:"complete"`
+	Position      int64  `json:"position"`
+	HighWatermark int64  `json:"high_watermark"`
+	Target        int64  `json:"target"`
+}
+
+// Outcome is what a run produced.
+type Outcome struct {
+	// RunDir holds test.json, history.jsonl, results.json, the report and node logs.
+	RunDir string
+	// Checked is false when the run failed before there was a history to check.
+	Checked bool
+	// Verdict is valid, invalid or unknown.
+	Verdict checkers.Validity
+	// AnomalyTypes are the anomalies found, sorted.
+	AnomalyTypes []string
+}
+
+// Run runs the test spec against a fresh cluster and checks its history. An error means the run
+// could not be done (bad spec, no Docker, a cluster that never became ready); the verdict, valid
+// or not, is in the Outcome. Cancelling ctx (Ctrl-C) stops the workload, heals every fault and
+// removes the cluster; the history recorded so far is kept and checked.
+func Run(ctx context.Context, spec Spec, opts Options) (Outcome, error) {
+	spec = spec.WithDefaults()
+	if err := spec.Validate(); err != nil {
+		return Outcome{}, err
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	started := time.Now()
+	dir, err := results.NewRunDir(spec.ResultsDir, spec.Name, started)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out := Outcome{RunDir: dir.Path}
+	if err := dir.WriteJSON(results.SpecFile, spec); err != nil {
+		return out, err
+	}
+	rec, err := NewRecorder(dir.File(results.HistoryFile), started)
+	if err != nil {
+		return out, err
+	}
+	r := &run{spec: spec, opts: opts, dir: dir, rec: rec, started: started}
+	r.openClient = func() (opClient, error) { return r.newClient() }
+	runErr := r.phases(ctx)
+	if err := rec.Close(); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	if runErr != nil && r.cluster == nil {
+		// Nothing ran against Kafka: there is no history worth a verdict.
+		return out, runErr
+	}
+	opts.Logf("checking the history")
+	res, err := CheckRunDir(dir.Path, checkers.Options{})
+	if err != nil {
+		return out, errors.Join(runErr, err)
+	}
+	out.Checked, out.Verdict, out.AnomalyTypes = true, res.Valid, res.AnomalyTypes
+	if ctx.Err() != nil && out.Verdict == checkers.Valid {
+		// An interrupted run checked only a prefix of what it meant to test.
+		out.Verdict = checkers.Unknown
+	}
+	return out, runErr
+}
+
+// opClient is what a worker drives: one process's client (queue.Client against Kafka).
+type opClient interface {
+	Next(p history.Process, rng *rand.Rand) history.Op
+	Invoke(ctx context.Context, inv history.Op) history.Op
+	Close()
+}
+
+type run struct {
+	spec    Spec
+	opts    Options
+	dir     results.RunDir
+	rec     *Recorder
+	started time.Time
+	cluster *broker.Cluster
+	faults  Faults
+	values  queue.Values
+	// openClient opens a worker's client; newClient unless a test replaces it.
+	openClient func() (opClient, error)
+}
+
+func (r *run) logf(format string, args ...any) { r.opts.Logf(format, args...) }
+
+// phases runs everything from cluster start to teardown. The cluster is always removed, and every
+// fault healed, whatever happens, even when ctx is cancelled.
+func (r *run) phases(ctx context.Context) (err error) {
+	r.logf("starting the cluster (%d ZooKeeper, %d brokers, image %s)", r.spec.Cluster.ZooKeeperNodes, r.spec.Cluster.Brokers, r.spec.Cluster.Image)
+	c, err := broker.Start(ctx, r.spec.Cluster, broker.Options{Logf: r.opts.Logf})
+	if err != nil {
+		return fmt.Errorf("start the cluster: %w", err)
+	}
+	r.cluster = c
+	cleanup := context.WithoutCancel(ctx)
+	defer func() {
+		r.logf("collecting node logs into %s", r.dir.NodesPath())
+		for _, n := range c.Nodes() {
+			if lerr := n.CollectLogs(cleanup, r.dir.NodesPath()); lerr != nil {
+				r.logf("logs of %s: %v", n.Name, lerr)
+			}
+		}
+		r.logf("removing the cluster")
+		err = errors.Join(err, c.Close(cleanup))
+	}()
+
+	obs, err := c.Observe(ctx, r.recordObservation)
+	if err != nil {
+		return err
+	}
+	defer obs.Close()
+
+	r.logf("creating topic %s (%d partitions, replication factor %d)", r.spec.Topic, r.spec.Partitions, r.spec.Cluster.ReplicationFactor)
+	if err := c.CreateTopic(ctx, broker.TopicSpec{Name: r.spec.Topic, Partitions: r.spec.Partitions,
+		ReplicationFactor: r.spec.Cluster.ReplicationFactor}); err != nil {
+		return err
+	}
+	if r.faults, err = newFaults(c, r.spec, r.rec); err != nil {
+		return err
+	}
+
+	r.logf("running the workload for %s", r.spec.TimeLimit.D())
+	workErr := r.workload(ctx)
+	healErr := r.heal(cleanup)
+	if err := errors.Join(workErr, healErr, r.rec.Sync()); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return nil // interrupted: no recovery, no final reads; the verdict will be unknown
+	}
+	r.recover(ctx)
+	r.logf("final reads")
+	if err := r.finalReads(ctx); err != nil {
+		return err
+	}
+	return r.rec.Sync()
+}
+
+// workload runs the clients and the nemesis together for the time limit, with progress.
+func (r *run) workload(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.spec.TimeLimit.D())
+	defer cancel()
+	var wg sync.WaitGroup
+	var faultErr error
+	if r.faults != nil {
+		wg.Go(func() { faultErr = r.faults.Run(ctx) })
+	}
+	limit := rate.Inf
+	if r.spec.Rate > 0 {
+		limit = rate.Limit(r.spec.Rate)
+	}
+	limiter := rate.NewLimiter(limit, max(1, r.spec.Concurrency))
+	workerErrs := make([]error, r.spec.Concurrency)
+	for w := range r.spec.Concurrency {
+		wg.Go(func() { workerErrs[w] = r.worker(ctx, w, limiter) })
+	}
+	progressDone := make(chan struct{})
+	go r.progress(ctx, progressDone)
+	wg.Wait()
+	<-progressDone
+	return errors.Join(append(workerErrs, faultErr)...)
+}
+
+func (r *run) progress(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	if r.opts.Progress == nil {
+		return
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	start := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			p := Progress{Elapsed: time.Since(start), TimeLimit: r.spec.TimeLimit.D(), Counts: r.rec.Counts()}
+			if r.faults != nil {
+				p.Faults = r.faults.Active()
+			}
+			r.opts.Progress(p)
+		}
+	}
+}
+
+// worker runs one client slot. Its processes are w, w+concurrency, w+2*concurrency, ...: a process
+// whose operation ended info never issues another, the worker goes on under the next one with a
+// fresh client.
+func (r *run) worker(ctx context.Context, w int, limiter *rate.Limiter) error {
+	rng := rand.New(rand.NewPCG(uint64(r.spec.Seed), uint64(w)))
+	process := history.Process(w)
+	client, err := r.openClient()
+	if err != nil {
+		return err
+	}
+	defer func() { client.Close() }()
+	for {
+		if err := limiter.Wait(ctx); err != nil {
+			return nil // the time limit or an interrupt
+		}
+		inv := client.Next(process, rng)
+		r.rec.Append(&inv)
+		// An operation in flight when the time limit passes completes: cancelling it would turn
+		// it into an info the cluster did not cause. OpTimeout bounds it.
+		done := client.Invoke(context.WithoutCancel(ctx), inv)
+		r.rec.Append(&done)
+		if done.Type == history.Info {
+			process += history.Process(r.spec.Concurrency)
+			client.Close()
+			if client, err = r.openClient(); err != nil {
+				return err
+			}
+		}
+		if err := r.rec.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+func (r *run) newClient() (*queue.Client, error) {
+	return queue.NewClient(queue.Options{Bootstrap: r.cluster.BootstrapAddrs(), Topic: r.spec.Topic,
+		Partitions: r.spec.Partitions, Acks: r.spec.Acks, OpTimeout: r.spec.OpTimeout.D()}, &r.values)
+}
+
+// heal heals every fault; a heal that fails is returned, not swallowed.
+func (r *run) heal(ctx context.Context) error {
+	if r.faults == nil {
+		return nil
+	}
+	r.logf("healing every fault")
+	if err := r.faults.Heal(ctx); err != nil {
+		return fmt.Errorf("heal: %w", err)
+	}
+	return nil
+}
+
+// recover waits, bounded, for every broker to be registered and every partition to have a leader.
+// A cluster that does not recover is not an error of the run: final reads then find out what can be
+// read, and the checkers judge.
+func (r *run) recover(ctx context.Context) {
+	r.logf("waiting for the cluster to recover")
+	ctx, cancel := context.WithTimeout(ctx, r.spec.RecoveryTimeout.D())
+	defer cancel()
+	if err := r.cluster.WaitReady(ctx); err != nil {
+		r.logf("cluster not recovered: %v", err)
+		return
+	}
+	for {
+		snap, err := r.cluster.Describe(ctx)
+		if err == nil && allLed(snap, r.spec.Topic, r.spec.Partitions) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			r.logf("partitions still without a leader after %s", r.spec.RecoveryTimeout.D())
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func allLed(snap broker.Snapshot, topic string, partitions int) bool {
+	led := 0
+	for _, p := range snap.Partitions {
+		if k, _, err := queue.SplitKey(p.Key); err == nil && k == topic && p.Leader >= 0 {
+			led++
+		}
+	}
+	return led == partitions
+}
+
+// finalReads reads every key from offset 0 with a fresh client per key, until the position reaches
+// the high watermark and the highest offset any operation saw, or the final-read time limit passes.
+// Each key's outcome is recorded as a FinalReadF observer line.
+func (r *run) finalReads(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.spec.FinalReadTimeout.D())
+	defer cancel()
+	keys := queue.Options{Topic: r.spec.Topic, Partitions: r.spec.Partitions}.Keys()
+	next := history.Process(1_000_000_000) // above any worker's: final readers are fresh processes
+	var wg sync.WaitGroup
+	errs := make([]error, len(keys))
+	for i, key := range keys {
+		process := next + history.Process(i)
+		wg.Go(func() { errs[i] = r.finalRead(ctx, key, process, len(keys)) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (r *run) finalRead(ctx context.Context, key string, process history.Process, stride int) error {
+	target := r.rec.MaxOffset(key) + 1 // read at least past the highest offset any op saw
+	fr := FinalRead{Key: key, Target: target}
+	client, err := r.newClient()
+	if err != nil {
+		return err
+	}
+	defer func() { client.Close() }()
+	assign := history.AssignInvoke(process, []string{key})
+	r.rec.Append(&assign)
+	done, _ := r.invoke(client, assign)
+	for done.Type == history.OK && ctx.Err() == nil {
+		poll := history.PollInvoke(process)
+		r.rec.Append(&poll)
+		done, client = r.invoke(client, poll)
+		if done.Type == history.Info {
+			process += history.Process(stride) // retired; the next attempt is a new process
+			assign = history.AssignInvoke(process, []string{key})
+			r.rec.Append(&assign)
+			done, _ = r.invoke(client, assign)
+			continue
+		}
+		fr.Position, fr.HighWatermark = client.Progress(key)
+		if done.Type == history.OK && fr.Position >= fr.HighWatermark && fr.Position >= target {
+			fr.Complete = true
+			break
+		}
+		if done.Type == history.Fail { // e.g. no leader yet: try again shortly, same process
+			done.Type = history.OK
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	raw, err := json.Marshal(fr)
+	if err != nil {
+		return fmt.Errorf("encode final read of %s: %w", key, err)
+	}
+	line := history.Op{Process: history.ObserverProcess, Type: history.Info, F: FinalReadF, Raw: raw}
+	r.rec.Append(&line)
+	if !fr.Complete {
+		r.logf("final read of %s incomplete: at offset %d of %d (high watermark %d)", key, fr.Position, target, fr.HighWatermark)
+	}
+	return nil
+}
+
+// invoke runs one op on client and records its completion; after an info the client is replaced.
+func (r *run) invoke(client *queue.Client, inv history.Op) (history.Op, *queue.Client) {
+	done := client.Invoke(context.Background(), inv)
+	r.rec.Append(&done)
+	if done.Type == history.Info {
+		client.Close()
+		if fresh, err := r.newClient(); err == nil {
+			client = fresh
+		}
+	}
+	return done, client
+}
+
+// recordObservation turns what the broker observer saw into an observer line.
+func (r *run) recordObservation(o broker.Observation) {
+	var op history.Op
+	switch v := o.Value.(type) {
+	case broker.PartitionState:
+		op = history.ObservePartitionState(history.PartitionState{Key: v.Key, Leader: v.Leader,
+			LeaderEpoch: v.LeaderEpoch, ISR: v.ISR, ZkVersion: int(v.ZKVersion)})
+	case broker.ControllerState:
+		op = history.ObserveController(history.Controller{Broker: v.Broker, Epoch: v.Epoch})
+	case broker.ObserverGap:
+		op = history.ObserveGap(history.ObserverGap{Key: v.Key, FromVersion: int(v.FromVersion), ToVersion: int(v.ToVersion)})
+	default:
+		return
+	}
+	r.rec.Append(&op)
+}

@@ -1,0 +1,140 @@
+package harness
+
+import (
+	"context"
+	"math/rand/v2"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
+
+	"github.com/kchaos/kchaos/history"
+)
+
+// scriptedClient completes every third operation info and every fifth fail: the scheduling under
+// test does not care what a client talks to.
+type scriptedClient struct {
+	calls  *atomic.Int64
+	closed *atomic.Int64
+}
+
+func (c scriptedClient) Next(p history.Process, _ *rand.Rand) history.Op {
+	return history.SendInvoke(p, "k/0", history.IntValue(c.calls.Load()))
+}
+
+func (c scriptedClient) Invoke(_ context.Context, inv history.Op) history.Op {
+	n := c.calls.Add(1)
+	switch {
+	case n%3 == 0:
+		return inv.Complete(history.Info, "timeout")
+	case n%5 == 0:
+		return inv.Complete(history.Fail, "refused")
+	}
+	return history.SendOK(inv.Process, "k/0", n, inv.Mops[0].Value)
+}
+
+func (c scriptedClient) Close() { c.closed.Add(1) }
+
+func TestWorkerRetiresProcessAfterInfo(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.jsonl")
+	rec, err := NewRecorder(path, time.Now())
+	require.NoError(t, err)
+	var calls, closed, opened atomic.Int64
+	const concurrency = 3
+	r := &run{spec: Spec{Concurrency: concurrency}, rec: rec,
+		openClient: func() (opClient, error) { opened.Add(1); return scriptedClient{&calls, &closed}, nil }}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	limiter := rate.NewLimiter(rate.Limit(300), 1)
+	done := make(chan error, concurrency)
+	for w := range concurrency {
+		go func() { done <- r.worker(ctx, w, limiter) }()
+	}
+	for range concurrency {
+		require.NoError(t, <-done)
+	}
+	require.NoError(t, rec.Close())
+	require.Equal(t, opened.Load(), closed.Load(), "every client opened is closed")
+
+	ops, err := history.ReadFile(path)
+	require.NoError(t, err)
+	retired := map[history.Process]bool{}
+	open := map[history.Process]bool{}
+	infos := 0
+	for _, op := range ops {
+		p := op.Process
+		switch op.Type {
+		case history.Invoke:
+			require.False(t, retired[p], "process %d invoked after its info", p)
+			require.False(t, open[p], "process %d invoked twice without completing", p)
+			open[p] = true
+		default:
+			require.True(t, open[p], "process %d completed without invoking", p)
+			open[p] = false
+			if op.Type == history.Info {
+				retired[p] = true
+				infos++
+			}
+		}
+	}
+	require.NotZero(t, infos)
+	// Worker w goes through processes w, w+concurrency, w+2*concurrency, ... in turn: every one but
+	// its last ended with an info.
+	used := map[history.Process]bool{}
+	for _, op := range ops {
+		used[op.Process] = true
+	}
+	for w := range history.Process(concurrency) {
+		p := w
+		for used[p+concurrency] {
+			require.True(t, retired[p], "worker %d moved on from process %d without an info", w, p)
+			p += concurrency
+		}
+	}
+	require.Len(t, retired, infos)
+	for p := range used {
+		require.True(t, p == p%concurrency || retired[p-concurrency], "process %d has no retired predecessor", p)
+	}
+}
+
+func TestSpecValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Spec)
+		says string
+	}{
+		{"bad name", func(s *Spec) { s.Name = "a/b" }, "name:"},
+		{"latest is reserved", func(s *Spec) { s.Name = "latest" }, "name:"},
+		{"unknown workload", func(s *Spec) { s.Workload = "bank" }, "workload:"},
+		{"zero partitions", func(s *Spec) { s.Partitions = -1 }, "partitions:"},
+		{"acks 2", func(s *Spec) { s.Acks = "2" }, "acks:"},
+		{"short time limit", func(s *Spec) { s.TimeLimit = Duration(10 * time.Millisecond) }, "time-limit:"},
+		{"no concurrency", func(s *Spec) { s.Concurrency = -3 }, "concurrency:"},
+		{"negative rate", func(s *Spec) { s.Rate = -1 }, "rate:"},
+		{"unknown nemesis", func(s *Spec) { s.Nemesis = []string{"meteor"} }, "nemesis:"},
+		{"cluster field", func(s *Spec) { s.Cluster.MinInsyncReplicas = 5 }, "min-insync-replicas"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := Spec{}.WithDefaults()
+			tt.edit(&spec)
+			err := spec.Validate()
+			require.ErrorContains(t, err, tt.says)
+		})
+	}
+	require.NoError(t, Spec{}.WithDefaults().Validate())
+}
+
+// An invalid spec fails before anything is created: not even the run directory.
+func TestRunRejectsInvalidSpecBeforeStarting(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Run(context.Background(), Spec{ResultsDir: dir, Partitions: -1}, Options{})
+	require.ErrorContains(t, err, "partitions")
+	entries, rerr := filepath.Glob(filepath.Join(dir, "*"))
+	require.NoError(t, rerr)
+	require.Empty(t, entries)
+}
