@@ -63,11 +63,21 @@ func BenchmarkQueue(b *testing.B) {
 }
 
 // BenchmarkLinearizable100k checks a generated 100,000-operation history of one key written by
-// 10 concurrent producers, 5% of whose sends end info, with porcupine.
+// 10 concurrent producers, 5% of whose sends end info, with porcupine: valid as generated
+// (without and with pauses between operations: without, no instant is free of operations, and
+// the history is one piece), and with one send moved near the end (illegal).
 func BenchmarkLinearizable100k(b *testing.B) {
-	for _, think := range []time.Duration{0, 20 * time.Millisecond} {
-		b.Run(fmt.Sprintf("think=%s", think), func(b *testing.B) {
-			ops := generate(b, historytest.Config{Ops: 100_000, Keys: 1, Producers: 10, Consumers: 2, InfoRate: 0.05, Think: think, Seed: 2})
+	for _, bc := range []struct {
+		name    string
+		think   time.Duration
+		illegal bool
+	}{{"saturated", 0, false}, {"saturated-illegal", 0, true}, {"think=20ms", 20 * time.Millisecond, false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			ops := generate(b, historytest.Config{Ops: 100_000, Keys: 1, Producers: 10, Consumers: 2, InfoRate: 0.05, Think: bc.think, Seed: 2})
+			want := checkers.Valid
+			if bc.illegal {
+				ops, want = misplaceLateSend(ops), checkers.Invalid
+			}
 			a, err := checkers.Analyze(ops)
 			if err != nil {
 				b.Fatal(err)
@@ -75,8 +85,8 @@ func BenchmarkLinearizable100k(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				r := checkers.CheckLinearizable(a, time.Minute, 1)
-				if r.Valid != checkers.Valid {
-					b.Fatalf("%s: %+v", r.Valid, r.Keys)
+				if r.Valid != want {
+					b.Fatalf("%s, want %s: %+v", r.Valid, want, r.Keys)
 				}
 				if i == 0 {
 					k := r.Keys["kchaos/0"]

@@ -342,3 +342,31 @@ func cloneOps(ops []history.Op) []history.Op {
 	}
 	return out
 }
+
+// A violation in a piece too long to explain on is still found, and the sends that can have no
+// place are named.
+func TestLinearizableLongPiece(t *testing.T) {
+	ops := historytest.Generate(historytest.Config{Ops: 30000, Keys: 1, Producers: 10, Consumers: 2, InfoRate: 0.05, Seed: 2})
+	mutated := misplaceLateSend(ops)
+	r := checkers.CheckLinearizable(analyze(t, mutated), time.Minute, 1)
+	require.Equal(t, checkers.Invalid, r.Valid)
+	require.Greater(t, r.Keys["kchaos/0"].LargestSegment, 20000)
+	require.Len(t, r.Cases, 1)
+	require.Contains(t, r.Cases[0].Explanation, "too long to name")
+	require.NotEmpty(t, r.Cases[0].Ops)
+	require.Empty(t, r.VisualizedKeys())
+}
+
+// misplaceLateSend copies ops, moving the offset of an acknowledged send near the end 50 back,
+// onto an offset another value holds.
+func misplaceLateSend(ops []history.Op) []history.Op {
+	m := cloneOps(ops)
+	for i := len(m) * 9 / 10; i < len(m); i++ {
+		if m[i].Type == history.OK && m[i].F == history.FSend {
+			m[i].Mops = []history.Mop{m[i].Mops[0]}
+			m[i].Mops[0].Offset -= 50
+			return m
+		}
+	}
+	panic("no acknowledged send in the last tenth of the history")
+}

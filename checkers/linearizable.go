@@ -451,7 +451,13 @@ func segments(ops []linOp, minSegment int) [][]linOp {
 	return segs
 }
 
-const minSegment = 1024
+const (
+	// minSegment is the fewest operations in a piece, unless the key has fewer: checking a
+	// piece with porcupine has a fixed cost.
+	minSegment = 1024
+	// maxExplained is the longest piece a failure is explained on, by a verbose re-check.
+	maxExplained = 20000
+)
 
 func (a *Analysis) checkKey(k int32, ops []linOp, timeout time.Duration) (*KeyLinearizable, *NotLinearizableCase, *linVisualization) {
 	began := time.Now()
@@ -519,6 +525,22 @@ func (a *Analysis) explainNotLinearizable(m *keyModel, init linState, seg []linO
 		from = min(from, seg[i].call)
 	}
 	c := &NotLinearizableCase{Key: m.key, From: from, To: to, SegmentOps: len(seg)}
+	if len(seg) > maxExplained {
+		// The verbose check costs several times the plain one on a long piece, and its drawing
+		// would be unreadable: name only the sends that can have no place at all.
+		for i := range seg {
+			if seg[i].bad && len(c.Ops) < maxListed {
+				c.Ops = append(c.Ops, a.ref(int(seg[i].pos)))
+			}
+		}
+		c.Explanation = fmt.Sprintf("%s: no order of the %d operations between %s and %s explains what they saw and were told (starting from next offset %d); "+
+			"the piece is too long to name the operations porcupine could not place (more than %d).",
+			m.key, len(seg), seconds(from), seconds(to), init.next, maxExplained)
+		if len(c.Ops) > 0 {
+			c.Explanation += fmt.Sprintf(" %d send(s) in it have a value seen at several offsets or an offset seen with several values, and can have no place: see ops.", len(c.Ops))
+		}
+		return c, nil
+	}
 	res, info := porcupine.CheckOperationsVerbose(model, pops, timeout)
 	var longest []int
 	if res == porcupine.Illegal {
