@@ -41,7 +41,10 @@ func (c *Cluster) CreateTopic(ctx context.Context, t TopicSpec) error {
 			break
 		}
 		var kerr kafka.Error
-		retriable := errors.As(err, &kerr) && (kerr.Temporary() || kerr == kafka.BrokerNotAvailable)
+		// INVALID_REPLICATION_FACTOR too: the spec was validated against the broker count, so it
+		// only means the controller has not seen every registration yet.
+		retriable := errors.As(err, &kerr) &&
+			(kerr.Temporary() || kerr == kafka.BrokerNotAvailable || kerr == kafka.InvalidReplicationFactor)
 		if !retriable {
 			return err
 		}

@@ -11,15 +11,15 @@ import (
 
 // Recorder appends operations to history.jsonl as the run goes. It gives each line its Index and
 // its Time (nanoseconds since the test started, from the monotonic clock) under one lock, so the
-// file's order is the order of times. Lines are buffered, flushed at least every second by a
-// background loop, and synced to disk by Sync at each phase end: a run killed at any moment leaves
-// a checkable prefix (at worst its last line torn, which Read reports by line number).
+// file's order is the order of times. Lines are buffered, written at least every second by a
+// background loop, and synced to disk by Sync at each phase end. Only whole lines are ever written,
+// each batch in one write call, so a run killed at any moment leaves a checkable prefix.
 type Recorder struct {
 	start time.Time
 
 	mu        sync.Mutex
 	f         *os.File
-	w         *history.Writer
+	buf       []byte // whole lines not yet written
 	next      int64
 	err       error // the first write error; later appends are dropped
 	counts    Counts
@@ -38,7 +38,7 @@ func NewRecorder(path string, start time.Time) (*Recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create history: %w", err)
 	}
-	r := &Recorder{start: start, f: f, w: history.NewWriter(f), maxOffset: map[string]int64{},
+	r := &Recorder{start: start, f: f, buf: make([]byte, 0, flushAt+4096), maxOffset: map[string]int64{},
 		stopFlush: make(chan struct{}), flushDone: make(chan struct{})}
 	go r.flushLoop(time.Second)
 	return r, nil
@@ -54,10 +54,26 @@ func (r *Recorder) flushLoop(every time.Duration) {
 			return
 		case <-t.C:
 			r.mu.Lock()
-			r.setErr(r.w.Flush())
+			r.setErr(r.flush())
 			r.mu.Unlock()
 		}
 	}
+}
+
+// flushAt is the buffer size past which Append writes the buffered lines at once.
+const flushAt = 64 << 10
+
+// flush writes the buffered lines in one call. The caller holds mu.
+func (r *Recorder) flush() error {
+	if len(r.buf) == 0 {
+		return nil
+	}
+	_, err := r.f.Write(r.buf)
+	r.buf = r.buf[:0]
+	if err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+	return nil
 }
 
 func (r *Recorder) setErr(err error) {
@@ -77,7 +93,11 @@ func (r *Recorder) Append(op *history.Op) {
 	op.Index = r.next
 	op.Time = time.Since(r.start).Nanoseconds()
 	r.next++
-	r.setErr(r.w.Write(op))
+	r.buf = history.AppendJSON(r.buf, op)
+	r.buf = append(r.buf, '\n')
+	if len(r.buf) >= flushAt {
+		r.setErr(r.flush())
+	}
 	if op.Process.IsClient() {
 		r.count(op)
 	}
@@ -149,7 +169,7 @@ func (r *Recorder) Err() error {
 func (r *Recorder) Sync() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.setErr(r.w.Flush())
+	r.setErr(r.flush())
 	if r.err == nil {
 		r.setErr(r.f.Sync())
 	}
