@@ -1,0 +1,7 @@
+package broker
+
+// InterBrokerPort is the port of the listener that brokers use among themselves, on each broker's
+// address on the cluster network: followers fetch from leaders there, the controller sends its
+// requests there and brokers send theirs to the controller there. Faults that cut replication but
+// not the rest of a broker's traffic (package nemesis) match it.
+const InterBrokerPort = internalPort
