@@ -1,0 +1,199 @@
+package nemesis
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/kchaos/kchaos/broker"
+)
+
+// Step is one fault of a schedule before it meets the cluster: what Run draws from the seed.
+// Target applies to kill, pause, zk-isolate and to the isolate and one-way shapes; Shape to
+// partitions. Pick seeds the choices made against the cluster when the step starts (which
+// brokers, which partition, which follower), so that a seed and a cluster state give the same
+// nodes.
+type Step struct {
+	Kind   Kind   `json:"kind"`
+	Target Target `json:"target,omitempty"`
+	Shape  Shape  `json:"shape,omitempty"`
+	Pick   uint64 `json:"pick"`
+}
+
+// schedule draws Steps from the seed.
+type schedule struct {
+	cfg Config
+	rng *rand.Rand
+}
+
+// scheduleStream separates the schedule's random stream from any other use of the seed.
+const scheduleStream = 0x6b6368616f73 // "kchaos"
+
+func newSchedule(cfg Config) *schedule {
+	return &schedule{cfg: cfg, rng: rand.New(rand.NewPCG(uint64(cfg.Seed), scheduleStream))}
+}
+
+// next draws the next step. It always draws a kind, a target, a shape and a pick, whichever apply,
+// so that the stream does not depend on what the kinds are.
+func (s *schedule) next() Step {
+	kind := s.cfg.Kinds[s.rng.IntN(len(s.cfg.Kinds))]
+	target := s.cfg.Targets[s.rng.IntN(len(s.cfg.Targets))]
+	shape := s.cfg.Shapes[s.rng.IntN(len(s.cfg.Shapes))]
+	step := Step{Kind: kind, Pick: s.rng.Uint64()}
+	switch kind {
+	case KindKill, KindPause, KindZKIsolate:
+		step.Target = target
+	case KindPartition:
+		step.Shape = shape
+		if shape == ShapeIsolate || shape == ShapeOneWay {
+			step.Target = target
+		}
+	}
+	return step
+}
+
+// Plan returns the first n steps that Run draws with cfg (defaults applied): the schedule is a
+// function of the config and its seed alone. It returns nil when cfg has no kinds.
+func Plan(cfg Config, n int) []Step {
+	cfg = cfg.WithDefaults()
+	if len(cfg.Kinds) == 0 {
+		return nil
+	}
+	s := newSchedule(cfg)
+	steps := make([]Step, n)
+	for i := range steps {
+		steps[i] = s.next()
+	}
+	return steps
+}
+
+// ErrNoTarget says that a step found nothing to act on: no controller during an election, a
+// partition without a leader, no follower in the ISR. Run records it and goes on.
+var ErrNoTarget = errors.New("no target")
+
+// view is what a step is resolved against: the cluster's brokers and ZooKeeper's description.
+type view struct {
+	brokers []string // broker names, n1 first
+	snap    broker.Snapshot
+	topic   string
+	traffic Traffic
+	loss    float64
+}
+
+// resolve turns a step into the fault to start, using the step's pick for every random choice.
+func resolve(step Step, v view) (Fault, error) {
+	rng := rand.New(rand.NewPCG(step.Pick, scheduleStream))
+	f := Fault{Kind: step.Kind, Target: step.Target, Shape: step.Shape}
+	switch step.Kind {
+	case KindKill, KindPause, KindZKIsolate:
+		nodes, key, err := v.targets(rng, step.Target)
+		if err != nil {
+			return f, err
+		}
+		f.Nodes, f.Key = nodes, key
+	case KindPartition:
+		f.Traffic = v.traffic
+		switch step.Shape {
+		case ShapeIsolate, ShapeOneWay:
+			nodes, key, err := v.targets(rng, step.Target)
+			if err != nil {
+				return f, err
+			}
+			f.Key = key
+			switch {
+			case step.Shape == ShapeOneWay:
+				f.Grudge = OneWay(nodes, without(v.brokers, nodes))
+			case step.Target == TargetAll:
+				parts := make([][]string, len(nodes))
+				for i, n := range nodes {
+					parts[i] = []string{n}
+				}
+				f.Grudge = Complete(parts...)
+			default:
+				f.Grudge = Isolate(nodes, v.brokers)
+			}
+		case ShapeHalves:
+			f.Grudge = RandomHalves(rng, v.brokers)
+		case ShapeMajoritiesRing:
+			f.Grudge = MajoritiesRing(rng, v.brokers)
+		case ShapeBridge:
+			f.Grudge = Bridge(rng, v.brokers)
+		default:
+			return f, fmt.Errorf("nemesis: unknown shape %q", step.Shape)
+		}
+		if len(f.Grudge) == 0 {
+			return f, fmt.Errorf("%w: %s cuts nothing among %d brokers", ErrNoTarget, step.Shape, len(v.brokers))
+		}
+	case KindLag:
+		st, err := v.pickPartition(rng, func(p broker.PartitionState) bool { return p.Leader > 0 && len(p.ISR) > 1 })
+		if err != nil {
+			return f, err
+		}
+		followers := slices.DeleteFunc(slices.Clone(st.ISR), func(id int) bool { return id == st.Leader })
+		f.Key = st.Key
+		f.Leader = broker.BrokerName(st.Leader)
+		f.Follower = broker.BrokerName(followers[rng.IntN(len(followers))])
+		f.Loss = v.loss
+	case KindJepsen2013:
+		st, err := v.pickPartition(rng, func(p broker.PartitionState) bool { return p.Leader > 0 && len(p.ISR) > 1 })
+		if err != nil {
+			return f, err
+		}
+		f.Key = st.Key
+	default:
+		return f, fmt.Errorf("nemesis: unknown fault %q", step.Kind)
+	}
+	return f, nil
+}
+
+// targets resolves a target to broker names, and the partition key it looked at for primaries.
+func (v view) targets(rng *rand.Rand, t Target) ([]string, string, error) {
+	n := len(v.brokers)
+	if n == 0 {
+		return nil, "", fmt.Errorf("%w: the cluster has no brokers", ErrNoTarget)
+	}
+	switch t {
+	case TargetOne:
+		return []string{v.brokers[rng.IntN(n)]}, "", nil
+	case TargetMinority:
+		return sortNodes(shuffled(rng, v.brokers)[:max(1, Minority(n))]), "", nil
+	case TargetMajority:
+		return sortNodes(shuffled(rng, v.brokers)[:Majority(n)]), "", nil
+	case TargetAll:
+		return slices.Clone(v.brokers), "", nil
+	case TargetPrimaries:
+		st, err := v.pickPartition(rng, func(p broker.PartitionState) bool { return p.Leader > 0 })
+		if err != nil {
+			return nil, "", err
+		}
+		return []string{broker.BrokerName(st.Leader)}, st.Key, nil
+	case TargetController:
+		if v.snap.Controller.Broker < 1 {
+			return nil, "", fmt.Errorf("%w: there is no controller", ErrNoTarget)
+		}
+		return []string{broker.BrokerName(v.snap.Controller.Broker)}, "", nil
+	}
+	return nil, "", fmt.Errorf("nemesis: unknown target %q", t)
+}
+
+// pickPartition picks one of the topic's partitions that satisfy ok.
+func (v view) pickPartition(rng *rand.Rand, ok func(broker.PartitionState) bool) (broker.PartitionState, error) {
+	var candidates []broker.PartitionState
+	for _, p := range v.snap.Partitions {
+		topic, _, _ := strings.Cut(p.Key, "/")
+		mine := topic == v.topic || (v.topic == "" && !strings.HasPrefix(topic, "__"))
+		if mine && ok(p) {
+			candidates = append(candidates, p)
+		}
+	}
+	if len(candidates) == 0 {
+		where := "any topic"
+		if v.topic != "" {
+			where = "topic " + v.topic
+		}
+		return broker.PartitionState{}, fmt.Errorf("%w: no suitable partition of %s", ErrNoTarget, where)
+	}
+	return candidates[rng.IntN(len(candidates))], nil
+}
