@@ -11,8 +11,9 @@ import (
 // HealOnSignal closes and heals n when the process receives one of sigs (SIGINT and SIGTERM when
 // none are given): Run stops starting faults and returns, every active fault is healed (see
 // Close), and then done is called with the heal's error, typically to close the cluster and exit.
-// done runs at most once, on the goroutine that received the signal. The returned stop function
-// stops listening; it is safe to call after the signal came.
+// done runs at most once, on the goroutine that received the signal. Until stop is called, the
+// signals are the handler's: a second SIGINT does not kill the process in the middle of healing.
+// The returned stop function stops listening; it is safe to call after the signal came.
 //
 // A program that drives the nemesis with Run alone can instead pass Run a context from
 // signal.NotifyContext: Run heals before it returns. HealOnSignal is for programs that start
