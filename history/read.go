@@ -39,7 +39,7 @@ func (s *scanner) parseLine(line []byte, lineNo int, op *Op) error {
 	if !s.parse(line, op) {
 		var err error
 		if *op, err = parseSlow(line); err != nil {
-			if len(bytes.TrimSpace(line)) == 0 {
+			if isBlank(line) {
 				err = errors.New("empty line")
 			}
 			return &LineError{Line: lineNo, Err: err}
@@ -200,7 +200,18 @@ func (s *scanner) parseChunk(c chunk, ops []Op) *LineError {
 	return nil
 }
 
+// isSpace reports whether c is JSON white space.
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// isBlank reports whether line holds nothing but JSON white space.
+func isBlank(line []byte) bool {
+	for _, c := range line {
+		if !isSpace(c) {
+			return false
+		}
+	}
+	return true
+}
 
 // Decoder reads a history one line at a time, for when the whole of it need not be in memory.
 type Decoder struct {
@@ -228,7 +239,7 @@ func (d *Decoder) Decode(op *Op) error {
 			return fmt.Errorf("read line %d: %w", d.line+1, err)
 		}
 		d.line++
-		if len(bytes.TrimSpace(line)) == 0 {
+		if isBlank(line) {
 			if d.blank == 0 {
 				d.blank = d.line
 			}
