@@ -1,0 +1,169 @@
+package results
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/kchaos/kchaos/history"
+)
+
+// faultWindow is a fault from its start-X nemesis line to the next stop-X line (the end of the
+// history when none came).
+type faultWindow struct {
+	kind, class       string
+	start, stop       int64
+	startPos, stopPos int // positions of the lines; stopPos -1 when never stopped
+	value             *jvalue
+	err, stopErr      string
+	label, title      string
+	lane              int
+}
+
+// maxBandLanes is how many rows of labels overlapping fault windows get above a chart.
+const maxBandLanes = 3
+
+// knownFaults are the fault kinds with a colour of their own; others are drawn as "other".
+var knownFaults = map[string]bool{"kill": true, "pause": true, "partition": true, "zk-isolate": true, "lag": true, "jepsen-2013": true}
+
+func faultClass(kind string) string {
+	if knownFaults[kind] {
+		return "f-" + kind
+	}
+	return "f-other"
+}
+
+// buildFaults pairs each start-X nemesis line with the next stop-X line, in order.
+func (b *builder) buildFaults() {
+	open := map[string][]int{} // kind → indexes into b.faults of open windows, oldest first
+	for i := range b.ops {
+		op := &b.ops[i]
+		if op.Process != history.NemesisProcess {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(op.F, "start-"):
+			kind := strings.TrimPrefix(op.F, "start-")
+			v, _ := parseJSON(op.Raw)
+			if len(op.Raw) == 0 {
+				v = nil
+			}
+			b.faults = append(b.faults, faultWindow{kind: kind, class: faultClass(kind), start: op.Time, stop: b.end,
+				startPos: i, stopPos: -1, value: v, err: op.Error})
+			open[kind] = append(open[kind], len(b.faults)-1)
+		case strings.HasPrefix(op.F, "stop-"):
+			kind := strings.TrimPrefix(op.F, "stop-")
+			if q := open[kind]; len(q) > 0 {
+				f := &b.faults[q[0]]
+				f.stop, f.stopPos, f.stopErr = op.Time, i, op.Error
+				open[kind] = q[1:]
+			}
+		}
+	}
+	starts := make([]float64, len(b.faults))
+	ends := make([]float64, len(b.faults))
+	for i := range b.faults {
+		f := &b.faults[i]
+		f.label = faultLabel(f.kind, f.value)
+		// Reserve room for the label so that labels of nearby windows do not overlap.
+		starts[i] = b.ts.x(f.start)
+		ends[i] = max(b.ts.x(f.stop), starts[i]+labelWidth(f.label))
+		f.title = fmt.Sprintf("%s from %s to %s", f.label, seconds(f.start), seconds(f.stop))
+		if f.stopPos < 0 {
+			f.title = fmt.Sprintf("%s from %s, never stopped", f.label, seconds(f.start))
+		}
+		if f.err != "" {
+			f.title += " · start failed: " + cutUTF8(f.err, 200)
+		}
+		if f.stopErr != "" {
+			f.title += " · heal failed: " + cutUTF8(f.stopErr, 200)
+		}
+	}
+	lanes := laneAssign(starts, ends, maxBandLanes)
+	kinds := map[string]bool{}
+	for i := range b.faults {
+		f := &b.faults[i]
+		f.lane = lanes[i]
+		row := faultRow{
+			ID: fmt.Sprintf("fault-%d", i), Kind: f.kind, Class: f.class,
+			Start: seconds(f.start), Stop: "never", Duration: durationText(f.stop - f.start),
+			Value: f.value.compact(400), Error: strings.TrimSpace(f.err + " " + f.stopErr),
+			X: num(b.ts.x(f.start)), StartIndex: fmt.Sprint(b.ops[f.startPos].Index),
+		}
+		if f.value == nil {
+			row.Value = ""
+		}
+		if f.stopPos >= 0 {
+			row.Stop = seconds(f.stop)
+			row.StopIndex = fmt.Sprint(b.ops[f.stopPos].Index)
+		}
+		b.view.Faults = append(b.view.Faults, row)
+		if !kinds[f.kind] {
+			kinds[f.kind] = true
+			b.view.FaultKinds = append(b.view.FaultKinds, faultKind{Kind: f.kind, Class: f.class})
+		}
+	}
+}
+
+// labelWidth is about the width of a fault's label in the charts' units, padding included.
+func labelWidth(label string) float64 { return float64(utf8.RuneCountInString(label))*5.4 + 8 }
+
+// bandLanes is the number of label rows the fault windows need.
+func (b *builder) bandLanes() int {
+	n := 0
+	for _, f := range b.faults {
+		n = max(n, f.lane+1)
+	}
+	return n
+}
+
+// nemesisEvents are the nemesis lines that are neither a start nor a stop (e.g. the isolate
+// step of jepsen-2013), drawn as dashed lines.
+func (b *builder) nemesisEvents() []eventMark {
+	var out []eventMark
+	for i := range b.ops {
+		op := &b.ops[i]
+		if op.Process != history.NemesisProcess || strings.HasPrefix(op.F, "start-") || strings.HasPrefix(op.F, "stop-") {
+			continue
+		}
+		title := fmt.Sprintf("%s at %s", op.F, seconds(op.Time))
+		if len(op.Raw) > 0 {
+			title += ": " + cutUTF8(string(op.Raw), 300)
+		}
+		if op.Error != "" {
+			title += " · " + cutUTF8(op.Error, 200)
+		}
+		out = append(out, eventMark{X: num(b.ts.x(op.Time)), Title: title})
+	}
+	return out
+}
+
+// faultLabel names a fault shortly: "kill n2", "partition majorities-ring", "lag n3→n1".
+func faultLabel(kind string, v *jvalue) string {
+	var parts []string
+	if nodes := v.get("nodes").items(); len(nodes) > 0 {
+		var names []string
+		for _, n := range nodes {
+			names = append(names, n.plain())
+		}
+		parts = append(parts, strings.Join(names, ","))
+	}
+	if s := v.get("shape").str(); s != "" {
+		parts = append(parts, s)
+	}
+	if f, l := v.get("follower").str(), v.get("leader"); f != "" && l != nil {
+		parts = append(parts, f+"→"+l.plain())
+	} else if l != nil && l.kind == jString {
+		parts = append(parts, "leader "+l.text)
+	}
+	if len(parts) == 0 {
+		if k := v.get("key").str(); k != "" {
+			parts = append(parts, k)
+		}
+	}
+	label := kind
+	if len(parts) > 0 {
+		label += " " + strings.Join(parts, " ")
+	}
+	return cutUTF8(label, 60)
+}

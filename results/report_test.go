@@ -1,0 +1,345 @@
+package results
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kchaos/kchaos/history"
+	"github.com/stretchr/testify/require"
+)
+
+func TestWriteReport(t *testing.T) {
+	tests := []struct {
+		run      string
+		verdict  string
+		chips    map[string]int // anomaly type → count in the banner
+		lanes    int            // partition charts and the controller's
+		unclean  int
+		contains []string
+	}{
+		{run: "valid/20260301T100000", verdict: "valid", lanes: 5,
+			contains: []string{"Every checker passed", `href="nodes/n1/server.log"`, "--nemesis kill,pause,partition", "partition isolate-leader"}},
+		{run: "invalid/20260301T110000", verdict: "invalid", lanes: 5, unclean: 1,
+			chips: map[string]int{"lost-write": 1, "not-linearizable": 1, "unclean-leader-election": 1},
+			contains: []string{`href="linearizability/kchaos/0.html"`, "--unclean-leader-election ", "3 anomalies of 3 types",
+				`id="op-`, `href="#m-a0-0"`, `id="m-a0-0"`}},
+		{run: "unknown/20260301T120000", verdict: "unknown", lanes: 3,
+			contains: []string{"timed out after 10s", "kchaos/1: versions were not seen", "observer missed zk versions", "1 final read did not reach"}},
+		{run: "markup/20260301T130000", verdict: "invalid", lanes: 3,
+			chips: map[string]int{"G1a": 1, "lost-write": 1}},
+	}
+	external := regexp.MustCompile(`(?i)(src|href|action|xlink:href)\s*=\s*["']?\s*(https?:|//|ftp:)|@import|url\(\s*["']?(https?:|//)`)
+	for _, tt := range tests {
+		t.Run(tt.run, func(t *testing.T) {
+			dir := copyRun(t, filepath.Join(testdataResults, tt.run))
+			require.NoError(t, WriteReport(dir))
+			data, err := os.ReadFile(filepath.Join(dir, ReportFile))
+			require.NoError(t, err)
+			page := string(data)
+			_, err = os.Stat(filepath.Join(dir, JUnitFile))
+			require.NoError(t, err)
+
+			requireHas(t, page, `class="banner v-`+tt.verdict+`"`)
+			require.Empty(t, external.FindAllString(page, -1), "the page fetches nothing")
+			for typ, n := range tt.chips {
+				requireHas(t, page, fmt.Sprintf(`<a class="chip" href="#anomaly-%s">%s <b>%d</b></a>`, typ, typ, n))
+			}
+			require.Equal(t, len(tt.chips), strings.Count(page, `<a class="chip"`))
+			for _, id := range []string{"chart-latency", "chart-quantiles", "chart-throughput"} {
+				requireHas(t, page, `id="`+id+`"`)
+			}
+			require.Equal(t, tt.lanes, strings.Count(page, `class="chart lanes"`))
+			require.Equal(t, tt.unclean, strings.Count(page, `class="election e-unclean"`))
+			spec, err := readJSONFile(filepath.Join(dir, SpecFile))
+			require.NoError(t, err)
+			requireHas(t, page, "--seed "+spec.get("seed").text)
+			for _, s := range tt.contains {
+				requireHas(t, page, s)
+			}
+		})
+	}
+}
+
+// TestWriteReportEscapesMarkup checks that markup in the history, results.json and test.json
+// is written as text: the page has its own script and nothing else that runs.
+func TestWriteReportEscapesMarkup(t *testing.T) {
+	dir := copyRun(t, filepath.Join(testdataResults, "markup/20260301T130000"))
+	require.NoError(t, WriteReport(dir))
+	data, err := os.ReadFile(filepath.Join(dir, ReportFile))
+	require.NoError(t, err)
+	page := string(data)
+	require.Equal(t, 1, strings.Count(strings.ToLower(page), "<script"), "only the report's own script")
+	require.False(t, strings.Contains(strings.ToLower(page), "<img"), "an img element in the page")
+	require.NotRegexp(t, `(?i)<[a-z]+[^>]*\son[a-z]+\s*=`, page, "no event handler attribute")
+	for _, escaped := range []string{
+		`&lt;script&gt;alert(1)&lt;/script&gt; broker said &lt;img src=x onerror=alert(1)&gt;`, // an error string
+		`&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(1)&lt;/script&gt;`,              // a value
+	} {
+		requireHas(t, page, escaped)
+	}
+	junit, err := os.ReadFile(filepath.Join(dir, JUnitFile))
+	require.NoError(t, err)
+	require.NotContains(t, string(junit), "<script")
+	require.Contains(t, string(junit), "&lt;script&gt;alert(1)&lt;/script&gt;")
+}
+
+// requireHas fails when page lacks s, without printing the whole page.
+func requireHas(t *testing.T, page, s string) {
+	t.Helper()
+	if !strings.Contains(page, s) {
+		t.Fatalf("the page lacks %q", s)
+	}
+}
+
+func TestWriteReportErrors(t *testing.T) {
+	const stored = "valid/20260301T100000"
+	tests := []struct {
+		name   string
+		break_ func(t *testing.T, dir string)
+		want   string
+	}{
+		{name: "no directory", break_: func(t *testing.T, dir string) { require.NoError(t, os.RemoveAll(dir)) }, want: "run directory"},
+		{name: "no history", break_: func(t *testing.T, dir string) { require.NoError(t, os.Remove(filepath.Join(dir, HistoryFile))) },
+			want: "has no history.jsonl"},
+		{name: "malformed history line", break_: func(t *testing.T, dir string) {
+			p := filepath.Join(dir, HistoryFile)
+			data, err := os.ReadFile(p)
+			require.NoError(t, err)
+			lines := strings.SplitAfter(string(data), "\n")
+			lines[6] = `{"index":6,"time":12,"process":3,"type":"okay","f":"send","value":[]}` + "\n"
+			require.NoError(t, os.WriteFile(p, []byte(strings.Join(lines, "")), 0o644))
+		}, want: "line 7"},
+		{name: "no results", break_: func(t *testing.T, dir string) { require.NoError(t, os.Remove(filepath.Join(dir, ResultsFile))) },
+			want: "has no results.json"},
+		{name: "malformed results", break_: func(t *testing.T, dir string) {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, ResultsFile), []byte("{\"valid\": true,\n\"checkers\": }\n"), 0o644))
+		}, want: "line 2"},
+		{name: "verdict neither true, false nor unknown", break_: func(t *testing.T, dir string) {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, ResultsFile), []byte(`{"valid": "maybe"}`), 0o644))
+		}, want: `"valid" is "maybe"`},
+		{name: "malformed spec", break_: func(t *testing.T, dir string) {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, SpecFile), []byte(`{"name": `), 0o644))
+		}, want: "test.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := copyRun(t, filepath.Join(testdataResults, stored))
+			tt.break_(t, dir)
+			err := WriteReport(dir)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tt.want)
+			for _, f := range []string{ReportFile, JUnitFile} {
+				_, err := os.Stat(filepath.Join(dir, f))
+				require.ErrorIs(t, err, os.ErrNotExist, "nothing written on error")
+			}
+		})
+	}
+}
+
+func TestWriteReportWithoutSpec(t *testing.T) {
+	dir := copyRun(t, filepath.Join(testdataResults, "valid/20260301T100000"))
+	require.NoError(t, os.Remove(filepath.Join(dir, SpecFile)))
+	require.NoError(t, WriteReport(dir))
+	data, err := os.ReadFile(filepath.Join(dir, ReportFile))
+	require.NoError(t, err)
+	requireHas(t, string(data), "This run directory has no test.json")
+	requireHas(t, string(data), "<h1>valid</h1>")
+}
+
+func TestRerunCommand(t *testing.T) {
+	tests := []struct {
+		name string
+		spec string
+		want string
+	}{
+		{name: "jepsen flags", spec: `{"name":"t1","cluster":{"image":"kchaos/kafka:3.9.1","zk_nodes":1,"brokers":5,"replication_factor":3,"min_insync_replicas":2,"unclean_leader_election":true},
+			"partitions":4,"acks":"all","nemesis":["kill","partition"],"nemesis_interval":"15s","time_limit":"1m0s","concurrency":10,"rate":200,"seed":9007199254740993}`,
+			want: "kchaos run --name t1 --time-limit 1m0s --nemesis kill,partition --nemesis-interval 15s --brokers 5 --zk-nodes 1 --partitions 4 " +
+				"--replication-factor 3 --min-insync-replicas 2 --acks all --unclean-leader-election --concurrency 10 --rate 200 --seed 9007199254740993 --image kchaos/kafka:3.9.1"},
+		{name: "no faults, clean elections", spec: `{"name":"t2","nemesis":[],"cluster":{"unclean_leader_election":false},"rate":0.5}`,
+			want: "kchaos run --name t2 --nemesis none --unclean-leader-election=false --rate 0.5"},
+		{name: "quoting", spec: `{"name":"t3","cluster":{"server_properties":{"log.dirs":"/data/it's here"}},"results_dir":"my results"}`,
+			want: `kchaos run --name t3 --results-dir 'my results' --server-property 'log.dirs=/data/it'\''s here'`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec, err := parseJSON([]byte(tt.spec))
+			require.NoError(t, err)
+			require.Equal(t, tt.want, strings.Join(rerunCommand(spec), " "))
+			wrapped := wrapCommand(rerunCommand(spec), 40)
+			require.Equal(t, tt.want, strings.ReplaceAll(wrapped, " \\\n  ", " "), "wrapping keeps the words")
+		})
+	}
+}
+
+func TestSamplePoints(t *testing.T) {
+	const end = int64(100 * time.Second)
+	many := func(n int) []opInfo {
+		out := make([]opInfo, n)
+		for i := range out {
+			out[i] = opInfo{pos: i, t: int64(i) * end / int64(n), lat: int64(1e6 + (i*7919)%100000)}
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		pts    []opInfo
+		budget int
+	}{
+		{name: "under budget", pts: many(100), budget: 200},
+		{name: "over budget", pts: many(50000), budget: 3000},
+		{name: "budget below the slices", pts: many(5000), budget: 300},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := samplePoints(append([]opInfo(nil), tt.pts...), tt.budget, end)
+			if len(tt.pts) <= tt.budget {
+				require.Len(t, got, len(tt.pts))
+				return
+			}
+			require.LessOrEqual(t, len(got), tt.budget)
+			require.Greater(t, len(got), tt.budget*8/10, "the budget is used")
+			var maxLat, keptMax int64
+			for _, p := range tt.pts {
+				maxLat = max(maxLat, p.lat)
+			}
+			slicesHit := map[int]bool{}
+			for _, p := range got {
+				keptMax = max(keptMax, p.lat)
+				slicesHit[int(float64(p.t)/float64(end+1)*sampleBuckets)] = true
+			}
+			require.Equal(t, maxLat, keptMax, "the slowest op is kept")
+			require.Greater(t, len(slicesHit), min(tt.budget, sampleBuckets)*8/10, "spread over the run")
+		})
+	}
+}
+
+func TestCollectRefs(t *testing.T) {
+	tests := []struct {
+		name  string
+		entry string
+		want  []int64
+	}{
+		{name: "op ref", entry: `{"key":"k/0","writer":{"index":12,"invoke_index":10,"process":3,"f":"send","type":"ok","time":5}}`, want: []int64{12}},
+		{name: "version index is not a line", entry: `{"key":"k/0","offset":4,"index":3,"max_read_index":2}`},
+		{name: "op lists", entry: `{"ops":[4,5],"reads":[{"offset":1,"ops":[9]}],"writer":7}`, want: []int64{4, 5, 9, 7}},
+		{name: "state refs", entry: `{"state":{"index":40,"time":9,"leader":2,"isr":[2]},"previous":{"index":30,"time":8,"leader":1,"isr":[1]}}`, want: []int64{40, 30}},
+		{name: "hand-written", entry: `{"index":12,"explanation":"x"}`, want: []int64{12}},
+		{name: "op_indexes", entry: `{"op_indexes":[1,2,3]}`, want: []int64{1, 2, 3}},
+		{name: "a string", entry: `"lost 3"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := parseJSON([]byte(tt.entry))
+			require.NoError(t, err)
+			var got []int64
+			collectRefs(v, func(i int64) { got = append(got, i) })
+			require.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// testOps numbers ops and sets their times, in seconds.
+func testOps(t *testing.T, ops []history.Op, secs ...float64) *storedRun {
+	t.Helper()
+	require.Len(t, secs, len(ops))
+	for i := range ops {
+		ops[i].Index, ops[i].Time = int64(i), int64(secs[i]*1e9)
+	}
+	partner, err := history.Pair(ops)
+	require.NoError(t, err)
+	res, err := parseJSON([]byte(`{"valid":true,"anomaly_types":[],"anomalies":{},"checkers":{}}`))
+	require.NoError(t, err)
+	return &storedRun{dir: t.TempDir(), results: res, verdict: "valid", ops: ops, partner: partner}
+}
+
+func nemesis(t *testing.T, f string, v any) history.Op {
+	op, err := history.Nemesis(f, v)
+	require.NoError(t, err)
+	return op
+}
+
+func TestFaultWindows(t *testing.T) {
+	ops := []history.Op{
+		nemesis(t, "start-kill", map[string]any{"nodes": []string{"n1"}}),
+		nemesis(t, "start-pause", map[string]any{"nodes": []string{"n2", "n3"}}),
+		nemesis(t, "stop-kill", nil),
+		nemesis(t, "start-kill", map[string]any{"nodes": []string{"n3"}}),
+		nemesis(t, "isolate-jepsen-2013", map[string]any{"key": "k/0"}),
+		nemesis(t, "stop-pause", nil),
+		nemesis(t, "start-lag", map[string]any{"follower": "n2", "leader": "n1", "loss": 0.3}),
+		nemesis(t, "stop-lag", nil),
+		nemesis(t, "start-partition", map[string]any{"shape": "majorities-ring"}),
+		nemesis(t, "stop-partition", nil),
+		{Process: history.ObserverProcess, Type: history.Info, F: "controller", Raw: []byte(`{"broker":1,"epoch":1}`)},
+	}
+	r := testOps(t, ops, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20)
+	v := buildReport(r)
+	type window struct{ kind, start, stop string }
+	var got []window
+	for _, f := range v.Faults {
+		got = append(got, window{f.Kind, f.Start, f.Stop})
+	}
+	require.Equal(t, []window{
+		{"kill", "1.000 s", "3.000 s"}, {"pause", "2.000 s", "6.000 s"}, {"kill", "4.000 s", "never"},
+		{"lag", "7.000 s", "8.000 s"}, {"partition", "9.000 s", "10.000 s"},
+	}, got)
+	var labels []string
+	for _, b := range v.Latency.Bands {
+		labels = append(labels, b.Label)
+	}
+	require.Equal(t, []string{"kill n1", "pause n2,n3", "kill n3", "lag n2→n1", "partition majorities-ring"}, labels)
+	require.Len(t, v.Latency.Events, 1, "the isolate line is an event")
+	require.Contains(t, v.Latency.Events[0].Title, "isolate-jepsen-2013")
+}
+
+func state(key string, leader, epoch int, isr []int, zkv int) history.Op {
+	return history.ObservePartitionState(history.PartitionState{Key: key, Leader: leader, LeaderEpoch: epoch, ISR: isr, ZkVersion: zkv})
+}
+
+func TestPartitionTimeline(t *testing.T) {
+	ops := []history.Op{
+		state("k/0", 1, 0, []int{1, 2, 3}, 0),
+		state("k/0", 1, 0, []int{1, 2}, 1), // ISR shrinks
+		state("k/0", 2, 1, []int{2}, 2),    // clean: 2 was in [1,2]
+		state("k/0", -1, 2, []int{2}, 3),   // no leader
+		state("k/0", 3, 3, []int{3}, 4),    // unclean: 3 was not in [2]
+		history.ObserveGap(history.ObserverGap{Key: "k/0", FromVersion: 4, ToVersion: 7}),
+		state("k/0", 1, 5, []int{1, 2, 3}, 7), // states missed: undecided
+		state("k/1", 2, 0, []int{2, 3}, 0),
+	}
+	r := testOps(t, ops, 0, 1, 2, 3, 4, 5, 6, 0.5)
+	v := buildReport(r)
+	require.Len(t, v.Partitions, 2)
+	p := v.Partitions[0]
+	require.Equal(t, "k/0", p.Key)
+	require.Equal(t, 1, p.Clean)
+	require.Equal(t, 1, p.Unclean)
+	require.Equal(t, 1, p.Undecided)
+	require.Len(t, p.Offline, 1)
+	require.Contains(t, p.Offline[0].Title, "no leader from 3.000 s to 4.000 s")
+	require.Len(t, p.Gaps, 1)
+	var classes []string
+	for _, e := range p.Elections {
+		classes = append(classes, e.Class)
+	}
+	require.Equal(t, []string{"e-clean", "e-unclean", "e-undecided"}, classes)
+	require.Contains(t, p.Elections[1].Title, "UNCLEAN: 3 was not in the ISR [2]")
+	require.Len(t, p.Lanes, 3, "brokers 1 to 3")
+	leads := map[string][]string{}
+	for _, l := range p.Lanes {
+		for _, s := range l.Segs {
+			leads[l.Label] = append(leads[l.Label], s.Class)
+		}
+	}
+	require.Equal(t, map[string][]string{
+		"broker 1": {"lead", "lead"},
+		"broker 2": {"isr", "lead", "isr", "isr"},
+		"broker 3": {"isr", "lead", "isr"},
+	}, leads)
+}

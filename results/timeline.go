@@ -1,0 +1,316 @@
+package results
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kchaos/kchaos/history"
+)
+
+// Geometry of a lane chart: a strip for markers on top, then one lane per broker.
+const (
+	laneStripTop = 4.0
+	laneStripH   = 16.0
+	laneTop      = 24.0
+	laneH        = 13.0
+	laneStep     = 17.0
+)
+
+type observedState struct {
+	pos  int
+	time int64
+	s    history.PartitionState
+}
+
+// timelines builds a leader/ISR chart per partition and the controller chart, from the
+// observer's lines.
+func (b *builder) timelines() {
+	states := map[string][]observedState{}
+	gaps := map[string][]observedState{} // pos and time of observer-gap lines; s.ZkVersion unused
+	gapText := map[int]string{}
+	brokerSet := map[int]bool{}
+	type ctl struct {
+		time   int64
+		broker int
+		epoch  int
+	}
+	var ctls []ctl
+	for i := range b.ops {
+		op := &b.ops[i]
+		if op.Process != history.ObserverProcess {
+			continue
+		}
+		switch op.F {
+		case history.FPartitionState:
+			s, err := op.PartitionState()
+			if err != nil {
+				b.view.Warnings = append(b.view.Warnings, "Skipped an observer line: "+err.Error())
+				continue
+			}
+			states[s.Key] = append(states[s.Key], observedState{pos: i, time: op.Time, s: s})
+			if s.Leader >= 0 {
+				brokerSet[s.Leader] = true
+			}
+			for _, r := range s.ISR {
+				brokerSet[r] = true
+			}
+		case history.FObserverGap:
+			g, err := op.ObserverGap()
+			if err != nil {
+				b.view.Warnings = append(b.view.Warnings, "Skipped an observer line: "+err.Error())
+				continue
+			}
+			gaps[g.Key] = append(gaps[g.Key], observedState{pos: i, time: op.Time})
+			gapText[i] = fmt.Sprintf("%s: the observer missed zk versions %d to %d of %s", seconds(op.Time), g.FromVersion+1, g.ToVersion-1, g.Key)
+		case history.FController:
+			c, err := op.Controller()
+			if err != nil {
+				b.view.Warnings = append(b.view.Warnings, "Skipped an observer line: "+err.Error())
+				continue
+			}
+			ctls = append(ctls, ctl{time: op.Time, broker: c.Broker, epoch: c.Epoch})
+			if c.Broker >= 0 {
+				brokerSet[c.Broker] = true
+			}
+		}
+	}
+	if n, ok := b.run.spec.path("cluster.brokers").int(); ok && n > 0 && n <= 100 {
+		for id := 1; id <= int(n); id++ {
+			brokerSet[id] = true
+		}
+	}
+	brokers := make([]int, 0, len(brokerSet))
+	for id := range brokerSet {
+		brokers = append(brokers, id)
+	}
+	slices.Sort(brokers)
+
+	keys := make([]string, 0, len(states))
+	for k := range states {
+		keys = append(keys, k)
+	}
+	for k := range gaps {
+		if _, ok := states[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, compareKeys)
+	totalClean, totalUnclean, totalUndecided := 0, 0, 0
+	for pi, key := range keys {
+		c := b.newLaneChart(fmt.Sprintf("p%d", pi), key, brokers)
+		b.fillPartition(c, states[key], gaps[key], gapText, brokers)
+		b.view.Partitions = append(b.view.Partitions, c)
+		b.parts[key] = c
+		totalClean += c.Clean
+		totalUnclean += c.Unclean
+		totalUndecided += c.Undecided
+	}
+	if len(keys) > 0 {
+		el := stat{Label: "elections", Value: strconv.Itoa(totalClean + totalUnclean)}
+		switch {
+		case totalUnclean > 0:
+			el.Value += fmt.Sprintf(" (%d unclean)", totalUnclean)
+			el.Class = "fail"
+		case totalUndecided > 0:
+			el.Value += fmt.Sprintf(" (%d undecided)", totalUndecided)
+			el.Class = "info"
+		}
+		b.view.Stats = append(b.view.Stats, el)
+	}
+	if len(ctls) > 0 {
+		c := b.newLaneChart("controller", "controller", brokers)
+		for i, ct := range ctls {
+			end := b.end
+			if i+1 < len(ctls) {
+				end = ctls[i+1].time
+			}
+			for li, id := range brokers {
+				if id != ct.broker {
+					continue
+				}
+				x1, x2 := b.ts.x(ct.time), b.ts.x(end)
+				c.Lanes[li].Segs = append(c.Lanes[li].Segs, segment{X: num(x1), W: num(max(x2-x1, 0.8)), Class: "ctl",
+					Title: fmt.Sprintf("broker %d controller from %s to %s (controller epoch %d)", id, seconds(ct.time), seconds(end), ct.epoch)})
+			}
+			if i > 0 {
+				c.Elections = append(c.Elections, electionMark{ID: fmt.Sprintf("controller-%d", i), X: num(b.ts.x(ct.time)), Class: "e-clean",
+					Title: fmt.Sprintf("%s: broker %d became controller (epoch %d)", seconds(ct.time), ct.broker, ct.epoch)})
+			}
+		}
+		c.Summary = fmt.Sprintf("%d controller %s", len(ctls)-1, plural(len(ctls)-1, "change", "changes"))
+		b.view.Controller = c
+	}
+}
+
+// compareKeys orders keys by topic, then partition number.
+func compareKeys(a, c string) int {
+	ta, pa, _ := strings.Cut(a, "/")
+	tc, pc, _ := strings.Cut(c, "/")
+	if r := cmp.Compare(ta, tc); r != 0 {
+		return r
+	}
+	na, ea := strconv.Atoi(pa)
+	nc, ec := strconv.Atoi(pc)
+	if ea == nil && ec == nil {
+		return cmp.Compare(na, nc)
+	}
+	return cmp.Compare(pa, pc)
+}
+
+func (b *builder) newLaneChart(id, key string, brokers []int) *laneChart {
+	bottom := laneTop + float64(len(brokers))*laneStep
+	c := &laneChart{
+		ID: id, Key: key, H: num(bottom + 18),
+		StripY: num(laneStripTop), StripH: num(laneStripH), BandH: num(bottom - laneStripTop), LanesBottom: num(bottom),
+		AxisY: num(bottom + 13), XTicks: b.ts.ticks(),
+	}
+	for i, id := range brokers {
+		y := laneTop + float64(i)*laneStep
+		c.Lanes = append(c.Lanes, lane{Label: "broker " + strconv.Itoa(id), Y: num(y), H: num(laneH)})
+	}
+	for _, f := range b.faults {
+		x1, x2 := b.ts.x(f.start), b.ts.x(f.stop)
+		c.Bands = append(c.Bands, band{X: num(x1), W: num(max(x2-x1, 1)), Class: f.class, Title: f.title})
+	}
+	return c
+}
+
+// fillPartition draws a partition's states: per broker, when it led and when it was in the
+// ISR; elections (a new leader; unclean when it was not in the ISR of the state before, and
+// undecided when states were missed in between), leaderless stretches and observer gaps.
+func (b *builder) fillPartition(c *laneChart, states, gaps []observedState, gapText map[int]string, brokers []int) {
+	for li, id := range brokers {
+		var cur *segmentRun
+		flush := func() {
+			if cur != nil && cur.class != "" {
+				x1, x2 := b.ts.x(cur.from), b.ts.x(cur.to)
+				role := "leader"
+				if cur.class == "isr" {
+					role = "in the ISR (follower)"
+				}
+				title := fmt.Sprintf("broker %d %s from %s to %s, leader epoch %d", id, role, seconds(cur.from), seconds(cur.to), cur.epochFrom)
+				if cur.epochTo != cur.epochFrom {
+					title += fmt.Sprintf(" to %d", cur.epochTo)
+				}
+				c.Lanes[li].Segs = append(c.Lanes[li].Segs, segment{X: num(x1), W: num(max(x2-x1, 0.8)), Class: cur.class, Title: title})
+			}
+			cur = nil
+		}
+		for i, st := range states {
+			end := b.end
+			if i+1 < len(states) {
+				end = states[i+1].time
+			}
+			class := ""
+			switch {
+			case st.s.Leader == id:
+				class = "lead"
+			case st.s.InISR(id):
+				class = "isr"
+			}
+			if cur != nil && cur.class == class {
+				cur.to, cur.epochTo = end, st.s.LeaderEpoch
+				continue
+			}
+			flush()
+			cur = &segmentRun{class: class, from: st.time, to: end, epochFrom: st.s.LeaderEpoch, epochTo: st.s.LeaderEpoch}
+		}
+		flush()
+	}
+	// Leaderless stretches.
+	for i, st := range states {
+		if st.s.Leader != history.NoLeader {
+			continue
+		}
+		if i > 0 && states[i-1].s.Leader == history.NoLeader {
+			continue // already covered
+		}
+		end := b.end
+		for j := i + 1; j < len(states); j++ {
+			if states[j].s.Leader != history.NoLeader {
+				end = states[j].time
+				break
+			}
+		}
+		x1, x2 := b.ts.x(st.time), b.ts.x(end)
+		c.Offline = append(c.Offline, segment{X: num(x1), W: num(max(x2-x1, 0.8)), Class: "offline",
+			Title: fmt.Sprintf("no leader from %s to %s (ISR %s)", seconds(st.time), seconds(end), isrText(st.s.ISR))})
+	}
+	// Elections.
+	gi := 0
+	for i := 1; i < len(states); i++ {
+		prev, cur := states[i-1], states[i]
+		gapBetween := false
+		for gi < len(gaps) && gaps[gi].pos < prev.pos {
+			gi++
+		}
+		if gi < len(gaps) && gaps[gi].pos < cur.pos {
+			gapBetween = true
+		}
+		missed := cur.s.ZkVersion > prev.s.ZkVersion+1 || cur.s.ZkVersion < prev.s.ZkVersion || gapBetween
+		changed := cur.s.Leader != prev.s.Leader && cur.s.Leader != history.NoLeader
+		var class, label, verdict string
+		switch {
+		case missed && (changed || cur.s.LeaderEpoch-prev.s.LeaderEpoch >= 2):
+			class, label, verdict = "e-undecided", "?", "states were missed in between: clean or not cannot be told"
+			c.Undecided++
+		case changed && prev.s.InISR(cur.s.Leader):
+			class, verdict = "e-clean", fmt.Sprintf("clean: %d was in the ISR", cur.s.Leader)
+			c.Clean++
+		case changed:
+			class, label, verdict = "e-unclean", "unclean", fmt.Sprintf("UNCLEAN: %d was not in the ISR %s", cur.s.Leader, isrText(prev.s.ISR))
+			c.Unclean++
+		default:
+			continue
+		}
+		c.Elections = append(c.Elections, electionMark{
+			ID: fmt.Sprintf("%s-e%d", c.ID, b.ops[cur.pos].Index), X: num(b.ts.x(cur.time)), Class: class, Label: label,
+			Title: fmt.Sprintf("%s: leader %s → %s, epoch %d → %d, ISR %s → %s, zk_version %d → %d: %s (line %d)",
+				seconds(cur.time), leaderText(prev.s.Leader), leaderText(cur.s.Leader), prev.s.LeaderEpoch, cur.s.LeaderEpoch,
+				isrText(prev.s.ISR), isrText(cur.s.ISR), prev.s.ZkVersion, cur.s.ZkVersion, verdict, b.ops[cur.pos].Index),
+		})
+	}
+	for _, g := range gaps {
+		c.Gaps = append(c.Gaps, eventMark{X: num(b.ts.x(g.time)), Title: gapText[g.pos]})
+	}
+	parts := []string{fmt.Sprintf("%d %s", len(states), plural(len(states), "state", "states")),
+		fmt.Sprintf("%d %s", c.Clean+c.Unclean, plural(c.Clean+c.Unclean, "election", "elections"))}
+	if c.Unclean > 0 {
+		parts = append(parts, fmt.Sprintf("%d unclean", c.Unclean))
+	}
+	if c.Undecided > 0 {
+		parts = append(parts, fmt.Sprintf("%d undecided", c.Undecided))
+	}
+	if len(gaps) > 0 {
+		parts = append(parts, fmt.Sprintf("%d observer %s", len(gaps), plural(len(gaps), "gap", "gaps")))
+	}
+	if len(states) > 0 {
+		last := states[len(states)-1].s
+		parts = append(parts, fmt.Sprintf("at the end: leader %s, ISR %s", leaderText(last.Leader), isrText(last.ISR)))
+	}
+	c.Summary = strings.Join(parts, " · ")
+}
+
+type segmentRun struct {
+	class              string
+	from, to           int64
+	epochFrom, epochTo int
+}
+
+func isrText(isr []int) string {
+	s := make([]string, len(isr))
+	for i, r := range isr {
+		s[i] = strconv.Itoa(r)
+	}
+	return "[" + strings.Join(s, ",") + "]"
+}
+
+func leaderText(l int) string {
+	if l == history.NoLeader {
+		return "none"
+	}
+	return strconv.Itoa(l)
+}
