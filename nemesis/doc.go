@@ -60,10 +60,10 @@
 // IsolateFromZooKeeper cuts brokers from ZooKeeper alone: their sessions expire after
 // zookeeper.session.timeout.ms, their /brokers/ids znodes go, the controller moves.
 //
-// Lag drops a share (Config.LagLoss, 0.9 by default) of the packets between a follower and its
-// leader, both ways, with iptables' statistic match: the kernels kchaos runs on may be built
-// without netem (sch_netem), so tc netem delay and loss are not used. TCP's retransmission
-// back-off turns the loss into delay, and the follower leaves the ISR after
+// Lag drops a share (Config.LagLoss, 0.9 by default) of the packets of a follower's fetch
+// connections to the other brokers, both ways, with iptables' statistic match: the kernels kchaos
+// runs on may be built without netem (sch_netem), so tc netem delay and loss are not used. TCP's
+// retransmission back-off turns the loss into delay, and the follower leaves the ISR after
 // replica.lag.time.max.ms; once healed it catches up and rejoins.
 //
 // The jepsen-2013 scenario cuts the replication from a partition's leader (CutReplication: the

@@ -46,11 +46,12 @@ type PartitionValue struct {
 	Grudge Grudge `json:"grudge"`
 }
 
-// LagValue is the value of a start-lag line.
+// LagValue is the value of a start-lag line: the follower slowed, the share of its replication
+// packets dropped, and the partition (and its leader then) that it was chosen for.
 type LagValue struct {
 	Key      string  `json:"key,omitempty"`
 	Follower string  `json:"follower"`
-	Leader   string  `json:"leader"`
+	Leader   string  `json:"leader,omitempty"`
 	Loss     float64 `json:"loss"`
 }
 
@@ -80,7 +81,7 @@ const (
 //
 //   - kill, pause, zk-isolate: Nodes, the brokers to hit.
 //   - partition: Grudge, over brokers or naming ZooKeeper nodes and Clients, and Traffic.
-//   - lag: Follower and Leader, and Loss (Config.LagLoss when zero).
+//   - lag: Follower, and Loss (Config.LagLoss when zero); Key and Leader say what it was chosen for.
 //   - jepsen-2013: Key, the partition "topic/N" whose leader is cut off.
 //
 // Target, Shape and Key (for the other kinds) are only recorded, to say how the fault was chosen.
@@ -287,11 +288,11 @@ func (n *Nemesis) apply(ctx context.Context, f Fault) (*fault, any, error) {
 			loss = n.cfg.LagLoss
 		}
 		value := LagValue{Key: f.Key, Follower: f.Follower, Leader: f.Leader, Loss: loss}
-		cut, err := Lag(ctx, n.c, f.Follower, f.Leader, loss)
+		cut, err := Lag(ctx, n.c, f.Follower, loss)
 		if err != nil {
 			return cutFault(flt, cut), value, err
 		}
-		flt.desc = fmt.Sprintf("lag %s<-%s %.0f%% loss", f.Follower, f.Leader, loss*100)
+		flt.desc = fmt.Sprintf("lag %s %.0f%% loss", f.Follower, loss*100)
 		flt.stopValue = NodesValue{Nodes: []string{f.Follower}}
 		flt.undo = []func(context.Context) error{cut.Heal}
 		return flt, value, nil

@@ -43,13 +43,13 @@ func (c *Cut) Grudge() Grudge { return c.grudge }
 func (c *Cut) Nodes() []string { return slices.Clone(c.nodes) }
 
 // rule is one iptables rule in a fault's chain: in (INPUT) drops packets from peer, out (OUTPUT)
-// drops packets to peer. Loss, when between 0 and 1, drops that share of them at random; port,
-// when set, limits an in rule to TCP packets sent to that local port.
+// drops packets to peer. Loss, when between 0 and 1, drops that share of them at random. Dport and
+// sport, when set, limit the rule to TCP packets to or from that port.
 type rule struct {
-	out  bool
-	peer netip.Addr
-	loss float64
-	port int
+	out          bool
+	peer         netip.Addr
+	loss         float64
+	dport, sport int
 }
 
 func (r rule) args(chain string) string {
@@ -58,8 +58,14 @@ func (r rule) args(chain string) string {
 		dir = "-d"
 	}
 	s := fmt.Sprintf("iptables -w -A %s %s %s", chain, dir, r.peer)
-	if r.port > 0 {
-		s += " -p tcp --dport " + strconv.Itoa(r.port)
+	if r.dport > 0 || r.sport > 0 {
+		s += " -p tcp"
+	}
+	if r.dport > 0 {
+		s += " --dport " + strconv.Itoa(r.dport)
+	}
+	if r.sport > 0 {
+		s += " --sport " + strconv.Itoa(r.sport)
 	}
 	if r.loss > 0 && r.loss < 1 {
 		s += " -m statistic --mode random --probability " + strconv.FormatFloat(r.loss, 'f', 4, 64)
@@ -161,21 +167,37 @@ func IsolateFromZooKeeper(ctx context.Context, c *broker.Cluster, brokers []stri
 	return applyRules(ctx, c, g, rules)
 }
 
-// Lag makes the link between follower and leader lossy: follower drops, at random, the given
-// share of the packets it receives from leader and of those it sends to it. This is netem's
-// "loss" done with iptables' statistic match, because the kernels kchaos runs on may lack netem
-// (sch_netem); TCP's retransmission back-off turns the loss into delay. Nothing else is touched:
-// the follower still reaches ZooKeeper, the clients and the other brokers. loss must be in (0, 1].
-func Lag(ctx context.Context, c *broker.Cluster, follower, leader string, loss float64) (*Cut, error) {
+// Lag slows a follower's replication: the follower drops, at random, the given share of the
+// packets of its own connections to the other brokers' inter-broker port (broker.InterBrokerPort),
+// both ways; those carry its fetches, from whichever broker leads, so the lag holds when
+// leadership moves. This is netem's "loss" done with iptables' statistic match, because the
+// kernels kchaos runs on may lack netem (sch_netem); TCP's retransmission back-off turns the loss
+// into delay. Nothing else is touched: connections the other brokers open to the follower (their
+// fetches from it, the controller's requests), ZooKeeper and the clients. loss must be in (0, 1].
+// The grudge of the cut is {follower: other brokers}, lossy and on those connections only.
+func Lag(ctx context.Context, c *broker.Cluster, follower string, loss float64) (*Cut, error) {
 	if !(loss > 0 && loss <= 1) {
 		return nil, fmt.Errorf("nemesis: lag: loss must be in (0, 1], got %v", loss)
 	}
-	f, l := c.Node(follower), c.Node(leader)
-	if f == nil || l == nil || f.Role != broker.RoleBroker || l.Role != broker.RoleBroker || f == l {
-		return nil, fmt.Errorf("nemesis: lag: follower %q and leader %q must be two brokers of the cluster", follower, leader)
+	f := c.Node(follower)
+	if f == nil || f.Role != broker.RoleBroker {
+		return nil, fmt.Errorf("nemesis: lag: %q is not a broker of the cluster", follower)
 	}
-	rules := map[string][]rule{follower: {{peer: l.IP, loss: loss}, {out: true, peer: l.IP, loss: loss}}}
-	return applyRules(ctx, c, Grudge{follower: {leader}}, rules)
+	var rules []rule
+	g := Grudge{}
+	for _, b := range c.Brokers() {
+		if b == f {
+			continue
+		}
+		g[follower] = append(g[follower], b.Name)
+		rules = append(rules,
+			rule{out: true, peer: b.IP, loss: loss, dport: broker.InterBrokerPort},
+			rule{peer: b.IP, loss: loss, sport: broker.InterBrokerPort})
+	}
+	if len(rules) == 0 {
+		return nil, fmt.Errorf("nemesis: lag: %s is the only broker", follower)
+	}
+	return applyRules(ctx, c, g.normalize(), map[string][]rule{follower: rules})
 }
 
 // CutReplication makes the leader drop what the followers send to its inter-broker port
@@ -197,7 +219,7 @@ func CutReplication(ctx context.Context, c *broker.Cluster, leader string, follo
 			return nil, fmt.Errorf("nemesis: cut replication: follower %q is not another broker of the cluster", f)
 		}
 		g[leader] = append(g[leader], f)
-		rules = append(rules, rule{peer: n.IP, port: broker.InterBrokerPort})
+		rules = append(rules, rule{peer: n.IP, dport: broker.InterBrokerPort})
 	}
 	return applyRules(ctx, c, g.normalize(), map[string][]rule{leader: rules})
 }
