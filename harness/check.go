@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/kchaos/kchaos/checkers"
 	"github.com/kchaos/kchaos/history"
@@ -28,4 +29,25 @@ func CheckRunDir(dir string, opts checkers.Options) (*checkers.Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// WriteReport writes the files a person and CI read from a checked run directory: porcupine's
+// visualization of each key the linearizability checker kept one for, report.html and junit.xml,
+// and the index of the results directory above the run, when there is one.
+func WriteReport(dir string, res *checkers.Result) error {
+	if res != nil && res.Linearizable != nil {
+		for _, key := range res.Linearizable.VisualizedKeys() {
+			err := results.WriteVisualization(dir, key, func(w io.Writer) error { return res.Linearizable.Visualize(w, key) })
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if err := results.WriteReport(dir); err != nil {
+		return err
+	}
+	if root, ok := results.ResultsDirOf(dir); ok {
+		return results.WriteIndex(root)
+	}
+	return nil
 }

@@ -59,6 +59,8 @@ type Outcome struct {
 	Verdict checkers.Validity
 	// AnomalyTypes are the anomalies found, sorted.
 	AnomalyTypes []string
+	// Result holds every checker's details, as written to results.json; nil when not checked.
+	Result *checkers.Result
 }
 
 // Run runs the test spec against a fresh cluster and checks its history. An error means the run
@@ -92,8 +94,8 @@ func Run(ctx context.Context, spec Spec, opts Options) (Outcome, error) {
 	if err := rec.Close(); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
-	if runErr != nil && r.cluster == nil {
-		// Nothing ran against Kafka: there is no history worth a verdict.
+	if runErr != nil && !r.workloadStarted {
+		// No operation ran against Kafka: there is no history worth a verdict.
 		return out, runErr
 	}
 	opts.Logf("checking the history")
@@ -101,9 +103,13 @@ func Run(ctx context.Context, spec Spec, opts Options) (Outcome, error) {
 	if err != nil {
 		return out, errors.Join(runErr, err)
 	}
-	out.Checked, out.Verdict, out.AnomalyTypes = true, res.Valid, res.AnomalyTypes
-	if ctx.Err() != nil && out.Verdict == checkers.Valid {
-		// An interrupted run checked only a prefix of what it meant to test.
+	out.Checked, out.Verdict, out.AnomalyTypes, out.Result = true, res.Valid, res.AnomalyTypes, res
+	opts.Logf("writing the report")
+	if err := WriteReport(dir.Path, res); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	if (ctx.Err() != nil || runErr != nil) && out.Verdict == checkers.Valid {
+		// An interrupted or failed run checked only a prefix of what it meant to test.
 		out.Verdict = checkers.Unknown
 	}
 	return out, runErr
@@ -125,6 +131,8 @@ type run struct {
 	cluster *broker.Cluster
 	faults  Faults
 	values  queue.Values
+	// workloadStarted is set once the first operation may have reached Kafka.
+	workloadStarted bool
 	// openClient opens a worker's client; newClient unless a test replaces it.
 	openClient func() (opClient, error)
 }
@@ -168,6 +176,7 @@ func (r *run) phases(ctx context.Context) (err error) {
 	}
 
 	r.logf("running the workload for %s", r.spec.TimeLimit.D())
+	r.workloadStarted = true
 	workErr := r.workload(ctx)
 	healErr := r.heal(cleanup)
 	if err := errors.Join(workErr, healErr, r.rec.Sync()); err != nil {

@@ -47,6 +47,10 @@ func TestRunWithoutFaultsIsValid(t *testing.T) {
 	require.NoError(t, json.Unmarshal(data, &res))
 	require.Equal(t, true, res.Valid)
 	require.NotNil(t, res.AnomalyTypes)
+	for _, f := range []string{"report.html", "junit.xml"} {
+		require.FileExists(t, filepath.Join(out.RunDir, f))
+	}
+	require.FileExists(t, filepath.Join(resultsDir, "index.html"))
 
 	ops, err := history.ReadFile(filepath.Join(out.RunDir, results.HistoryFile))
 	require.NoError(t, err)

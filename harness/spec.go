@@ -32,6 +32,13 @@ type Spec struct {
 	Nemesis []string `json:"nemesis"`
 	// NemesisInterval is the time between faults.
 	NemesisInterval Duration `json:"nemesis_interval"`
+	// NemesisTargets are the targets faults draw from (nemesis.Target: one, minority, majority,
+	// all, primaries, controller); all of them when empty.
+	NemesisTargets []string `json:"nemesis_targets,omitempty"`
+	// NemesisShapes are the partition shapes drawn from (nemesis.Shape); all of them when empty.
+	NemesisShapes []string `json:"nemesis_shapes,omitempty"`
+	// NemesisTraffic is what partitions cut: "all" (brokers, ZooKeeper and clients) or "brokers".
+	NemesisTraffic string `json:"nemesis_traffic,omitempty"`
 	// TimeLimit is how long the workload and the nemesis run.
 	TimeLimit Duration `json:"time_limit"`
 	// Concurrency is the number of client workers.
@@ -133,8 +140,8 @@ func (s Spec) Validate() error {
 	if _, err := queue.RequiredAcks(s.Acks); err != nil {
 		errs = append(errs, err)
 	}
-	if err := validateNemesis(s.Nemesis); err != nil {
-		errs = append(errs, fmt.Errorf("nemesis: %w", err))
+	if err := validateNemesis(s); err != nil {
+		errs = append(errs, err)
 	}
 	if s.NemesisInterval.D() < time.Second {
 		bad("nemesis-interval", "must be at least 1s, got %s", s.NemesisInterval.D())

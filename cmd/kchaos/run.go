@@ -24,7 +24,7 @@ func specFlags(fs *flag.FlagSet) func() harness.Spec {
 	cluster := clusterFlags(fs)
 	var s harness.Spec
 	var timeLimit, interval, opTimeout, recovery, finalReads time.Duration
-	var nemesisList string
+	var nemesisList, targets, shapes string
 	fs.StringVar(&s.Name, "name", "kchaos", "test name: the run goes to RESULTS_DIR/NAME/TIMESTAMP")
 	fs.StringVar(&s.Workload, "workload", "queue", "client workload (queue)")
 	fs.StringVar(&s.Topic, "topic", "kchaos", "topic holding the workload's keys")
@@ -32,6 +32,9 @@ func specFlags(fs *flag.FlagSet) func() harness.Spec {
 	fs.StringVar(&s.Acks, "acks", "all", "producer acks: all, 1 or 0")
 	fs.StringVar(&nemesisList, "nemesis", "none", "faults: none, all, or a comma list of kill,pause,partition,zk-isolate,lag,jepsen-2013")
 	fs.DurationVar(&interval, "nemesis-interval", 15*time.Second, "time between faults")
+	fs.StringVar(&targets, "nemesis-targets", "", "comma list of targets faults draw from: one, minority, majority, all, primaries, controller (default all of them)")
+	fs.StringVar(&shapes, "nemesis-shapes", "", "comma list of partition shapes: isolate, halves, majorities-ring, bridge, one-way (default all of them)")
+	fs.StringVar(&s.NemesisTraffic, "nemesis-traffic", "all", "what partitions cut: all (brokers, ZooKeeper, clients) or brokers")
 	fs.DurationVar(&timeLimit, "time-limit", 60*time.Second, "how long the workload and faults run")
 	fs.IntVar(&s.Concurrency, "concurrency", 10, "client workers")
 	fs.Float64Var(&s.Rate, "rate", 200, "target operations per second over all workers (0: unlimited)")
@@ -44,14 +47,20 @@ func specFlags(fs *flag.FlagSet) func() harness.Spec {
 		s.Cluster = cluster()
 		s.TimeLimit, s.NemesisInterval = harness.Duration(timeLimit), harness.Duration(interval)
 		s.OpTimeout, s.RecoveryTimeout, s.FinalReadTimeout = harness.Duration(opTimeout), harness.Duration(recovery), harness.Duration(finalReads)
-		if nemesisList != "" && nemesisList != "none" {
-			s.Nemesis = strings.Split(nemesisList, ",")
-		}
+		s.Nemesis, s.NemesisTargets, s.NemesisShapes = splitList(nemesisList), splitList(targets), splitList(shapes)
 		if s.Seed == 0 {
 			s.Seed = time.Now().UnixNano()
 		}
 		return s
 	}
+}
+
+// splitList splits a comma list; "" and "none" are empty.
+func splitList(s string) []string {
+	if s == "" || s == "none" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 func runRun(args []string) int {

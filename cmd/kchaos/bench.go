@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/harness"
+	"github.com/kchaos/kchaos/history"
+	"github.com/kchaos/kchaos/results"
+	"github.com/kchaos/kchaos/suites"
+)
+
+func init() {
+	commands["bench"] = command{summary: "measure kchaos itself: detect (how often a scenario finds what it must)", run: runBench}
+}
+
+const benchUsage = `usage:
+  kchaos bench detect --scenario NAME [--runs 10] [--results-dir results] [--time-limit D] [--seed N]
+  kchaos bench detect --list
+
+detect runs a scenario N times and prints how many runs found the expected anomalies (unsafe
+scenarios) or how many were not valid (safe scenarios: false positives), and the median time to
+the first fault that exposed the anomaly. It exits 0 when the scenario meets its bar (detected in at
+least 90 % of runs; no false positive), 1 when not, 3 when the runs could not be done.
+`
+
+func runBench(args []string) int {
+	if len(args) == 0 || args[0] != "detect" {
+		fmt.Fprint(os.Stderr, benchUsage)
+		return exitError
+	}
+	fs := flag.NewFlagSet("kchaos bench detect", flag.ContinueOnError)
+	name := fs.String("scenario", "", "scenario to run (see --list)")
+	list := fs.Bool("list", false, "list the scenarios")
+	runs := fs.Int("runs", 10, "number of runs")
+	resultsDir := fs.String("results-dir", "results", "where run directories go")
+	timeLimit := fs.Duration("time-limit", 0, "override the scenario's time limit")
+	seed := fs.Int64("seed", 1, "seed of the first run; run i uses seed+i")
+	if err := fs.Parse(args[1:]); err != nil {
+		return exitError
+	}
+	if *list {
+		for _, n := range suites.Names() {
+			s, _ := suites.Get(n)
+			fmt.Printf("%-28s %s\n", n, s.About)
+		}
+		return 0
+	}
+	scenario, err := suites.Get(*name)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kchaos bench detect:", err)
+		return exitError
+	}
+	if *runs < 1 {
+		fmt.Fprintln(os.Stderr, "kchaos bench detect: --runs must be at least 1")
+		return exitError
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var tally detectTally
+	for i := range *runs {
+		if ctx.Err() != nil {
+			break
+		}
+		spec := scenario.Spec
+		spec.ResultsDir, spec.Seed = *resultsDir, *seed+int64(i)
+		if *timeLimit > 0 {
+			spec.TimeLimit = harness.Duration(*timeLimit)
+		}
+		started := time.Now()
+		out, err := harness.Run(ctx, spec, harness.Options{Logf: func(string, ...any) {}})
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "run %d/%d could not be done: %v\n", i+1, *runs, err)
+			return exitError
+		}
+		line := tally.add(scenario, out)
+		fmt.Printf("run %d/%d (%s): %s  %s\n", i+1, *runs, time.Since(started).Round(time.Second), line, out.RunDir)
+	}
+	fmt.Println(tally.summary(scenario))
+	if tally.meetsBar(scenario) {
+		return 0
+	}
+	return exitInvalid
+}
+
+// detectTally counts the outcomes of a scenario's runs.
+type detectTally struct {
+	runs, detected, notValid, unknown int
+	exposures                         []time.Duration
+}
+
+func (t *detectTally) add(s suites.Scenario, out harness.Outcome) string {
+	t.runs++
+	verdict := out.Verdict.String()
+	if len(out.AnomalyTypes) > 0 {
+		verdict += " [" + strings.Join(out.AnomalyTypes, ", ") + "]"
+	}
+	if out.Verdict != checkers.Valid {
+		t.notValid++
+	}
+	if out.Verdict == checkers.Unknown {
+		t.unknown++
+	}
+	if !s.Detected(out.AnomalyTypes) {
+		return verdict
+	}
+	t.detected++
+	ops, err := history.ReadFile(filepath.Join(out.RunDir, results.HistoryFile))
+	if err != nil || out.Result == nil {
+		return verdict
+	}
+	if e, ok := suites.ExposedBy(ops, out.Result, s.Expect); ok {
+		t.exposures = append(t.exposures, e.After)
+		verdict += fmt.Sprintf(", exposed by %s at %s", e.Fault, e.After.Round(100*time.Millisecond))
+	}
+	return verdict
+}
+
+func (t *detectTally) summary(s suites.Scenario) string {
+	switch {
+	case s.Safe():
+		return fmt.Sprintf("%s: false positives %d/%d (of which unknown %d)", s.Name, t.notValid, t.runs, t.unknown)
+	case s.Explore:
+		return fmt.Sprintf("%s: not valid in %d/%d runs (unknown %d)", s.Name, t.notValid, t.runs, t.unknown)
+	}
+	median := "n/a"
+	if len(t.exposures) > 0 {
+		sorted := slices.Clone(t.exposures)
+		slices.Sort(sorted)
+		median = sorted[len(sorted)/2].Round(100 * time.Millisecond).String()
+	}
+	return fmt.Sprintf("%s: detected %v in %d/%d runs; median time to the exposing fault %s", s.Name, s.Expect, t.detected, t.runs, median)
+}
+
+func (t *detectTally) meetsBar(s suites.Scenario) bool {
+	switch {
+	case s.Safe():
+		return t.notValid == 0
+	case s.Explore:
+		return true
+	}
+	return t.runs > 0 && t.detected*10 >= t.runs*9
+}

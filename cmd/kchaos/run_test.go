@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kchaos/kchaos/broker"
+)
+
+// countClientLines counts the history lines of client processes written so far.
+func countClientLines(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		if !bytes.Contains(sc.Bytes(), []byte(`"process":"`)) {
+			n++
+		}
+	}
+	return n
+}
+
+// A kchaos run killed with SIGKILL in the middle of its workload leaves a history that kchaos check
+// reads, and the next start removes the containers it left.
+func TestRunKilledMidwayLeavesCheckableHistory(t *testing.T) {
+	resultsDir := t.TempDir()
+	run := exec.Command(kchaosBinary(t), "run", "--name", "killed", "--time-limit", "120s", "--rate", "300",
+		"--results-dir", resultsDir)
+	var stderr bytes.Buffer
+	run.Stderr = &stderr
+	require.NoError(t, run.Start())
+	t.Cleanup(func() {
+		if run.ProcessState == nil {
+			_ = run.Process.Kill()
+			_ = run.Wait()
+		}
+		_, _ = broker.RemoveStale(context.Background())
+	})
+
+	history := filepath.Join(resultsDir, "latest", "history.jsonl")
+	require.Eventually(t, func() bool { return countClientLines(history) >= 1000 }, 3*time.Minute, 500*time.Millisecond,
+		"the run never recorded 1000 client lines; its output:\n%s", &stderr)
+	require.NoError(t, run.Process.Signal(syscall.SIGKILL))
+	_ = run.Wait()
+
+	runDir, err := filepath.EvalSymlinks(filepath.Join(resultsDir, "latest"))
+	require.NoError(t, err)
+	res := runKchaos(t, "check", runDir)
+	require.Contains(t, []int{exitValid, exitInvalid, exitUnknown}, res.code, "check could not read the history: %s", res.stderr)
+	require.FileExists(t, filepath.Join(runDir, "results.json"))
+
+	// The killed run's cluster is stale now: its owner is gone, and the next start's sweep removes it.
+	removed, err := broker.RemoveStale(context.Background())
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, removed, 5, "zk1, n1..n3 and the network of the killed run")
+	runs, err := broker.ListRuns(context.Background())
+	require.NoError(t, err)
+	for _, r := range runs {
+		require.NotEqual(t, run.Process.Pid, r.OwnerPID, "run %s of the killed process is still there", r.RunID)
+	}
+}

@@ -1,0 +1,119 @@
+// Package suites holds kchaos's proof on real Kafka: named chaos scenarios, each a test spec and
+// what a run of it must find. The safe scenarios (replication factor 3, min.insync.replicas 2,
+// acks=all, unclean election off) must be valid under every fault; the unsafe ones must expose
+// the anomalies Kafka's configuration allows. The go test suites in this package run them behind
+// the "suites" build tag (go test -tags suites ./suites); kchaos bench detect runs one N times.
+package suites
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/kchaos/kchaos/broker"
+	"github.com/kchaos/kchaos/harness"
+)
+
+// Scenario is a chaos test and what it must find.
+type Scenario struct {
+	Name string
+	// About says what the scenario shows, for listings and the README.
+	About string
+	Spec  harness.Spec
+	// Expect are anomaly types a run must find (all of them); empty means the run must be valid.
+	Expect []string
+	// Explore marks a scenario whose outcome is recorded, not asserted: it answers a question.
+	Explore bool
+}
+
+// Safe reports whether a run of the scenario must be valid.
+func (s Scenario) Safe() bool { return len(s.Expect) == 0 && !s.Explore }
+
+// Detected reports whether a run's anomaly types include every expected one.
+func (s Scenario) Detected(anomalyTypes []string) bool {
+	for _, want := range s.Expect {
+		if !slices.Contains(anomalyTypes, want) {
+			return false
+		}
+	}
+	return len(s.Expect) > 0
+}
+
+// The cluster timing the scenarios use: Kafka's defaults stretched over 18 s session timeouts and
+// 30 s replica lag would need minutes per fault. These keep every mechanism, only faster.
+const (
+	sessionTimeoutMs = 6000
+	replicaLagMs     = 10000
+)
+
+func baseSpec(name string) harness.Spec {
+	return harness.Spec{
+		Name: name,
+		Cluster: broker.ClusterSpec{Brokers: 3, ReplicationFactor: 3, MinInsyncReplicas: 2,
+			ZooKeeperSessionTimeoutMs: sessionTimeoutMs, ReplicaLagTimeMaxMs: replicaLagMs},
+		Partitions:      4,
+		Acks:            "all",
+		TimeLimit:       harness.Duration(60 * time.Second),
+		NemesisInterval: harness.Duration(10 * time.Second),
+		Concurrency:     10,
+		Rate:            200,
+	}
+}
+
+// All returns every scenario, by name.
+func All() map[string]Scenario {
+	out := map[string]Scenario{}
+	add := func(s Scenario) { out[s.Name] = s }
+
+	for _, kind := range []string{"kill", "pause", "partition", "zk-isolate", "lag"} {
+		spec := baseSpec("safe-" + kind)
+		spec.Nemesis = []string{kind}
+		add(Scenario{Name: spec.Name, Spec: spec,
+			About: fmt.Sprintf("replication factor 3, min.insync.replicas 2, acks=all, no unclean election, under %s: must be valid", kind)})
+	}
+
+	acks1 := baseSpec("acks1-kill")
+	acks1.Acks = "1"
+	acks1.Cluster.MinInsyncReplicas = 1
+	acks1.Nemesis = []string{"kill"}
+	acks1.NemesisTargets = []string{"primaries"}
+	add(Scenario{Name: acks1.Name, Spec: acks1, Expect: []string{"lost-write"},
+		About: "acks=1 with partition leaders SIGKILLed: writes the leader acknowledged before its followers fetched them are lost"})
+
+	j2013 := baseSpec("jepsen-2013")
+	j2013.Cluster.MinInsyncReplicas = 1
+	j2013.Cluster.UncleanLeaderElection = true
+	j2013.Nemesis = []string{"jepsen-2013"}
+	j2013.NemesisInterval = harness.Duration(5 * time.Second)
+	add(Scenario{Name: j2013.Name, Spec: j2013, Expect: []string{"lost-write", "unclean-leader-election"},
+		About: "Jepsen 2013: a leader cut off from its followers until the ISR is the leader alone, then isolated; with unclean election and min.insync.replicas 1 a follower outside the ISR takes over and acknowledged writes are lost"})
+
+	minisr1 := baseSpec("acks-all-minisr1-partition")
+	minisr1.Cluster.MinInsyncReplicas = 1
+	minisr1.Nemesis = []string{"partition"}
+	minisr1.NemesisTargets = []string{"primaries"}
+	minisr1.NemesisShapes = []string{"isolate"}
+	add(Scenario{Name: minisr1.Name, Spec: minisr1, Explore: true,
+		About: "acks=all with min.insync.replicas 1 under partitions that isolate a leader: what does kchaos find?"})
+	return out
+}
+
+// Names returns the scenario names, sorted.
+func Names() []string {
+	names := make([]string, 0)
+	for name := range All() {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Get returns the scenario with the given name, or an error listing the known ones.
+func Get(name string) (Scenario, error) {
+	s, ok := All()[name]
+	if !ok {
+		return Scenario{}, fmt.Errorf("unknown scenario %q; known: %v", name, Names())
+	}
+	return s, nil
+}
