@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"sort"
 
@@ -87,7 +88,11 @@ func check(dir string, opts checkOptions) (*checkers.Result, error) {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	// Reading builds the whole history and leaves next to no garbage: collecting while the heap
+	// grows would scan it again and again for nothing (half the read time at GOGC=100).
+	gc := debug.SetGCPercent(800)
 	ops, err := history.ReadFile(filepath.Join(dir, "history.jsonl"))
+	debug.SetGCPercent(gc)
 	if err != nil {
 		return nil, err
 	}
