@@ -1,0 +1,295 @@
+// Package dynamics measures, from a history's observer and nemesis lines, how the cluster's
+// leadership and ISR moved: how long failover took after a fault hit a leader (to set against
+// zookeeper.session.timeout.ms), and when followers left and rejoined the ISR (to set against
+// replica.lag.time.max.ms). It answers, with measurements, whether a follower that left the ISR
+// came back by itself. It judges nothing: it is a summary for people, not a checker.
+package dynamics
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kchaos/kchaos/history"
+)
+
+// Settings are the cluster timeouts the measurements are compared with; zero when unknown.
+type Settings struct {
+	SessionTimeout time.Duration `json:"zookeeper_session_timeout"`
+	ReplicaLagMax  time.Duration `json:"replica_lag_time_max"`
+}
+
+// Summary is the ISR dynamics of one run.
+type Summary struct {
+	Settings  Settings    `json:"settings"`
+	Failovers []Failover  `json:"failovers"`
+	Leaves    []ISRLeave  `json:"isr_leaves"`
+	Verdicts  Conclusions `json:"conclusions"`
+}
+
+// Failover is a fault that hit the leader of a partition, and what leadership did after it.
+type Failover struct {
+	Key string `json:"key"`
+	// Fault is the nemesis f that hit the leader (start-kill, start-pause, start-partition, ...).
+	Fault     string `json:"fault"`
+	FaultTime int64  `json:"fault_time"` // ns since the test started
+	OldLeader int    `json:"old_leader"`
+	// NewLeader is the first other broker that led the key after the fault, -1 if none did.
+	NewLeader int   `json:"new_leader"`
+	Elected   int64 `json:"elected_time,omitempty"`
+	// FailoverMs is the time from the fault to the new leader, -1 when no other broker led.
+	FailoverMs int64 `json:"failover_ms"`
+}
+
+// ISRLeave is a broker leaving a key's ISR and, if it did, rejoining it.
+type ISRLeave struct {
+	Key    string `json:"key"`
+	Broker int    `json:"broker"`
+	Left   int64  `json:"left_time"`
+	// Rejoined is when the broker was seen in the ISR again, 0 if never.
+	Rejoined int64 `json:"rejoined_time,omitempty"`
+	// OutMs is how long it was out, -1 if it never came back.
+	OutMs int64 `json:"out_ms"`
+	// Fault is the fault active on the broker when it left ("" when none), and FaultEnd when that
+	// fault stopped (0 if it never did).
+	Fault    string `json:"fault,omitempty"`
+	FaultEnd int64  `json:"fault_end_time,omitempty"`
+	// RejoinAfterHealMs is the time from the end of that fault to the rejoin, -1 when it does not
+	// apply (no fault, or no rejoin).
+	RejoinAfterHealMs int64 `json:"rejoin_after_heal_ms"`
+	// Restarted is true when the broker was killed by the fault, so it came back by a restart,
+	// not by itself.
+	Restarted bool `json:"restarted"`
+}
+
+// Conclusions answer the questions the summary is for.
+type Conclusions struct {
+	// MedianFailoverMs is the median of the failovers that elected a new leader, -1 with none.
+	MedianFailoverMs int64 `json:"median_failover_ms"`
+	// Leaves counts ISR departures; RejoinedByItself those that rejoined without a restart;
+	// NeverRejoined those still out at the end of the history.
+	Leaves           int `json:"leaves"`
+	RejoinedByItself int `json:"rejoined_by_itself"`
+	NeverRejoined    int `json:"never_rejoined"`
+	// Answer is one sentence a person can read.
+	Answer string `json:"answer"`
+}
+
+// fault is one start..stop window of the nemesis and the brokers it hit.
+type fault struct {
+	f          string // start-kill, ...
+	start, end int64  // end 0: never stopped
+	brokers    []int
+	// stopsLeader is true for faults that take a broker away from ZooKeeper and the other brokers
+	// as a whole (kill, pause, ZooKeeper isolation, the isolation step of jepsen-2013): a leader
+	// among its brokers must be replaced. A partition may leave a leader on the majority side.
+	stopsLeader bool
+}
+
+// leaderStoppers are the nemesis fs of faults that stop whole brokers.
+var leaderStoppers = []string{"start-kill", "start-pause", "start-zk-isolate", "isolate-jepsen-2013"}
+
+// Summarize measures the ISR dynamics of a history.
+func Summarize(ops []history.Op, settings Settings) Summary {
+	faults := nemesisFaults(ops)
+	s := Summary{Settings: settings, Failovers: []Failover{}, Leaves: []ISRLeave{}}
+	type keyState struct {
+		last  history.PartitionState
+		seen  bool
+		leave map[int]int // broker → position in s.Leaves of its open departure
+	}
+	states := map[string]*keyState{}
+	type pending struct {
+		idx    int
+		leader int
+	}
+	var open []pending // failovers waiting for a new leader
+	startsAt := 0
+	for i := range ops {
+		op := &ops[i]
+		// Faults that start now: open a failover for each key whose leader they hit.
+		for startsAt < len(faults) && faults[startsAt].start <= op.Time {
+			fl := faults[startsAt]
+			startsAt++
+			for key, st := range states {
+				if fl.stopsLeader && st.seen && st.last.Leader >= 0 && slices.Contains(fl.brokers, st.last.Leader) {
+					s.Failovers = append(s.Failovers, Failover{Key: key, Fault: fl.f, FaultTime: fl.start,
+						OldLeader: st.last.Leader, NewLeader: -1, FailoverMs: -1})
+					open = append(open, pending{idx: len(s.Failovers) - 1, leader: st.last.Leader})
+				}
+			}
+		}
+		if op.Process != history.ObserverProcess || op.F != history.FPartitionState {
+			continue
+		}
+		ps, err := op.PartitionState()
+		if err != nil {
+			continue
+		}
+		st := states[ps.Key]
+		if st == nil {
+			st = &keyState{leave: map[int]int{}}
+			states[ps.Key] = st
+		}
+		if st.seen {
+			for _, b := range st.last.ISR {
+				if !ps.InISR(b) {
+					l := ISRLeave{Key: ps.Key, Broker: b, Left: op.Time, OutMs: -1, RejoinAfterHealMs: -1}
+					if fl := faultOn(faults, b, op.Time); fl != nil {
+						l.Fault, l.FaultEnd, l.Restarted = fl.f, fl.end, fl.f == "start-kill"
+					}
+					s.Leaves = append(s.Leaves, l)
+					st.leave[b] = len(s.Leaves) - 1
+				}
+			}
+			for _, b := range ps.ISR {
+				if at, ok := st.leave[b]; ok && !st.last.InISR(b) {
+					l := &s.Leaves[at]
+					l.Rejoined, l.OutMs = op.Time, (op.Time-l.Left)/int64(time.Millisecond)
+					if l.FaultEnd > 0 && op.Time >= l.FaultEnd {
+						l.RejoinAfterHealMs = (op.Time - l.FaultEnd) / int64(time.Millisecond)
+					}
+					delete(st.leave, b)
+				}
+			}
+		}
+		// A new leader closes the failovers of its key.
+		kept := open[:0]
+		for _, p := range open {
+			fo := &s.Failovers[p.idx]
+			if fo.Key == ps.Key && ps.Leader >= 0 && ps.Leader != p.leader {
+				fo.NewLeader, fo.Elected = ps.Leader, op.Time
+				fo.FailoverMs = (op.Time - fo.FaultTime) / int64(time.Millisecond)
+				continue
+			}
+			kept = append(kept, p)
+		}
+		open = kept
+		st.last, st.seen = ps, true
+	}
+	s.Verdicts = conclude(s)
+	return s
+}
+
+func conclude(s Summary) Conclusions {
+	c := Conclusions{MedianFailoverMs: -1, Leaves: len(s.Leaves)}
+	var times []int64
+	for _, f := range s.Failovers {
+		if f.FailoverMs >= 0 {
+			times = append(times, f.FailoverMs)
+		}
+	}
+	if len(times) > 0 {
+		slices.Sort(times)
+		c.MedianFailoverMs = times[len(times)/2]
+	}
+	for _, l := range s.Leaves {
+		switch {
+		case l.OutMs < 0:
+			c.NeverRejoined++
+		case !l.Restarted:
+			c.RejoinedByItself++
+		}
+	}
+	var b strings.Builder
+	switch {
+	case c.Leaves == 0:
+		b.WriteString("No follower left an ISR.")
+	case c.NeverRejoined == 0:
+		b.WriteString("Every follower that left an ISR came back")
+		if c.RejoinedByItself == c.Leaves {
+			b.WriteString(" by itself, without a restart.")
+		} else {
+			b.WriteString("; those whose broker was killed came back through its restart.")
+		}
+	default:
+		b.WriteString("Some followers that left an ISR never came back before the history ended.")
+	}
+	c.Answer = b.String()
+	return c
+}
+
+// nemesisFaults pairs each nemesis start-X line with the next stop-X line, in start order.
+func nemesisFaults(ops []history.Op) []fault {
+	var out []fault
+	openBy := map[string]int{} // kind → index in out of its open fault
+	for i := range ops {
+		op := &ops[i]
+		if op.Process != history.NemesisProcess || op.Error != "" {
+			continue
+		}
+		kind, isStart := strings.CutPrefix(op.F, "start-")
+		if op.F == "isolate-jepsen-2013" {
+			// The second step of jepsen-2013 is a fault of its own: the leader's full isolation.
+			kind, isStart = "jepsen-2013-isolate", true
+		}
+		if isStart {
+			out = append(out, fault{f: op.F, start: op.Time, brokers: brokersIn(op.Raw),
+				stopsLeader: slices.Contains(leaderStoppers, op.F)})
+			openBy[kind] = len(out) - 1
+		} else if kind, ok := strings.CutPrefix(op.F, "stop-"); ok {
+			for _, k := range []string{kind, kind + "-isolate"} {
+				if at, ok := openBy[k]; ok {
+					out[at].end = op.Time
+					delete(openBy, k)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// brokersIn reads the brokers a nemesis value names: its "nodes", its "leader", or the keys of
+// its "grudge" (a partition hits every broker on either side), as n1, n2, ...
+func brokersIn(raw json.RawMessage) []int {
+	var v struct {
+		Nodes  []string            `json:"nodes"`
+		Leader string              `json:"leader"`
+		Grudge map[string][]string `json:"grudge"`
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	names := append([]string{}, v.Nodes...)
+	if v.Leader != "" {
+		names = append(names, v.Leader)
+	}
+	for n := range v.Grudge {
+		names = append(names, n)
+	}
+	var ids []int
+	for _, n := range names {
+		if id, ok := brokerID(n); ok && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func brokerID(name string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, "n")
+	if !ok || rest == "" {
+		return 0, false
+	}
+	id := 0
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		id = id*10 + int(c-'0')
+	}
+	return id, true
+}
+
+// faultOn returns the fault active on broker at time t, or nil.
+func faultOn(faults []fault, broker int, t int64) *fault {
+	for i := len(faults) - 1; i >= 0; i-- {
+		f := &faults[i]
+		if f.start <= t && (f.end == 0 || t <= f.end) && slices.Contains(f.brokers, broker) {
+			return f
+		}
+	}
+	return nil
+}
