@@ -9,8 +9,7 @@ import (
 
 // timeline is what the observer reported, per partition, in history order.
 type timeline struct {
-	observerLines int // any observer line at all
-	partitions    map[string]*partitionTimeline
+	partitions map[string]*partitionTimeline
 }
 
 // partitionTimeline is one partition's states as the observer saw them, and the judgement of
@@ -64,7 +63,6 @@ func (t *timeline) build(a *Analysis) error {
 		if op.Process != history.ObserverProcess {
 			continue
 		}
-		t.observerLines++
 		var err error
 		switch op.F {
 		case history.FPartitionState:

@@ -292,7 +292,7 @@ func (g *generator) effect(w int) {
 			g.logs[wk.key] = append(g.logs[wk.key], wk.value)
 		}
 	case history.FPoll:
-		wk.reads = nil
+		wk.reads = []history.KeyReads{}
 		for i, k := range wk.keys {
 			from := g.pos[w][i]
 			to := min(len(g.logs[k]), from+g.cfg.MaxPoll)
