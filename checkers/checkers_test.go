@@ -370,3 +370,32 @@ func misplaceLateSend(ops []history.Op) []history.Op {
 	}
 	panic("no acknowledged send in the last tenth of the history")
 }
+
+// A send acknowledged without an offset and never seen does not stop the history from being cut
+// into pieces, and is placed in a hole when there is one.
+func TestLinearizablePiecesWithUnseenSend(t *testing.T) {
+	const k = "kchaos/0"
+	for _, hole := range []bool{true, false} {
+		var b builder
+		offset := int64(0)
+		for i := int64(0); i < 3000; i++ {
+			if i == 10 {
+				b.at(i*100, history.SendInvoke(0, k, history.IntValue(1_000_000))).
+					at(i*100+50, history.SendOK(0, k, history.NoOffset, history.IntValue(1_000_000)))
+				if hole {
+					offset++
+				}
+				continue
+			}
+			b.send(i*100, i*100+50, 0, k, offset, i)
+			offset++
+		}
+		r := checkers.CheckLinearizable(analyze(t, b.ops), time.Minute, 1)
+		if hole {
+			require.Equal(t, checkers.Valid, r.Valid)
+			require.Equal(t, 3, r.Keys[k].Segments) // 3000 operations, at least 1024 a piece
+		} else {
+			require.Equal(t, checkers.Invalid, r.Valid)
+		}
+	}
+}

@@ -47,7 +47,7 @@ const DefaultLinearizabilityTimeout = 30 * time.Second
 //     whatever the order of the rest (place it just after that send, or at its own invocation),
 //     and is left out.
 //   - Where no operation spans an instant, the history is cut: each piece is checked from the
-//     state the one before ends in (that state is certain when every send in it was seen).
+//     state the one before ends in, where that state is certain (see piece.certain).
 //
 // A value seen at two offsets, or an offset seen with two values, cannot be placed: the key is
 // then not linearizable, as it should be.
@@ -430,25 +430,77 @@ func boundUnknownSends(ops []linOp) {
 }
 
 // segments cuts a key's operations, sorted by invocation, where no operation spans the cut and
-// the state at the cut is certain, into pieces of at least minSegment operations.
+// the state at the cut is certain (see endState), into pieces of at least minSegment operations.
 func segments(ops []linOp, minSegment int) [][]linOp {
 	var segs [][]linOp
-	start, maxRet, unseenSend := 0, int64(math.MinInt64), false
+	start := 0
+	var p piece
+	p.reset()
 	for j := range ops {
 		op := &ops[j]
-		if j-start >= minSegment && maxRet < op.call && !unseenSend {
+		if j-start >= minSegment && p.maxRet < op.call && p.certain() {
 			segs = append(segs, ops[start:j])
-			start, maxRet, unseenSend = j, math.MinInt64, false
+			start = j
+			p.reset()
 		}
-		maxRet = max(maxRet, op.ret)
-		if op.kind == linSend && !op.forced {
-			unseenSend = true
-		}
+		p.add(op)
 	}
 	if start < len(ops) {
 		segs = append(segs, ops[start:])
 	}
 	return segs
+}
+
+// piece tracks what decides whether the state at the end of a piece of history is certain.
+type piece struct {
+	maxRet      int64 // latest completion
+	maxR        int64 // highest offset a seen send took, -1 if none
+	maxRCall    int64 // invocation of that send
+	unseenRet   int64 // latest completion of a send never seen, MinInt64 if none
+	unseenSends bool
+}
+
+func (p *piece) reset() {
+	*p = piece{maxRet: math.MinInt64, maxR: -1, unseenRet: math.MinInt64}
+}
+
+func (p *piece) add(op *linOp) {
+	p.maxRet = max(p.maxRet, op.ret)
+	switch {
+	case op.kind != linSend:
+	case op.forced:
+		if op.r > p.maxR {
+			p.maxR, p.maxRCall = op.r, op.call
+		}
+	default:
+		p.unseenSends = true
+		p.unseenRet = max(p.unseenRet, op.ret)
+	}
+}
+
+// certain reports whether every linearization of the piece ends in the same next offset: when
+// no send in it was never seen, or when all such sends completed before the send that took the
+// highest offset began (they took lower offsets), or when none was seen (each took the next).
+func (p *piece) certain() bool {
+	return !p.unseenSends || p.maxR < 0 || p.unseenRet < p.maxRCall
+}
+
+// endState is the state after a piece whose end state is certain, from init.
+func endState(init linState, seg []linOp) linState {
+	var p piece
+	p.reset()
+	unseen := int64(0)
+	for i := range seg {
+		p.add(&seg[i])
+		if seg[i].kind == linSend && !seg[i].forced {
+			unseen++
+		}
+	}
+	// The chain restarts with each piece; the offset carries over.
+	if p.maxR >= 0 {
+		return linState{next: max(init.next, p.maxR+1)}
+	}
+	return linState{next: init.next + unseen}
 }
 
 const (
@@ -488,12 +540,7 @@ func (a *Analysis) checkKey(k int32, ops []linOp, timeout time.Duration) (*KeyLi
 			c, viz := a.explainNotLinearizable(m, state, seg, pops, timeout)
 			return kr, c, viz
 		}
-		for i := range seg {
-			if seg[i].kind == linSend {
-				state = linState{next: max(state.next, seg[i].r+1), chain: state.chain}
-			}
-		}
-		state.chain = 0 // the chain restarts with each piece; the offset carries over
+		state = endState(state, seg)
 	}
 	return kr, nil, nil
 }
