@@ -49,7 +49,19 @@ func startCluster(t *testing.T, spec ClusterSpec) *Cluster {
 	defer cancel()
 	c, err := Start(ctx, spec, Options{Logf: t.Logf})
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, c.Close(context.Background())) })
+	t.Cleanup(func() {
+		if t.Failed() {
+			// Keep the nodes' logs of a failed test: they say what Kafka did.
+			dir, err := os.MkdirTemp("", "kchaos-"+t.Name()+"-")
+			if err == nil {
+				for _, n := range c.Nodes() {
+					_ = n.CollectLogs(context.Background(), dir)
+				}
+				t.Logf("node logs of the failed test: %s", dir)
+			}
+		}
+		require.NoError(t, c.Close(context.Background()))
+	})
 	return c
 }
 

@@ -181,20 +181,26 @@ func (c *Client) send(ctx context.Context, inv history.Op) history.Op {
 
 func (c *Client) poll(ctx context.Context, inv history.Op) history.Op {
 	reads := make([]history.KeyReads, 0, len(c.assigned))
-	for _, key := range c.assigned {
-		records, next, hw, err := c.fetch(ctx, key, c.positions[key])
+	next := make([]int64, len(c.assigned))
+	for i, key := range c.assigned {
+		records, n, hw, err := c.fetch(ctx, key, c.positions[key])
 		if err != nil {
 			if errors.Is(err, kafka.OffsetOutOfRange) {
 				// The log no longer holds our position (truncated by an election): only a new
 				// assignment may move a consumer, so the next op reassigns.
 				c.needAssign = true
 			}
-			// A failed poll changed nothing on the brokers, whatever the error: reads are safe to fail.
+			// A failed poll changed nothing on the brokers, whatever the error: reads are safe to
+			// fail. Its reads of other keys are dropped and the positions stay where they were, so
+			// the next poll reads the same records again.
 			return inv.Complete(history.Fail, err.Error())
 		}
-		c.positions[key] = next
+		next[i] = n
 		c.watermarks[key] = hw
 		reads = append(reads, history.KeyReads{Key: key, Records: records})
+	}
+	for i, key := range c.assigned {
+		c.positions[key] = next[i]
 	}
 	return history.PollOK(inv.Process, reads)
 }

@@ -1,0 +1,78 @@
+package queue
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kchaos/kchaos/broker"
+	"github.com/kchaos/kchaos/history"
+)
+
+// The queue clients against a real one-broker cluster: sends come back with consecutive offsets,
+// polls read them in order from the consumer's position, a failed poll moves no position, and
+// acks=0 sends are ok without an offset.
+func TestClientAgainstKafka(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := broker.Start(ctx, broker.ClusterSpec{Brokers: 1}, broker.Options{Logf: t.Logf})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, c.Close(context.Background())) }()
+	require.NoError(t, c.CreateTopic(ctx, broker.TopicSpec{Name: "q", Partitions: 2, ReplicationFactor: 1}))
+
+	opts := Options{Bootstrap: c.BootstrapAddrs(), Topic: "q", Partitions: 2, Acks: "all"}
+	var values Values
+	cl, err := NewClient(opts, &values)
+	require.NoError(t, err)
+	defer cl.Close()
+
+	for i := range 5 {
+		inv := history.SendInvoke(0, "q/0", history.IntValue(values.Next()))
+		done := cl.Invoke(ctx, inv)
+		require.Equal(t, history.OK, done.Type, done.Error)
+		require.Equal(t, int64(i), done.Mops[0].Offset)
+		require.Equal(t, inv.Mops[0].Value, done.Mops[0].Value)
+	}
+
+	require.Equal(t, history.OK, cl.Invoke(ctx, history.AssignInvoke(0, []string{"q/0", "q/1"})).Type)
+	polled := cl.Invoke(ctx, history.PollInvoke(0))
+	require.Equal(t, history.OK, polled.Type, polled.Error)
+	reads := polled.Mops[0].Reads
+	require.Len(t, reads, 2)
+	require.Equal(t, "q/0", reads[0].Key)
+	require.Len(t, reads[0].Records, 5)
+	for i, r := range reads[0].Records {
+		require.Equal(t, int64(i), r.Offset)
+		require.Equal(t, history.IntValue(int64(i+1)), r.Value)
+	}
+	pos, hw := cl.Progress("q/0")
+	require.Equal(t, int64(5), pos)
+	require.Equal(t, int64(5), hw)
+
+	// A poll that fails on one key moves no key's position: q/0 is fetched first, then the
+	// partition that does not exist fails the poll.
+	more := cl.Invoke(ctx, history.SendInvoke(0, "q/0", history.IntValue(values.Next())))
+	require.Equal(t, history.OK, more.Type)
+	require.Equal(t, history.OK, cl.Invoke(ctx, history.AssignInvoke(0, []string{"q/0", "q/7"})).Type)
+	failed := cl.Invoke(ctx, history.PollInvoke(0))
+	require.Equal(t, history.Fail, failed.Type)
+	pos, _ = cl.Progress("q/0")
+	require.Equal(t, int64(5), pos, "a failed poll must not advance the position")
+
+	// Generated operations: an assign first, then sends and polls of the workload's keys.
+	rng := rand.New(rand.NewPCG(1, 2))
+	fresh, err := NewClient(opts, &values)
+	require.NoError(t, err)
+	defer fresh.Close()
+	require.Equal(t, history.FAssign, fresh.Next(3, rng).F)
+
+	acks0, err := NewClient(Options{Bootstrap: c.BootstrapAddrs(), Topic: "q", Partitions: 2, Acks: "0"}, &values)
+	require.NoError(t, err)
+	defer acks0.Close()
+	done := acks0.Invoke(ctx, history.SendInvoke(1, "q/1", history.IntValue(values.Next())))
+	require.Equal(t, history.OK, done.Type, done.Error)
+	require.Equal(t, history.NoOffset, done.Mops[0].Offset)
+}
