@@ -36,6 +36,11 @@ func TestHistories(t *testing.T) {
 		{"lost-write-ok", valid, nil},
 		{"unseen", invalid, []string{"unseen"}},
 		{"unseen-ok", valid, nil},
+		// Final reads that read the whole log know what it lost, even what a poll read before.
+		{"lost-after-read", invalid, []string{"inconsistent-offsets", "lost-write", "not-linearizable"}},
+		{"lost-after-read-ok", valid, nil},
+		{"lost-final-truncated", invalid, []string{"lost-write"}},
+		{"unseen-final-incomplete", unknown, []string{"unseen"}},
 		{"duplicate", invalid, []string{"duplicate", "not-linearizable"}},
 		{"duplicate-ok", valid, nil},
 		{"inconsistent-offsets", invalid, []string{"inconsistent-offsets", "not-linearizable"}},
@@ -101,4 +106,20 @@ func mustField(t *testing.T, v any, field string) string {
 	require.NoError(t, json.Unmarshal([]byte(mustJSON(t, v)), &m))
 	s, _ := m[field].(string)
 	return s
+}
+
+// A write that a poll read and that a complete final read no longer holds is lost, and its entry
+// says so; with incomplete final reads the same history can only be unknown.
+func TestLostFromTheFinalLog(t *testing.T) {
+	r := check(t, "lost-after-read")
+	lost := r.Queue.LostWrites
+	require.Len(t, lost, 1)
+	require.True(t, lost[0].AbsentFromFinalReads)
+	require.Equal(t, int32(1), lost[0].ReadBefore)
+	require.Contains(t, lost[0].Explanation, "1 ok poll(s) read it, but the final reads")
+
+	u := check(t, "unseen-final-incomplete")
+	require.Len(t, u.Queue.Unseen, 1)
+	require.True(t, u.Queue.Unseen[0].FinalReadsIncomplete)
+	require.Empty(t, u.Queue.LostWrites)
 }

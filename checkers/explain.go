@@ -147,6 +147,16 @@ func (a *Analysis) explainLostWrite(c *LostWriteCase) string {
 	} else {
 		fmt.Fprintf(&b, ", whose outcome was unknown, at offset %d (another of its sends was read),", c.Offset)
 	}
+	if c.AbsentFromFinalReads {
+		if c.ReadBefore > 0 {
+			fmt.Fprintf(&b, " and %d ok poll(s) read it, but", c.ReadBefore)
+		} else {
+			b.WriteString(" and no ok poll ever read it;")
+		}
+		fmt.Fprintf(&b, " the final reads, which read the whole of %s's log (to offset %d), do not hold it: the log lost it.", c.Key, c.MaxReadOffset)
+		b.WriteString(describeLeadership(c.Key, c.Leader))
+		return b.String()
+	}
 	b.WriteString(" and no ok poll ever read it, though ")
 	if c.MaxRead != nil {
 		b.WriteString(describeOp(c.MaxRead))

@@ -1,6 +1,7 @@
 package checkers
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/kchaos/kchaos/history"
@@ -18,6 +19,8 @@ type QueueResult struct {
 	Counts map[string]int `json:"counts"`
 	// BadAnomalyTypes are the types found with entries that are not allowed, sorted.
 	BadAnomalyTypes []string `json:"bad_anomaly_types"`
+	// Errors say what the checker could not read (a malformed final-read line); they make it unknown.
+	Errors []string `json:"errors,omitempty"`
 
 	LostWrites          []LostWriteCase          `json:"-"`
 	Unseen              []UnseenCase             `json:"-"`
@@ -45,15 +48,23 @@ type LostWriteCase struct {
 	Writer        OpRef          `json:"writer"`
 	MaxRead       *OpRef         `json:"max_read,omitempty"` // an ok poll that read the highest index
 	Leader        *LeaderContext `json:"leader,omitempty"`
-	Explanation   string         `json:"explanation"`
+	// AbsentFromFinalReads is true for a write found lost because final reads that read the key's
+	// whole log do not hold it (MaxReadOffset is then where they ended); ReadBefore counts the ok
+	// polls that read it before it vanished.
+	AbsentFromFinalReads bool   `json:"absent_from_final_reads,omitempty"`
+	ReadBefore           int32  `json:"read_before,omitempty"`
+	Explanation          string `json:"explanation"`
 }
 
 // UnseenCase counts, for one key, the acknowledged sends that no ok poll ever read.
 type UnseenCase struct {
-	Key         string        `json:"key"`
-	Count       int           `json:"count"`
-	Values      []UnseenValue `json:"values"`
-	Explanation string        `json:"explanation"`
+	Key string `json:"key"`
+	// FinalReadsIncomplete is true when the key's final reads did not read its whole log: its
+	// unseen values may still be there, so they make the verdict unknown, not invalid.
+	FinalReadsIncomplete bool          `json:"final_reads_incomplete,omitempty"`
+	Count                int           `json:"count"`
+	Values               []UnseenValue `json:"values"`
+	Explanation          string        `json:"explanation"`
 }
 
 // UnseenValue is one value in an UnseenCase: its acknowledged offset (-1 unknown) and its
@@ -153,7 +164,7 @@ func CheckQueue(a *Analysis) *QueueResult {
 	}
 	never := func(int) bool { return false }
 	count(LostWrite, len(r.LostWrites), never)
-	count(Unseen, len(r.Unseen), never)
+	count(Unseen, len(r.Unseen), func(i int) bool { return r.Unseen[i].FinalReadsIncomplete })
 	count(Duplicate, len(r.Duplicates), never)
 	count(InconsistentOffsets, len(r.InconsistentOffsets), never)
 	count(G1a, len(r.G1a), never)
@@ -165,8 +176,11 @@ func CheckQueue(a *Analysis) *QueueResult {
 	count(IntSendSkip, len(r.IntSendSkips), func(int) bool { return true })
 	count(IntNonmonotonicSend, len(r.IntNonmonotonicSend), never)
 	r.BadAnomalyTypes = sortedSet(bad)
-	if len(r.BadAnomalyTypes) > 0 {
+	switch {
+	case len(r.BadAnomalyTypes) > 0:
 		r.Valid = Invalid
+	case slices.ContainsFunc(r.Unseen, func(c UnseenCase) bool { return c.FinalReadsIncomplete }) || len(r.Errors) > 0:
+		r.Valid = Unknown
 	}
 	return r
 }
@@ -241,15 +255,53 @@ func (a *Analysis) lostAndUnseen(r *QueueResult) {
 			}
 		}
 	}
+	// Final reads that read a key's whole log know what it holds: a write that must have taken
+	// effect and is not there was lost, even if a poll read it before an election truncated it.
+	finals, err := a.finalReads()
+	if err != nil {
+		r.Errors = append(r.Errors, err.Error())
+	}
+	reported := map[int32]bool{}    // values already found lost
+	lostFromLog := map[int32]bool{} // of those, the ones only the final reads show lost
+	for _, c := range r.LostWrites {
+		if k, ok := a.keyID[c.Key]; ok {
+			reported[a.lookup(k, c.Value)] = true
+		}
+	}
+	for v := range a.vals {
+		vi := &a.vals[v]
+		fr := finals[vi.key]
+		if fr == nil || !fr.Complete || fr.read[int32(v)] || reported[int32(v)] || vi.writer < 0 || !a.committed(int(vi.writer)) {
+			continue
+		}
+		c := LostWriteCase{Key: a.keys[vi.key], Value: vi.value, Offset: vi.ackOffset, Index: vi.firstIdx,
+			MaxReadIndex: -1, MaxReadOffset: fr.Position - 1, Writer: a.ref(int(vi.writer)), AbsentFromFinalReads: true,
+			ReadBefore: vi.okReads}
+		if c.Offset == history.NoOffset && vi.firstIdx >= 0 {
+			c.Offset = a.logs[vi.key].offsets[vi.firstIdx]
+		}
+		c.Leader = a.leaderContext(c.Key, int(vi.writer))
+		c.Explanation = a.explainLostWrite(&c)
+		r.LostWrites = append(r.LostWrites, c)
+		reported[int32(v)] = true
+		lostFromLog[int32(v)] = true
+	}
+	sort.SliceStable(r.LostWrites, func(i, j int) bool { return r.LostWrites[i].Key < r.LostWrites[j].Key })
+
 	unseen := map[int32]*UnseenCase{}
 	for v := range a.vals {
 		vi := &a.vals[v]
-		if vi.writerType != history.OK || vi.okReads > 0 {
+		// Jepsen reports a lost write that was never read as unseen too; one the final reads
+		// show lost is that and not unseen, since the whole log was read.
+		if vi.writerType != history.OK || vi.okReads > 0 || lostFromLog[int32(v)] {
 			continue
 		}
 		c, ok := unseen[vi.key]
 		if !ok {
 			c = &UnseenCase{Key: a.keys[vi.key]}
+			if fr := finals[vi.key]; fr != nil && !fr.Complete {
+				c.FinalReadsIncomplete = true
+			}
 			unseen[vi.key] = c
 		}
 		c.Count++

@@ -34,19 +34,25 @@ type Progress struct {
 	Faults []string
 }
 
-// FinalReadF is the f of the observer line the harness writes for each key after its final reads:
-// value {"key", "complete", "position", "high_watermark", "target"}. complete is false when the
-// reads could not reach the high watermark and the highest offset any operation saw before the
-// final-read time limit; what was not read then cannot be called lost or unseen with certainty.
+// FinalReadF is the f of the observer line the harness writes for each key after its final reads.
+// Its value is a FinalRead.
 const FinalReadF = "final-read"
 
-// FinalRead is the value of a FinalReadF line.
+// FinalRead is the value of a FinalReadF line: how the final reads of one key ended.
 type FinalRead struct {
-	Key           string `json:"key"`
-	Complete      bool   `json:"complete"`
-	Position      int64  `json:"position"`
-	HighWatermark int64  `json:"high_watermark"`
-	Target        int64  `json:"target"`
+	Key string `json:"key"`
+	// Complete is true when the reads have the whole log: they reached the high watermark and
+	// either passed the highest offset any operation saw (Target) or saw the high watermark stand
+	// still below it for longer than a follower may lag (a log truncated by an election). When
+	// false, what was not read cannot be called lost or unseen with certainty.
+	Complete bool `json:"complete"`
+	// ReachedTarget is true when the reads passed Target.
+	ReachedTarget bool  `json:"reached_target"`
+	Position      int64 `json:"position"`
+	HighWatermark int64 `json:"high_watermark"`
+	Target        int64 `json:"target"`
+	// Processes are the final readers: every value of the key they read is in the final log.
+	Processes []int64 `json:"processes"`
 }
 
 // Outcome is what a run produced.
@@ -347,34 +353,52 @@ func (r *run) finalReads(ctx context.Context) error {
 func (r *run) finalRead(ctx context.Context, key string, process history.Process, stride int) error {
 	target := r.rec.MaxOffset(key) + 1 // read at least past the highest offset any op saw
 	fr := FinalRead{Key: key, Target: target}
+	// A log truncated by an unclean election may never reach the target again: once the high
+	// watermark has stood still, with everything below it read, for longer than a follower may lag,
+	// the reads have the whole log.
+	stableFor := time.Duration(r.spec.Cluster.ReplicaLagTimeMaxMs)*time.Millisecond + 2*time.Second
 	client, err := r.newClient()
 	if err != nil {
 		return err
 	}
 	defer func() { client.Close() }()
-	assign := history.AssignInvoke(process, []string{key})
-	r.rec.Append(&assign)
-	done, _ := r.invoke(client, assign)
-	for done.Type == history.OK && ctx.Err() == nil {
+	assigned := false
+	lastHW, hwSince := int64(-1), time.Now()
+	for ctx.Err() == nil {
+		if !assigned {
+			fr.Processes = append(fr.Processes, int64(process))
+			assign := history.AssignInvoke(process, []string{key})
+			r.rec.Append(&assign)
+			done, _ := r.invoke(client, assign)
+			assigned = done.Type == history.OK
+			continue
+		}
 		poll := history.PollInvoke(process)
 		r.rec.Append(&poll)
+		var done history.Op
 		done, client = r.invoke(client, poll)
-		if done.Type == history.Info {
-			process += history.Process(stride) // retired; the next attempt is a new process
-			assign = history.AssignInvoke(process, []string{key})
-			r.rec.Append(&assign)
-			done, _ = r.invoke(client, assign)
+		switch done.Type {
+		case history.Info: // retired; the next attempt is a new process with a fresh client
+			process += history.Process(stride)
+			assigned = false
+			continue
+		case history.Fail: // e.g. no leader yet: try again shortly
+			time.Sleep(200 * time.Millisecond)
 			continue
 		}
 		fr.Position, fr.HighWatermark = client.Progress(key)
-		if done.Type == history.OK && fr.Position >= fr.HighWatermark && fr.Position >= target {
+		if fr.HighWatermark != lastHW {
+			lastHW, hwSince = fr.HighWatermark, time.Now()
+		}
+		if fr.Position < fr.HighWatermark {
+			continue
+		}
+		fr.ReachedTarget = fr.Position >= target
+		if fr.ReachedTarget || time.Since(hwSince) >= stableFor {
 			fr.Complete = true
 			break
 		}
-		if done.Type == history.Fail { // e.g. no leader yet: try again shortly, same process
-			done.Type = history.OK
-			time.Sleep(200 * time.Millisecond)
-		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	raw, err := json.Marshal(fr)
 	if err != nil {
@@ -382,8 +406,11 @@ func (r *run) finalRead(ctx context.Context, key string, process history.Process
 	}
 	line := history.Op{Process: history.ObserverProcess, Type: history.Info, F: FinalReadF, Raw: raw}
 	r.rec.Append(&line)
-	if !fr.Complete {
+	switch {
+	case !fr.Complete:
 		r.logf("final read of %s incomplete: at offset %d of %d (high watermark %d)", key, fr.Position, target, fr.HighWatermark)
+	case !fr.ReachedTarget:
+		r.logf("final read of %s: the log ends at %d, below offset %d that operations saw", key, fr.HighWatermark, target-1)
 	}
 	return nil
 }
