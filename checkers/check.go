@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kchaos/kchaos/checkers/dynamics"
 	"github.com/kchaos/kchaos/history"
 )
 
@@ -24,6 +25,8 @@ type Options struct {
 	LinearizabilityTimeout time.Duration
 	// Workers is how many keys are checked for linearizability at once; zero means GOMAXPROCS.
 	Workers int
+	// Cluster holds the timeouts the ISR dynamics are set against; zero when unknown.
+	Cluster dynamics.Settings
 }
 
 // Check runs every checker on a history and combines their verdicts: invalid when an anomaly is
@@ -49,6 +52,8 @@ func CheckAnalysis(a *Analysis, opts Options) *Result {
 	r.Queue = CheckQueue(a)
 	r.LeaderElection = CheckLeaderElection(a)
 	r.Stats = ComputeStats(a)
+	dyn := dynamics.Summarize(a.Ops, opts.Cluster)
+	r.Stats.ISRDynamics = &dyn
 	wg.Wait()
 
 	r.Anomalies = r.Queue.anomalies()

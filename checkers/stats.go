@@ -3,6 +3,7 @@ package checkers
 import (
 	"slices"
 
+	"github.com/kchaos/kchaos/checkers/dynamics"
 	"github.com/kchaos/kchaos/history"
 )
 
@@ -25,6 +26,8 @@ type Stats struct {
 	// RefusedWrites gives, per key, the windows of consecutive sends that failed or ended info,
 	// from the first one's invocation to the last one's completion.
 	RefusedWrites map[string][]Window `json:"refused_writes"`
+	// ISRDynamics measures failovers after faults and followers leaving and rejoining the ISR.
+	ISRDynamics *dynamics.Summary `json:"isr_dynamics"`
 }
 
 // Quantiles of latencies, in milliseconds.

@@ -1,19 +1,37 @@
 package harness
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
+	"time"
 
 	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/checkers/dynamics"
 	"github.com/kchaos/kchaos/history"
 	"github.com/kchaos/kchaos/results"
 )
 
 // CheckRunDir checks dir/history.jsonl with every checker and writes dir/results.json (through a
-// temporary file: on error the old one is left as it was).
+// temporary file: on error the old one is left as it was). When dir holds the run's test.json, the
+// ISR dynamics are set against its ZooKeeper session and replica lag timeouts.
 func CheckRunDir(dir string, opts checkers.Options) (*checkers.Result, error) {
 	rd := results.RunDir{Path: dir}
+	if opts.Cluster == (dynamics.Settings{}) {
+		settings, err := clusterSettings(rd.File(results.SpecFile))
+		if err != nil {
+			return nil, err
+		}
+		opts.Cluster = settings
+	}
+	// Reading builds the whole history and leaves next to no garbage: collecting while the heap
+	// grows would scan it again and again for nothing (half the read time at GOGC=100).
+	gc := debug.SetGCPercent(800)
 	ops, err := history.ReadFile(rd.File(results.HistoryFile))
+	debug.SetGCPercent(gc)
 	if err != nil {
 		return nil, err
 	}
@@ -29,6 +47,26 @@ func CheckRunDir(dir string, opts checkers.Options) (*checkers.Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// clusterSettings reads the timeouts of a run's spec; zero when the file is absent (a history
+// checked on its own).
+func clusterSettings(specPath string) (dynamics.Settings, error) {
+	data, err := os.ReadFile(specPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return dynamics.Settings{}, nil
+	}
+	if err != nil {
+		return dynamics.Settings{}, fmt.Errorf("read the spec: %w", err)
+	}
+	var spec Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return dynamics.Settings{}, fmt.Errorf("%s: %w", specPath, err)
+	}
+	return dynamics.Settings{
+		SessionTimeout: time.Duration(spec.Cluster.ZooKeeperSessionTimeoutMs) * time.Millisecond,
+		ReplicaLagMax:  time.Duration(spec.Cluster.ReplicaLagTimeMaxMs) * time.Millisecond,
+	}, nil
 }
 
 // WriteReport writes the files a person and CI read from a checked run directory: porcupine's

@@ -7,12 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"runtime/pprof"
 	"sort"
 
 	"github.com/kchaos/kchaos/checkers"
-	"github.com/kchaos/kchaos/history"
+	"github.com/kchaos/kchaos/harness"
 )
 
 func init() {
@@ -88,57 +87,7 @@ func check(dir string, opts checkOptions) (*checkers.Result, error) {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	// Reading builds the whole history and leaves next to no garbage: collecting while the heap
-	// grows would scan it again and again for nothing (half the read time at GOGC=100).
-	gc := debug.SetGCPercent(800)
-	ops, err := history.ReadFile(filepath.Join(dir, "history.jsonl"))
-	debug.SetGCPercent(gc)
-	if err != nil {
-		return nil, err
-	}
-	res, err := checkers.Check(ops, opts.Options)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "history.jsonl"), err)
-	}
-	data, err := res.JSON()
-	if err != nil {
-		return nil, err
-	}
-	if err := writeFileAtomic(filepath.Join(dir, "results.json"), data); err != nil {
-		return nil, err
-	}
-	return res, nil
-}
-
-// writeFileAtomic writes data to a new file beside path and renames it over path, so that path
-// is either untouched or complete.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return harness.CheckRunDir(dir, opts.Options)
 }
 
 // printVerdict prints the verdict, the anomaly types with their counts, and what could not be
