@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/checkers/dynamics"
 	"github.com/kchaos/kchaos/harness"
 )
 
@@ -102,6 +103,9 @@ func report(out harness.Outcome, err error) int {
 	if len(out.AnomalyTypes) > 0 {
 		fmt.Printf("anomalies: %s\n", strings.Join(out.AnomalyTypes, ", "))
 	}
+	if out.Result != nil && out.Result.Stats != nil && out.Result.Stats.ISRDynamics != nil {
+		fmt.Println(describeDynamics(out.Result.Stats.ISRDynamics))
+	}
 	fmt.Printf("run directory: %s\n", out.RunDir)
 	if _, serr := os.Stat(filepath.Join(out.RunDir, "report.html")); serr == nil {
 		fmt.Printf("report: %s\n", filepath.Join(out.RunDir, "report.html"))
@@ -162,3 +166,16 @@ func (p *progressLine) clear() {
 }
 
 func (p *progressLine) finish() { p.clear() }
+
+// describeDynamics sums up the ISR dynamics in two lines.
+func describeDynamics(d *dynamics.Summary) string {
+	failover := "no fault hit a leader"
+	if c := d.Verdicts; c.MedianFailoverMs >= 0 {
+		failover = fmt.Sprintf("median failover %d ms after a fault hit a leader", c.MedianFailoverMs)
+		if d.Settings.SessionTimeout > 0 {
+			failover += fmt.Sprintf(" (zookeeper.session.timeout.ms %d)", d.Settings.SessionTimeout.Milliseconds())
+		}
+	}
+	return fmt.Sprintf("ISR: %s; %d departures from an ISR, %d rejoined by themselves, %d never.\n     %s",
+		failover, d.Verdicts.Leaves, d.Verdicts.RejoinedByItself, d.Verdicts.NeverRejoined, d.Verdicts.Answer)
+}

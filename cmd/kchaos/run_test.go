@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kchaos/kchaos/broker"
+	"github.com/kchaos/kchaos/checkers/dynamics"
 )
 
 // countClientLines counts the history lines of client processes written so far.
@@ -72,4 +73,13 @@ func TestRunKilledMidwayLeavesCheckableHistory(t *testing.T) {
 	for _, r := range runs {
 		require.NotEqual(t, run.Process.Pid, r.OwnerPID, "run %s of the killed process is still there", r.RunID)
 	}
+}
+
+func TestDescribeDynamics(t *testing.T) {
+	d := &dynamics.Summary{Settings: dynamics.Settings{SessionTimeout: 6 * time.Second},
+		Verdicts: dynamics.Conclusions{MedianFailoverMs: 6400, Leaves: 3, RejoinedByItself: 2, Answer: "Every follower came back."}}
+	require.Equal(t, "ISR: median failover 6400 ms after a fault hit a leader (zookeeper.session.timeout.ms 6000); "+
+		"3 departures from an ISR, 2 rejoined by themselves, 0 never.\n     Every follower came back.", describeDynamics(d))
+	none := &dynamics.Summary{Verdicts: dynamics.Conclusions{MedianFailoverMs: -1, Answer: "No follower left an ISR."}}
+	require.Contains(t, describeDynamics(none), "no fault hit a leader")
 }
