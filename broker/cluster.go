@@ -55,6 +55,10 @@ type Cluster struct {
 	brokers   []*Node
 	logf      func(string, ...any)
 	detached  bool
+	// starting is true while Start waits for readiness; startRestarts counts, per broker, the
+	// restarts of a broker that exited while starting.
+	starting      bool
+	startRestarts map[string]int
 
 	closeOnce sync.Once
 	closeErr  error
@@ -134,7 +138,10 @@ func (c *Cluster) start(ctx context.Context, readyTimeout time.Duration) error {
 	if err := c.createAll(ctx, c.brokers); err != nil {
 		return err
 	}
-	if err := c.WaitReady(ctx); err != nil {
+	c.starting, c.startRestarts = true, map[string]int{}
+	err = c.WaitReady(ctx)
+	c.starting = false
+	if err != nil {
 		return err
 	}
 	c.logf("cluster ready after %s: %d ZooKeeper, %d brokers", time.Since(started).Round(100*time.Millisecond),
@@ -262,7 +269,8 @@ func (c *Cluster) waitZooKeeper(ctx context.Context) error {
 }
 
 // WaitReady waits until every broker is registered in ZooKeeper and a controller exists. It fails
-// at once when a broker that is not registered has exited.
+// at once when a broker that is not registered has exited (while Start waits, such a broker is
+// first restarted, twice at most).
 func (c *Cluster) WaitReady(ctx context.Context) error {
 	conn, err := c.dialZooKeeper(c.ZooKeeperAddrs(), 10*time.Second)
 	if err != nil {
@@ -302,6 +310,9 @@ func (c *Cluster) WaitReady(ctx context.Context) error {
 	}
 }
 
+// maxStartRestarts bounds the restarts of a broker that exits while the cluster starts.
+const maxStartRestarts = 2
+
 // checkRunning fails fast when a broker that has not registered has already exited (a config
 // Kafka rejects, a port in use), with its last log lines.
 func (c *Cluster) checkRunning(ctx context.Context, missing []string) error {
@@ -309,9 +320,21 @@ func (c *Cluster) checkRunning(ctx context.Context, missing []string) error {
 		if !slices.Contains(missing, b.Name) || b.container == nil {
 			continue
 		}
-		if running, _, err := b.Running(ctx); err == nil && !running {
-			return fmt.Errorf("broker %s exited before it registered in ZooKeeper%s", b.Name, c.tailLogs(b))
+		running, _, err := b.Running(ctx)
+		if err != nil || running {
+			continue
 		}
+		if c.starting && c.startRestarts[b.Name] < maxStartRestarts {
+			// Starved of CPU (another cluster on a 2-core machine), a broker can lose its first
+			// ZooKeeper session while it starts, and exits. A config Kafka rejects exits again.
+			c.startRestarts[b.Name]++
+			c.logf("%s exited while starting; restarting it (%d of %d)%s", b.Name, c.startRestarts[b.Name], maxStartRestarts, c.tailLogs(b))
+			if err := b.Start(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		return fmt.Errorf("broker %s exited before it registered in ZooKeeper%s", b.Name, c.tailLogs(b))
 	}
 	return nil
 }
