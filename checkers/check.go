@@ -27,6 +27,10 @@ type Options struct {
 	Workers int
 	// Cluster holds the timeouts the ISR dynamics are set against; zero when unknown.
 	Cluster dynamics.Settings
+	// ExpectFinalReads says the history comes from a kchaos run, which ends with final reads and
+	// a final-read line per key: a key without one had none (the run was killed), and what was
+	// never read there cannot be judged.
+	ExpectFinalReads bool
 }
 
 // Check runs every checker on a history and combines their verdicts: invalid when an anomaly is
@@ -49,7 +53,7 @@ func CheckAnalysis(a *Analysis, opts Options) *Result {
 		defer wg.Done()
 		r.Linearizable = CheckLinearizable(a, opts.LinearizabilityTimeout, opts.Workers)
 	}()
-	r.Queue = CheckQueue(a)
+	r.Queue = checkQueue(a, opts.ExpectFinalReads)
 	r.LeaderElection = CheckLeaderElection(a)
 	r.Stats = ComputeStats(a)
 	dyn := dynamics.Summarize(a.Ops, opts.Cluster)

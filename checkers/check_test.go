@@ -41,6 +41,9 @@ func TestHistories(t *testing.T) {
 		{"lost-after-read-ok", valid, nil},
 		{"lost-final-truncated", invalid, []string{"lost-write"}},
 		{"unseen-final-incomplete", unknown, []string{"unseen"}},
+		// Every value was read, but the run was interrupted before its final reads: a later
+		// truncation cannot be ruled out.
+		{"final-reads-skipped", unknown, nil},
 		{"duplicate", invalid, []string{"duplicate", "not-linearizable"}},
 		{"duplicate-ok", valid, nil},
 		{"inconsistent-offsets", invalid, []string{"inconsistent-offsets", "not-linearizable"}},
@@ -122,4 +125,18 @@ func TestLostFromTheFinalLog(t *testing.T) {
 	require.Len(t, u.Queue.Unseen, 1)
 	require.True(t, u.Queue.Unseen[0].FinalReadsIncomplete)
 	require.Empty(t, u.Queue.LostWrites)
+}
+
+// The history of a kchaos run that was killed before its final reads has no final-read line: told
+// that final reads were expected, the checker cannot call it valid.
+func TestExpectedFinalReadsMissing(t *testing.T) {
+	ops, err := history.ReadFile(filepath.Join("testdata", "unseen-ok.jsonl"))
+	require.NoError(t, err)
+	r, err := checkers.Check(ops, checkers.Options{})
+	require.NoError(t, err)
+	require.Equal(t, checkers.Valid, r.Valid)
+	r, err = checkers.Check(ops, checkers.Options{ExpectFinalReads: true})
+	require.NoError(t, err)
+	require.Equal(t, checkers.Unknown, r.Valid)
+	require.Equal(t, []string{"kchaos/0"}, r.Queue.FinalReadsIncomplete)
 }

@@ -53,6 +53,8 @@ type FinalRead struct {
 	Target        int64 `json:"target"`
 	// Processes are the final readers: every value of the key they read is in the final log.
 	Processes []int64 `json:"processes"`
+	// Skipped says why there were no final reads at all (an interrupted or failed run).
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // Outcome is what a run produced.
@@ -113,10 +115,6 @@ func Run(ctx context.Context, spec Spec, opts Options) (Outcome, error) {
 	opts.Logf("writing the report")
 	if err := WriteReport(dir.Path, res); err != nil {
 		runErr = errors.Join(runErr, err)
-	}
-	if (ctx.Err() != nil || runErr != nil) && out.Verdict == checkers.Valid {
-		// An interrupted or failed run checked only a prefix of what it meant to test.
-		out.Verdict = checkers.Unknown
 	}
 	return out, runErr
 }
@@ -186,10 +184,12 @@ func (r *run) phases(ctx context.Context) (err error) {
 	workErr := r.workload(ctx)
 	healErr := r.heal(cleanup)
 	if err := errors.Join(workErr, healErr, r.rec.Sync()); err != nil {
+		r.skipFinalReads("the run failed: " + err.Error())
 		return err
 	}
 	if ctx.Err() != nil {
-		return nil // interrupted: no recovery, no final reads; the verdict will be unknown
+		r.skipFinalReads("the run was interrupted")
+		return r.rec.Sync()
 	}
 	r.recover(ctx)
 	r.logf("final reads")
@@ -197,6 +197,28 @@ func (r *run) phases(ctx context.Context) (err error) {
 		return err
 	}
 	return r.rec.Sync()
+}
+
+// skipFinalReads records, for every key, final reads that did not happen: without them nothing can
+// be called lost or unseen with certainty, and the checkers answer unknown at best.
+func (r *run) skipFinalReads(reason string) {
+	for _, key := range r.keys() {
+		r.recordFinalRead(FinalRead{Key: key, Target: r.rec.MaxOffset(key) + 1, Processes: []int64{}, Skipped: reason})
+	}
+}
+
+func (r *run) keys() []string {
+	return queue.Options{Topic: r.spec.Topic, Partitions: r.spec.Partitions}.Keys()
+}
+
+// recordFinalRead writes the FinalReadF line of one key.
+func (r *run) recordFinalRead(fr FinalRead) {
+	raw, err := json.Marshal(fr)
+	if err != nil {
+		panic(fmt.Sprintf("encode final read of %s: %v", fr.Key, err)) // plain fields: cannot fail
+	}
+	line := history.Op{Process: history.ObserverProcess, Type: history.Info, F: FinalReadF, Raw: raw}
+	r.rec.Append(&line)
 }
 
 // workload runs the clients and the nemesis together for the time limit, with progress.
@@ -338,7 +360,7 @@ func allLed(snap broker.Snapshot, topic string, partitions int) bool {
 func (r *run) finalReads(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, r.spec.FinalReadTimeout.D())
 	defer cancel()
-	keys := queue.Options{Topic: r.spec.Topic, Partitions: r.spec.Partitions}.Keys()
+	keys := r.keys()
 	next := history.Process(1_000_000_000) // above any worker's: final readers are fresh processes
 	var wg sync.WaitGroup
 	errs := make([]error, len(keys))
@@ -400,12 +422,7 @@ func (r *run) finalRead(ctx context.Context, key string, process history.Process
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	raw, err := json.Marshal(fr)
-	if err != nil {
-		return fmt.Errorf("encode final read of %s: %w", key, err)
-	}
-	line := history.Op{Process: history.ObserverProcess, Type: history.Info, F: FinalReadF, Raw: raw}
-	r.rec.Append(&line)
+	r.recordFinalRead(fr)
 	switch {
 	case !fr.Complete:
 		r.logf("final read of %s incomplete: at offset %d of %d (high watermark %d)", key, fr.Position, target, fr.HighWatermark)
