@@ -304,7 +304,7 @@ func (r *run) worker(ctx context.Context, w int, limiter *rate.Limiter) error {
 
 func (r *run) newClient() (*queue.Client, error) {
 	return queue.NewClient(queue.Options{Bootstrap: r.cluster.BootstrapAddrs(), Topic: r.spec.Topic,
-		Partitions: r.spec.Partitions, Acks: r.spec.Acks, OpTimeout: r.spec.OpTimeout.D()}, &r.values)
+		Partitions: r.spec.Partitions, Acks: r.spec.Acks, OpTimeout: r.spec.OpTimeout.D(), Subscribe: r.spec.Subscribe}, &r.values)
 }
 
 // heal heals every fault; a heal that fails is returned, not swallowed.

@@ -28,6 +28,9 @@ type Spec struct {
 	Partitions int    `json:"partitions"`
 	// Acks is the producers' acks: "all", "1" or "0".
 	Acks string `json:"acks"`
+	// Subscribe makes consumers subscribe through a consumer group instead of assigning
+	// themselves partitions (the checkers then allow poll-skip and nonmonotonic-poll).
+	Subscribe bool `json:"subscribe,omitempty"`
 	// Nemesis lists the fault kinds (see nemesis.ParseKinds); empty runs without faults.
 	Nemesis []string `json:"nemesis"`
 	// NemesisInterval is the time between faults.

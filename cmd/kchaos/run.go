@@ -31,6 +31,7 @@ func specFlags(fs *flag.FlagSet) func() harness.Spec {
 	fs.StringVar(&s.Topic, "topic", "kchaos", "topic holding the workload's keys")
 	fs.IntVar(&s.Partitions, "partitions", 4, "partitions of the topic: the keys")
 	fs.StringVar(&s.Acks, "acks", "all", "producer acks: all, 1 or 0")
+	fs.BoolVar(&s.Subscribe, "subscribe", false, "consumers subscribe through a consumer group instead of assigning partitions")
 	fs.StringVar(&nemesisList, "nemesis", "none", "faults: none, all, or a comma list of kill,pause,partition,zk-isolate,lag,jepsen-2013")
 	fs.DurationVar(&interval, "nemesis-interval", 15*time.Second, "time between faults")
 	fs.StringVar(&targets, "nemesis-targets", "", "comma list of targets faults draw from: one, minority, majority, all, primaries, controller (default all of them)")

@@ -37,6 +37,12 @@ type Options struct {
 	OpTimeout time.Duration
 	// PollMaxBytes bounds what one poll fetches per key.
 	PollMaxBytes int64
+	// Subscribe makes consumers subscribe to the topic through a consumer group (Group) instead of
+	// assigning themselves partitions: the group coordinator hands out partitions and moves them on
+	// rebalances, and consumers resume from committed offsets.
+	Subscribe bool
+	// Group is the consumer group of subscribing consumers; "kchaos" when empty.
+	Group string
 }
 
 // Keys returns the workload's keys, partition 0 first.
@@ -80,6 +86,7 @@ type Client struct {
 	positions  map[string]int64 // next offset to read, per assigned key
 	watermarks map[string]int64 // high watermark seen by the last fetch, per key
 	needAssign bool
+	group      *kafka.Reader // the consumer group member of a subscribed consumer
 }
 
 // NewClient opens a client for one process.
@@ -105,14 +112,23 @@ func NewClient(opts Options, values *Values) (*Client, error) {
 	}, nil
 }
 
-// Close releases the client's connections.
-func (c *Client) Close() { c.transport.CloseIdleConnections() }
+// Close releases the client's connections and leaves its consumer group.
+func (c *Client) Close() {
+	if c.group != nil {
+		c.group.Close()
+	}
+	c.transport.CloseIdleConnections()
+}
 
 // Next generates this client's next invocation: an assign first (and after a poll found its
 // position gone), then sends and polls in equal measure, with an occasional reassignment.
 func (c *Client) Next(p history.Process, rng *rand.Rand) history.Op {
 	keys := c.opts.Keys()
 	switch {
+	case c.opts.Subscribe && c.needAssign:
+		return history.SubscribeInvoke(p, keys)
+	case c.opts.Subscribe:
+		// Subscribed consumers never reassign: the group coordinator moves their partitions.
 	case c.needAssign || rng.IntN(100) == 0:
 		n := 1 + rng.IntN(len(keys))
 		perm := rng.Perm(len(keys))[:n]
@@ -122,11 +138,11 @@ func (c *Client) Next(p history.Process, rng *rand.Rand) history.Op {
 			assign[i] = keys[k]
 		}
 		return history.AssignInvoke(p, assign)
-	case rng.IntN(2) == 0:
-		return history.SendInvoke(p, keys[rng.IntN(len(keys))], history.IntValue(c.values.Next()))
-	default:
-		return history.PollInvoke(p)
 	}
+	if rng.IntN(2) == 0 {
+		return history.SendInvoke(p, keys[rng.IntN(len(keys))], history.IntValue(c.values.Next()))
+	}
+	return history.PollInvoke(p)
 }
 
 // Invoke performs inv and returns its completion: ok, fail (certainly no effect) or info (unknown).
@@ -140,6 +156,9 @@ func (c *Client) Invoke(ctx context.Context, inv history.Op) history.Op {
 		return c.poll(ctx, inv)
 	case history.FAssign:
 		c.assign(inv.Keys)
+		return inv.Complete(history.OK, "")
+	case history.FSubscribe:
+		c.subscribe()
 		return inv.Complete(history.OK, "")
 	}
 	return inv.Complete(history.Fail, "queue workload: unknown f "+inv.F)
@@ -179,7 +198,69 @@ func (c *Client) send(ctx context.Context, inv history.Op) history.Op {
 	return history.SendOK(inv.Process, m.Key, resp.BaseOffset, m.Value)
 }
 
+// subscribe makes the client a member of the consumer group; it joins on its first poll.
+func (c *Client) subscribe() {
+	group := c.opts.Group
+	if group == "" {
+		group = "kchaos"
+	}
+	c.group = kafka.NewReader(kafka.ReaderConfig{
+		Brokers: c.opts.Bootstrap, GroupID: group, Topic: c.opts.Topic,
+		MinBytes: 1, MaxBytes: int(c.opts.PollMaxBytes), MaxWait: 50 * time.Millisecond,
+		StartOffset: kafka.FirstOffset, HeartbeatInterval: time.Second, SessionTimeout: 10 * time.Second,
+		// Commits are synchronous, after each poll: a consumer that takes over a partition resumes
+		// right after what was read before.
+		CommitInterval: 0,
+	})
+	c.needAssign = false
+}
+
+// groupPollWindow is how long a subscribed consumer's poll gathers messages.
+const groupPollWindow = 100 * time.Millisecond
+
+// pollGroup gathers what the group member receives for a short window, in order, and commits it.
+func (c *Client) pollGroup(ctx context.Context, inv history.Op) history.Op {
+	window, cancel := context.WithTimeout(ctx, groupPollWindow)
+	defer cancel()
+	var msgs []kafka.Message
+	var err error
+	for {
+		var m kafka.Message
+		if m, err = c.group.FetchMessage(window); err != nil {
+			break
+		}
+		msgs = append(msgs, m)
+	}
+	if len(msgs) == 0 && window.Err() == nil {
+		// Nothing was read: the poll changed nothing.
+		return inv.Complete(history.Fail, err.Error())
+	}
+	// The member's position moved past every message fetched: they are this poll's reads, whatever
+	// ended the window.
+	var reads []history.KeyReads
+	at := map[string]int{}
+	for _, m := range msgs {
+		key := m.Topic + "/" + strconv.Itoa(m.Partition)
+		i, ok := at[key]
+		if !ok {
+			i = len(reads)
+			at[key] = i
+			reads = append(reads, history.KeyReads{Key: key})
+		}
+		reads[i].Records = append(reads[i].Records, history.Record{Offset: m.Offset, Value: parseValue(m.Value)})
+	}
+	if len(msgs) > 0 {
+		// The reads happened whether or not the commit does; a failed commit only means the next
+		// member of the partition reads them again, which subscribed consumers may.
+		_ = c.group.CommitMessages(ctx, msgs...)
+	}
+	return history.PollOK(inv.Process, reads)
+}
+
 func (c *Client) poll(ctx context.Context, inv history.Op) history.Op {
+	if c.group != nil {
+		return c.pollGroup(ctx, inv)
+	}
 	reads := make([]history.KeyReads, 0, len(c.assigned))
 	next := make([]int64, len(c.assigned))
 	for i, key := range c.assigned {
@@ -263,10 +344,15 @@ func readValue(r *kafka.Record) (history.Value, error) {
 	if err != nil {
 		return history.Value{}, fmt.Errorf("read value: %w", err)
 	}
+	return parseValue(b), nil
+}
+
+// parseValue decodes a message value: a decimal integer, or any other text as a string.
+func parseValue(b []byte) history.Value {
 	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
-		return history.IntValue(n), nil
+		return history.IntValue(n)
 	}
-	return history.StringValue(string(b)), nil
+	return history.StringValue(string(b))
 }
 
 // SplitKey splits "topic/partition".

@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -75,4 +76,54 @@ func TestClientAgainstKafka(t *testing.T) {
 	done := acks0.Invoke(ctx, history.SendInvoke(1, "q/1", history.IntValue(values.Next())))
 	require.Equal(t, history.OK, done.Type, done.Error)
 	require.Equal(t, history.NoOffset, done.Mops[0].Offset)
+}
+
+// A subscribed consumer joins the group, is handed the topic's partitions and reads what was sent.
+func TestSubscribedClientAgainstKafka(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := broker.Start(ctx, broker.ClusterSpec{Brokers: 1}, broker.Options{Logf: t.Logf})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, c.Close(context.Background())) }()
+	require.NoError(t, c.CreateTopic(ctx, broker.TopicSpec{Name: "g", Partitions: 2, ReplicationFactor: 1}))
+
+	opts := Options{Bootstrap: c.BootstrapAddrs(), Topic: "g", Partitions: 2, Acks: "all", Subscribe: true}
+	var values Values
+	cl, err := NewClient(opts, &values)
+	require.NoError(t, err)
+	defer cl.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	sub := cl.Next(0, rng)
+	require.Equal(t, history.FSubscribe, sub.F)
+	require.Equal(t, []string{"g/0", "g/1"}, sub.Keys)
+	require.Equal(t, history.OK, cl.Invoke(ctx, sub).Type)
+	for range 20 {
+		require.NotEqual(t, history.FAssign, cl.Next(0, rng).F, "subscribed consumers never assign")
+	}
+
+	sent := map[int64]bool{}
+	for i := range 6 {
+		v := values.Next()
+		done := cl.Invoke(ctx, history.SendInvoke(0, "g/"+strconv.Itoa(i%2), history.IntValue(v)))
+		require.Equal(t, history.OK, done.Type, done.Error)
+		sent[v] = true
+	}
+	read := map[int64]bool{}
+	require.Eventually(t, func() bool {
+		done := cl.Invoke(ctx, history.PollInvoke(0))
+		if done.Type != history.OK {
+			return false
+		}
+		for _, kr := range done.Mops[0].Reads {
+			for i, r := range kr.Records {
+				if i > 0 {
+					require.Greater(t, r.Offset, kr.Records[i-1].Offset, "records of a key in order")
+				}
+				v, _ := r.Value.Int()
+				read[v] = true
+			}
+		}
+		return len(read) == len(sent)
+	}, 60*time.Second, 10*time.Millisecond, "the group member never read every value")
+	require.Equal(t, sent, read)
 }
