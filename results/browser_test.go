@@ -188,6 +188,12 @@ type pageFacts struct {
 	AnomalyMarks   int    `json:"anomalyMarks"`
 	OpRows         int    `json:"opRows"`
 	Checkers       int    `json:"checkers"`
+	ISRSection     bool   `json:"isrSection"`
+	ISRHeight      int    `json:"isrHeight"`
+	ISRAnswer      string `json:"isrAnswer"`
+	FailoverRows   int    `json:"failoverRows"`
+	ISRLeaveRows   int    `json:"isrLeaveRows"`
+	ISRAbsent      bool   `json:"isrAbsent"`
 	Scripts        int    `json:"scripts"`
 	Images         int    `json:"images"`
 	Alerts         int    `json:"alerts"`
@@ -216,6 +222,12 @@ const factsJS = `(() => {
     anomalyMarks: q("svg.chart .marks .mk"),
     opRows: q("#ops-table tbody tr"),
     checkers: q("#checkers-table tbody tr"),
+    isrSection: !!document.querySelector("section#isr-dynamics h2"),
+    isrHeight: document.getElementById("isr-dynamics") ? Math.round(document.getElementById("isr-dynamics").getBoundingClientRect().height) : 0,
+    isrAnswer: (document.getElementById("isr-answer") || {textContent: ""}).textContent,
+    failoverRows: q("#isr-dynamics #failovers-table tbody tr"),
+    isrLeaveRows: q("#isr-dynamics #isr-leaves-table tbody tr"),
+    isrAbsent: !!document.getElementById("isr-absent"),
     scripts: document.scripts.length,
     images: document.images.length,
     alerts: window.__alerts,
@@ -246,9 +258,25 @@ func (b *browser) screenshot(tb testing.TB, dir, name string) string {
 	return p
 }
 
+// screenshotOf saves a screenshot of the element sel as name in dir, and also in
+// $KCHAOS_SCREENSHOT_DIR when set, and returns its path.
+func (b *browser) screenshotOf(tb testing.TB, sel, dir, name string) string {
+	tb.Helper()
+	buf, err := chromedp.Run(b.ctx, chromedp.Screenshot(chromedp.CSS(sel)))
+	require.NoError(tb, err)
+	p := filepath.Join(dir, name)
+	require.NoError(tb, os.WriteFile(p, buf, 0o644))
+	if extra := os.Getenv("KCHAOS_SCREENSHOT_DIR"); extra != "" {
+		require.NoError(tb, os.WriteFile(filepath.Join(extra, name), buf, 0o644))
+	}
+	return p
+}
+
 // TestReportInBrowser opens stored runs' reports in Chromium: the page draws the banner, the
 // plots with their points and fault windows, the leader/ISR timelines and the anomaly table,
 // logs no error, fetches nothing, and shows the markup of a history as text without running it.
+// The ISR-dynamics section lists the failovers and ISR departures (or says that results.json has
+// none) and its times drop the cursor on the charts.
 func TestReportInBrowser(t *testing.T) {
 	b := startBrowser(t)
 	shots := t.TempDir()
@@ -260,10 +288,13 @@ func TestReportInBrowser(t *testing.T) {
 		unclean    int
 		anomalies  int
 		checkers   int
+		failovers  int // rows of the ISR-dynamics tables; both 0: results.json has none
+		isrLeaves  int
 	}{
-		{run: "invalid/20260301T110000", verdict: "invalid", bannerRGB: [3]uint8{190, 30, 40}, partitions: 4, unclean: 1, anomalies: 3, checkers: 4},
-		{run: "valid/20260301T100000", verdict: "valid", bannerRGB: [3]uint8{35, 140, 70}, partitions: 4, checkers: 4},
-		{run: "unknown/20260301T120000", verdict: "unknown", bannerRGB: [3]uint8{185, 135, 20}, partitions: 2, checkers: 4},
+		{run: "invalid/20260301T110000", verdict: "invalid", bannerRGB: [3]uint8{190, 30, 40}, partitions: 4, unclean: 1, anomalies: 3, checkers: 4,
+			failovers: 3, isrLeaves: 14},
+		{run: "valid/20260301T100000", verdict: "valid", bannerRGB: [3]uint8{35, 140, 70}, partitions: 4, checkers: 4, failovers: 3, isrLeaves: 12},
+		{run: "unknown/20260301T120000", verdict: "unknown", bannerRGB: [3]uint8{185, 135, 20}, partitions: 2, checkers: 4, failovers: 2, isrLeaves: 4},
 		{run: "markup/20260301T130000", verdict: "invalid", bannerRGB: [3]uint8{190, 30, 40}, partitions: 2, anomalies: 2, checkers: 2},
 	}
 	for _, tt := range tests {
@@ -295,6 +326,16 @@ func TestReportInBrowser(t *testing.T) {
 				require.Positive(t, f.AnomalyMarks, "anomalies marked on the charts")
 				require.Positive(t, f.OpRows, "the ops the anomalies name")
 			}
+			require.True(t, f.ISRSection, "the ISR dynamics section")
+			require.Equal(t, tt.failovers, f.FailoverRows, "failovers listed")
+			require.Equal(t, tt.isrLeaves, f.ISRLeaveRows, "ISR departures listed")
+			if tt.isrLeaves > 0 {
+				require.False(t, f.ISRAbsent)
+				require.Contains(t, f.ISRAnswer, "came back")
+				require.Greater(t, f.ISRHeight, 300, "the section is drawn")
+			} else {
+				require.True(t, f.ISRAbsent, "the section says results.json has no ISR dynamics")
+			}
 			require.Equal(t, 1, f.Scripts, "only the report's own script")
 			require.Zero(t, f.Images)
 			if tt.run == "markup/20260301T130000" {
@@ -311,6 +352,21 @@ func TestReportInBrowser(t *testing.T) {
 				require.NoError(t, err)
 				require.Equal(t, f.Charts, visible)
 			}
+
+			// A departure's time drops the cursor on every chart and opens the partition's timeline.
+			if tt.isrLeaves > 0 {
+				res, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]any](`(() => {
+				  const a = document.querySelector("#isr-leaves-table a[data-x]");
+				  a.click();
+				  const visible = Array.from(document.querySelectorAll("svg.chart line.cursor")).filter(l => l.getAttribute("visibility") === "visible" && l.getAttribute("x1") === a.getAttribute("data-x")).length;
+				  return [visible, location.hash, !!document.querySelector(location.hash + " svg.lanes")];
+				})()`))
+				require.NoError(t, err)
+				require.Equal(t, []any{float64(f.Charts), res[1], true}, res, "cursor on every chart, the partition's timeline opened")
+				require.Regexp(t, `^#part-p\d+$`, res[1])
+			}
+			shot := b.screenshotOf(t, "#isr-dynamics", shots, "isr-"+strings.ReplaceAll(tt.run, "/", "-")+".png")
+			t.Logf("ISR dynamics: %s", shot)
 
 			p := b.screenshot(t, shots, strings.ReplaceAll(tt.run, "/", "-")+".png")
 			data, err := os.ReadFile(p)

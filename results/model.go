@@ -54,6 +54,7 @@ type reportView struct {
 	Faults     []faultRow
 	Controller *laneChart
 	Partitions []*laneChart
+	ISR        isrView
 
 	Anomalies []*anomalyGroup
 	Ops       []opRow
@@ -250,6 +251,7 @@ func buildReport(r *storedRun) *reportView {
 	infos := b.clientOps()
 	b.plots(infos)
 	b.timelines()
+	b.isrDynamics()
 	b.anomalies()
 	b.opsTable()
 	b.checkers()

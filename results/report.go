@@ -35,9 +35,10 @@ var reportTemplate = template.Must(template.New(ReportFile).Funcs(templateFuncs)
 //
 // report.html is one self-contained page (inline CSS, SVG and a little JavaScript, nothing
 // fetched): the verdict, the anomalies with their operations, latency and throughput plots with
-// the fault windows, each partition's leaders and ISR over time, the checkers' details, the spec
-// and the command that runs it again, and links to the node logs. Everything taken from the run
-// is escaped by html/template. junit.xml has one test case per checker (see WriteJUnit).
+// the fault windows, each partition's leaders and ISR over time, the ISR dynamics (failovers
+// against zookeeper.session.timeout.ms, followers leaving and rejoining the ISR; a note when
+// results.json predates them), the checkers' details, the spec and the command that runs it
+// again, and links to the node logs. Everything taken from the run is escaped by html/template. junit.xml has one test case per checker (see WriteJUnit).
 //
 // Each file is written through a temporary file and a rename. A missing or malformed input is
 // an error naming the file (and the line, for the history); nothing is written then.

@@ -21,17 +21,23 @@ func TestWriteReport(t *testing.T) {
 		lanes    int            // partition charts and the controller's
 		unclean  int
 		contains []string
+		lacks    []string
 	}{
 		{run: "valid/20260301T100000", verdict: "valid", lanes: 5,
-			contains: []string{"Every checker passed", `href="nodes/n1/server.log"`, "--nemesis kill,pause,partition", "partition isolate-leader"}},
+			contains: append([]string{"Every checker passed", `href="nodes/n1/server.log"`, "--nemesis kill,pause,partition", "partition isolate-leader",
+				"those whose broker was killed came back through its restart", `<a href="#part-p1" data-x="216.4">5.000 s</a>`,
+				`<td class="mono">2 → 3</td>`, `<a href="#fault-0" data-x="216.4" title="kill n2 from 5.000 s to 10.000 s">kill n2</a>`}, isrSection...)},
 		{run: "invalid/20260301T110000", verdict: "invalid", lanes: 5, unclean: 1,
 			chips: map[string]int{"lost-write": 1, "not-linearizable": 1, "unclean-leader-election": 1},
-			contains: []string{`href="linearizability/kchaos/0.html"`, "--unclean-leader-election ", "3 anomalies of 3 types",
-				`id="op-`, `href="#m-a0-0"`, `id="m-a0-0"`}},
+			contains: append([]string{`href="linearizability/kchaos/0.html"`, "--unclean-leader-election ", "3 anomalies of 3 types",
+				`id="op-`, `href="#m-a0-0"`, `id="m-a0-0"`}, isrSection...)},
 		{run: "unknown/20260301T120000", verdict: "unknown", lanes: 3,
-			contains: []string{"timed out after 10s", "kchaos/1: versions were not seen", "observer missed zk versions", "1 final read did not reach"}},
+			contains: append([]string{"timed out after 10s", "kchaos/1: versions were not seen", "observer missed zk versions", "1 final read did not reach"},
+				isrSection...)},
 		{run: "markup/20260301T130000", verdict: "invalid", lanes: 3,
-			chips: map[string]int{"G1a": 1, "lost-write": 1}},
+			chips:    map[string]int{"G1a": 1, "lost-write": 1},
+			contains: []string{`<section class="card" id="isr-dynamics">`, `id="isr-absent"`, "This results.json has no ISR dynamics"},
+			lacks:    []string{`id="failovers-table"`, `href="#isr-dynamics"`}},
 	}
 	external := regexp.MustCompile(`(?i)(src|href|action|xlink:href)\s*=\s*["']?\s*(https?:|//|ftp:)|@import|url\(\s*["']?(https?:|//)`)
 	for _, tt := range tests {
@@ -61,8 +67,18 @@ func TestWriteReport(t *testing.T) {
 			for _, s := range tt.contains {
 				requireHas(t, page, s)
 			}
+			for _, s := range tt.lacks {
+				require.NotContains(t, page, s)
+			}
 		})
 	}
+}
+
+// isrSection is what the report of a run whose results.json has ISR dynamics shows of them.
+var isrSection = []string{
+	`<a href="#isr-dynamics">ISR dynamics</a>`, `<section class="card" id="isr-dynamics">`, `id="isr-answer"`,
+	"Median failover 307 ms after a fault hit a leader: 1.7 % of zookeeper.session.timeout.ms (18,000 ms).",
+	`id="failovers-table"`, `id="isr-leaves-table"`, `<a href="#fault-0" data-x=`,
 }
 
 // TestWriteReportEscapesMarkup checks that markup in the history, results.json and test.json
@@ -342,4 +358,79 @@ func TestPartitionTimeline(t *testing.T) {
 		"broker 2": {"isr", "lead", "isr", "isr"},
 		"broker 3": {"isr", "lead", "isr"},
 	}, leads)
+}
+
+// TestISRDynamicsSection checks the ISR-dynamics section of a results.json written by hand:
+// failovers with and without a new leader, departures that rejoined by themselves, through a
+// restart and never, their faults and moments, and markup in keys and the answer shown as text.
+func TestISRDynamicsSection(t *testing.T) {
+	ops := []history.Op{
+		state("k/0", 1, 0, []int{1, 2, 3}, 0),
+		nemesis(t, "start-kill", map[string]any{"nodes": []string{"n1"}}),
+		state("k/0", 2, 1, []int{2, 3}, 1),
+		nemesis(t, "stop-kill", nil),
+		nemesis(t, "start-pause", map[string]any{"nodes": []string{"n2"}}),
+	}
+	r := testOps(t, ops, 0, 10, 16.5, 20, 30)
+	const dyn = `{"settings":{"zookeeper_session_timeout":6000000000,"replica_lag_time_max":10000000000},
+	"failovers":[
+	  {"key":"k/0","fault":"start-kill","fault_time":10000000000,"old_leader":1,"new_leader":2,"elected_time":16500000000,"failover_ms":6500},
+	  {"key":"k/0","fault":"start-pause","fault_time":30000000000,"old_leader":2,"new_leader":-1,"failover_ms":-1}],
+	"isr_leaves":[
+	  {"key":"k/0","broker":1,"left_time":16500000000,"rejoined_time":24000000000,"out_ms":7500,"fault":"start-kill","fault_end_time":20000000000,"rejoin_after_heal_ms":4000,"restarted":true},
+	  {"key":"k/0","broker":3,"left_time":12000000000,"rejoined_time":13000000000,"out_ms":1000,"rejoin_after_heal_ms":-1,"restarted":false},
+	  {"key":"<b>k</b>/9","broker":2,"left_time":31000000000,"out_ms":-1,"fault":"start-pause","rejoin_after_heal_ms":-1,"restarted":false}],
+	"conclusions":{"median_failover_ms":6500,"leaves":3,"rejoined_by_itself":1,"never_rejoined":1,
+	  "answer":"Some followers that left an ISR never came back <script>alert(1)</script>"}}`
+	res, err := parseJSON([]byte(`{"valid":true,"anomaly_types":[],"anomalies":{},"checkers":{"stats":{"valid":true,"isr_dynamics":` + dyn + `}}}`))
+	require.NoError(t, err)
+	r.results = res
+	v := buildReport(r).ISR
+	require.True(t, v.Present)
+	require.Equal(t, "info", v.AnswerClass, "a follower never came back")
+	require.Equal(t, "Median failover 6,500 ms after a fault hit a leader: 108 % of zookeeper.session.timeout.ms (6,000 ms). "+
+		"1 of the 2 faults that hit a leader were followed by another leader.", v.Failover)
+
+	require.Len(t, v.Failovers, 2)
+	f := v.Failovers[0]
+	require.Equal(t, []string{"k/0", "kill n1", "#fault-0", "10.000 s", "#part-p0", "1", "2", "6,500 ms", "#part-p0", "108 %"},
+		[]string{f.Key, f.Fault, f.FaultHref, f.At, f.AtHref, f.Old, f.New, f.Ms, f.ElectedHref, f.VsSession})
+	require.Equal(t, "over", f.Meter.Class, "longer than the session timeout")
+	require.Equal(t, num(meterW*6000/6500), f.Meter.Limit)
+	none := v.Failovers[1]
+	require.Equal(t, []string{"none", "none", "no other broker led", ""}, []string{none.New, none.Ms, none.VsSession, none.ElectedHref})
+	require.Nil(t, none.Meter)
+
+	require.Len(t, v.Leaves, 3)
+	type leave struct{ key, broker, out, fault, afterHeal, how, href string }
+	var got []leave
+	for _, l := range v.Leaves {
+		got = append(got, leave{l.Key, l.Broker, l.Out, l.Fault, l.AfterHeal, l.How, l.LeftHref})
+	}
+	require.Equal(t, []leave{
+		{"k/0", "1", "7,500 ms", "kill n1", "4,000 ms", "restarted", "#part-p0"},
+		{"k/0", "3", "1,000 ms", "none", "—", "by itself", "#part-p0"},
+		{"<b>k</b>/9", "2", "never", "pause n2", "—", "never", "#timeline"},
+	}, got)
+
+	page, err := renderReport(r)
+	require.NoError(t, err)
+	text := string(page)
+	requireHas(t, text, "Some followers that left an ISR never came back &lt;script&gt;alert(1)&lt;/script&gt;")
+	requireHas(t, text, `<td class="mono">&lt;b&gt;k&lt;/b&gt;/9</td>`)
+	requireHas(t, text, `<span class="pill fail">never</span>`)
+	requireHas(t, text, `<td class="mono">2 → none</td>`)
+	require.Equal(t, 1, strings.Count(strings.ToLower(text), "<script"), "only the report's own script")
+
+	// A stats checker that wrote null, or a malformed value, leaves a note and no tables.
+	for _, raw := range []string{`null`, `[1,2]`} {
+		res, err := parseJSON([]byte(`{"valid":true,"anomaly_types":[],"anomalies":{},"checkers":{"stats":{"valid":true,"isr_dynamics":` + raw + `}}}`))
+		require.NoError(t, err)
+		r.results = res
+		v := buildReport(r).ISR
+		require.False(t, v.Present)
+		require.NotEmpty(t, v.Note)
+		_, err = renderReport(r)
+		require.NoError(t, err)
+	}
 }

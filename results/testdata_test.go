@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kchaos/kchaos/checkers/dynamics"
 	"github.com/stretchr/testify/require"
 )
 
@@ -51,7 +52,7 @@ func scenarios() []scenario {
 						"queue":           map[string]any{"valid": true, "counts": map[string]int{"acknowledged": 410, "read": 410}, "bad_anomaly_types": []string{}},
 						"linearizable":    map[string]any{"valid": true, "timeout": "10s", "keys": map[string]any{"kchaos/0": map[string]any{"valid": true, "ops": 230}}},
 						"leader-election": map[string]any{"valid": true, "checked": true, "partitions": 4, "elections": 4, "unclean": 0, "undecided": []any{}},
-						"stats":           map[string]any{"valid": true, "seconds": 32},
+						"stats":           map[string]any{"valid": true, "seconds": 32, "isr_dynamics": isrDynamics(n)},
 					}}
 			}},
 		{name: "invalid", stamp: "20260301T110000", cfg: simConfig{name: "invalid", ops: 900, duration: 30 * time.Second, keys: 4, brokers: 3, workers: 6,
@@ -74,7 +75,7 @@ func scenarios() []scenario {
 						"queue":           map[string]any{"valid": false, "counts": map[string]int{"lost-write": 1}, "bad_anomaly_types": []string{"lost-write"}},
 						"linearizable":    map[string]any{"valid": false, "timeout": "10s", "keys": map[string]any{"kchaos/0": map[string]any{"valid": false, "ops": 230}}},
 						"leader-election": map[string]any{"valid": false, "checked": true, "partitions": 4, "elections": 5, "unclean": 1, "undecided": []any{}},
-						"stats":           map[string]any{"valid": true, "seconds": 32},
+						"stats":           map[string]any{"valid": true, "seconds": 32, "isr_dynamics": isrDynamics(n)},
 					}}
 			}},
 		{name: "unknown", stamp: "20260301T120000", cfg: simConfig{name: "unknown", ops: 500, duration: 20 * time.Second, keys: 2, brokers: 3, workers: 4,
@@ -86,7 +87,7 @@ func scenarios() []scenario {
 						"linearizable": map[string]any{"valid": "unknown", "timeout": "10s", "keys": map[string]any{"kchaos/1": map[string]any{"valid": "unknown", "reason": "timed out after 10s"}}},
 						"leader-election": map[string]any{"valid": "unknown", "checked": true, "partitions": 2, "elections": 2, "unclean": 0,
 							"undecided": []any{map[string]any{"key": "kchaos/1", "index": n.gapPos + 1, "reason": "versions were not seen: an election may have happened among them"}}},
-						"stats": map[string]any{"valid": true, "seconds": 22},
+						"stats": map[string]any{"valid": true, "seconds": 22, "isr_dynamics": isrDynamics(n)},
 					}}
 			}},
 		{name: "markup", stamp: "20260301T130000", cfg: simConfig{name: "markup", ops: 300, duration: 12 * time.Second, keys: 2, brokers: 3, workers: 4,
@@ -101,10 +102,16 @@ func scenarios() []scenario {
 					"anomalies": map[string]any{"lost-write": []any{lost}, "G1a": []any{g1a}},
 					"checkers": map[string]any{
 						"queue": map[string]any{"valid": false, "bad_anomaly_types": []string{"G1a", "lost-write"}, "note": markupError},
-						"stats": map[string]any{"valid": true},
+						"stats": map[string]any{"valid": true}, // no isr_dynamics: as an older kchaos wrote it
 					}}
 			}},
 	}
+}
+
+// isrDynamics is the ISR-dynamics summary the stats checker writes for a generated history,
+// with the cluster timeouts specFor gives.
+func isrDynamics(n simNotes) dynamics.Summary {
+	return dynamics.Summarize(n.ops, dynamics.Settings{SessionTimeout: 18 * time.Second, ReplicaLagMax: 30 * time.Second})
 }
 
 // testSpec is test.json as the harness writes it (harness.Spec), its fields in that order.
