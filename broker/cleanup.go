@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 )
@@ -48,7 +49,10 @@ func removeByLabel(ctx context.Context, docker *testcontainers.DockerClient, lab
 	}
 	for _, ctr := range list.Items {
 		if _, err := docker.ContainerRemove(ctx, ctr.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
-			errs = append(errs, fmt.Errorf("remove container %s: %w", ctr.ID[:12], err))
+			// Another kchaos process sweeping stale runs at the same moment may have removed it.
+			if !cerrdefs.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("remove container %s: %w", ctr.ID[:12], err))
+			}
 			continue
 		}
 		removed++
@@ -59,7 +63,9 @@ func removeByLabel(ctx context.Context, docker *testcontainers.DockerClient, lab
 	}
 	for _, nw := range nets.Items {
 		if _, err := docker.NetworkRemove(ctx, nw.ID, client.NetworkRemoveOptions{}); err != nil {
-			errs = append(errs, fmt.Errorf("remove network %s: %w", nw.Name, err))
+			if !cerrdefs.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("remove network %s: %w", nw.Name, err))
+			}
 			continue
 		}
 		removed++

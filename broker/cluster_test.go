@@ -258,9 +258,10 @@ func TestStaleRunOfKilledProcessIsRemoved(t *testing.T) {
 	_ = child.Wait()
 	require.NotZero(t, countRun(t, runID), "a killed process leaves its containers")
 
-	removed, err := RemoveStale(context.Background())
+	// Another kchaos process on the machine may sweep the same stale run at the same moment: the
+	// count removed here is not the test, what is left is.
+	_, err := RemoveStale(context.Background())
 	require.NoError(t, err)
-	require.GreaterOrEqual(t, removed, 2)
 	require.Equal(t, 0, countRun(t, runID))
 }
 

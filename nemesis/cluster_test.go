@@ -183,7 +183,7 @@ func probe(ctx context.Context, from, to *broker.Node) (link, error) {
 	if err != nil {
 		return link{}, err
 	}
-	_, err = from.Exec(ctx, "timeout", "2", "bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/%s/%d", to.IP, port(to)))
+	_, err = from.Exec(ctx, "timeout", "5", "bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/%s/%d", to.IP, port(to)))
 	if err == nil {
 		return link{connected: true, arrived: true}, nil
 	}
