@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -41,11 +42,15 @@ const FinalReadF = "final-read"
 // FinalRead is the value of a FinalReadF line: how the final reads of one key ended.
 type FinalRead struct {
 	Key string `json:"key"`
-	// Complete is true when the reads have the whole log: they reached the high watermark and
-	// either passed the highest offset any operation saw (Target) or saw the high watermark stand
-	// still below it for longer than a follower may lag (a log truncated by an election). When
-	// false, what was not read cannot be called lost or unseen with certainty.
+	// Complete is true when the reads have the whole log: they passed the marker, a write the
+	// final reader made first (so everything the log held before it is below it). Without the
+	// marker's offset (acks=0), they reached the high watermark and either passed the highest
+	// offset any operation saw (Target) or saw the high watermark stand still below it for longer
+	// than a follower may lag. When false, what was not read cannot be called lost or unseen with
+	// certainty.
 	Complete bool `json:"complete"`
+	// Marker is the offset of the marker write, -1 when not known.
+	Marker int64 `json:"marker"`
 	// ReachedTarget is true when the reads passed Target.
 	ReachedTarget bool  `json:"reached_target"`
 	Position      int64 `json:"position"`
@@ -203,7 +208,7 @@ func (r *run) phases(ctx context.Context) (err error) {
 // be called lost or unseen with certainty, and the checkers answer unknown at best.
 func (r *run) skipFinalReads(reason string) {
 	for _, key := range r.keys() {
-		r.recordFinalRead(FinalRead{Key: key, Target: r.rec.MaxOffset(key) + 1, Processes: []int64{}, Skipped: reason})
+		r.recordFinalRead(FinalRead{Key: key, Target: r.rec.MaxOffset(key) + 1, Processes: []int64{}, Marker: -1, Skipped: reason})
 	}
 }
 
@@ -373,22 +378,47 @@ func (r *run) finalReads(ctx context.Context) error {
 }
 
 func (r *run) finalRead(ctx context.Context, key string, process history.Process, stride int) error {
-	target := r.rec.MaxOffset(key) + 1 // read at least past the highest offset any op saw
-	fr := FinalRead{Key: key, Target: target}
-	// A log truncated by an unclean election may never reach the target again: once the high
-	// watermark has stood still, with everything below it read, for longer than a follower may lag,
-	// the reads have the whole log.
-	stableFor := time.Duration(r.spec.Cluster.ReplicaLagTimeMaxMs)*time.Millisecond + 2*time.Second
+	fr := FinalRead{Key: key, Target: r.rec.MaxOffset(key) + 1, Processes: []int64{}, Marker: -1}
 	client, err := r.newClient()
 	if err != nil {
 		return err
 	}
 	defer func() { client.Close() }()
+
+	// First a marker write. After an election the new leader's high watermark can stand below
+	// records its ISR holds (Kafka logs a non-monotonic update of the high watermark) and moves
+	// only with a new append: without one, reads would stop short of records that are there.
+	// Reading past the marker reads everything the log held before it.
+	end := int64(-1) // the offset the reads must pass; -1 until known
+	markerSent := false
+	for !markerSent && ctx.Err() == nil {
+		fr.Processes = append(fr.Processes, int64(process))
+		marker := history.SendInvoke(process, key, history.IntValue(r.values.Next()))
+		r.rec.Append(&marker)
+		var done history.Op
+		done, client = r.invoke(client, marker)
+		switch done.Type {
+		case history.OK:
+			markerSent = true
+			if off := done.Mops[0].Offset; off >= 0 {
+				fr.Marker, end = off, off+1
+			}
+		case history.Info: // retired; the next attempt is a new process with a fresh client
+			process += history.Process(stride)
+		default: // e.g. no leader yet: try again shortly
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	// Without the marker's offset (acks=0), the reads go on until they pass the highest offset any
+	// operation saw, or see the high watermark stand still for longer than a follower may lag.
+	stableFor := time.Duration(r.spec.Cluster.ReplicaLagTimeMaxMs)*time.Millisecond + 2*time.Second
 	assigned := false
 	lastHW, hwSince := int64(-1), time.Now()
 	for ctx.Err() == nil {
 		if !assigned {
-			fr.Processes = append(fr.Processes, int64(process))
+			if !slices.Contains(fr.Processes, int64(process)) {
+				fr.Processes = append(fr.Processes, int64(process))
+			}
 			assign := history.AssignInvoke(process, []string{key})
 			r.rec.Append(&assign)
 			done, _ := r.invoke(client, assign)
@@ -415,9 +445,13 @@ func (r *run) finalRead(ctx context.Context, key string, process history.Process
 		if fr.Position < fr.HighWatermark {
 			continue
 		}
-		fr.ReachedTarget = fr.Position >= target
-		if fr.ReachedTarget || time.Since(hwSince) >= stableFor {
+		fr.ReachedTarget = fr.Position >= fr.Target
+		switch {
+		case end >= 0 && fr.Position >= end,
+			end < 0 && markerSent && (fr.ReachedTarget || time.Since(hwSince) >= stableFor):
 			fr.Complete = true
+		}
+		if fr.Complete {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -425,9 +459,9 @@ func (r *run) finalRead(ctx context.Context, key string, process history.Process
 	r.recordFinalRead(fr)
 	switch {
 	case !fr.Complete:
-		r.logf("final read of %s incomplete: at offset %d of %d (high watermark %d)", key, fr.Position, target, fr.HighWatermark)
+		r.logf("final read of %s incomplete: at offset %d of %d (high watermark %d)", key, fr.Position, fr.Target, fr.HighWatermark)
 	case !fr.ReachedTarget:
-		r.logf("final read of %s: the log ends at %d, below offset %d that operations saw", key, fr.HighWatermark, target-1)
+		r.logf("final read of %s: the log ends at %d, below offset %d that operations saw", key, fr.Position, fr.Target-1)
 	}
 	return nil
 }

@@ -10,21 +10,18 @@ import (
 )
 
 // certainFailures are broker answers that say the request was refused before anything was
-// appended: the operation certainly had no effect.
+// appended: the operation certainly had no effect. NOT_LEADER_OR_FOLLOWER is not one of them: a
+// leader that appended a record and lost its leadership while the request waited for the ISR
+// answers it too, and the record may survive on the new leader (seen here under pauses).
 var certainFailures = []kafka.Error{
-	kafka.NotEnoughReplicas, // refused before append; unlike NOT_ENOUGH_REPLICAS_AFTER_APPEND
-	kafka.NotLeaderForPartition,
-	kafka.LeaderNotAvailable,
+	kafka.NotEnoughReplicas, // checked before the append; unlike NOT_ENOUGH_REPLICAS_AFTER_APPEND
 	kafka.UnknownTopicOrPartition,
-	kafka.BrokerNotAvailable,
 	kafka.InvalidTopic,
 	kafka.MessageSizeTooLarge,
 	kafka.RecordListTooLarge,
 	kafka.InvalidRequiredAcks,
 	kafka.TopicAuthorizationFailed,
 	kafka.OffsetOutOfRange,
-	kafka.FencedLeaderEpoch,
-	kafka.UnknownLeaderEpoch,
 }
 
 // Classify says what an error means for the history: Fail when the operation certainly had no

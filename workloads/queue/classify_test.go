@@ -26,8 +26,10 @@ func TestClassify(t *testing.T) {
 		{"not enough replicas is refused before append", kafka.NotEnoughReplicas, history.Fail},
 		{"not enough replicas after append may be in the log", kafka.NotEnoughReplicasAfterAppend, history.Info},
 		{"request timed out", kafka.RequestTimedOut, history.Info},
-		{"not leader", fmt.Errorf("produce: %w", kafka.NotLeaderForPartition), history.Fail},
-		{"leader not available", kafka.LeaderNotAvailable, history.Fail},
+		// A leader that lost its leadership while the append waited for the ISR answers NOT_LEADER.
+		{"not leader may have appended", fmt.Errorf("produce: %w", kafka.NotLeaderForPartition), history.Info},
+		{"leader not available", kafka.LeaderNotAvailable, history.Info},
+		{"unknown partition", kafka.UnknownTopicOrPartition, history.Fail},
 		{"network exception", kafka.NetworkException, history.Info},
 		{"storage error", kafka.KafkaStorageError, history.Info},
 		{"dial refused never sent", fmt.Errorf("kafka.(*Client).Produce: %w", dialRefused), history.Fail},
