@@ -2,7 +2,6 @@ package harness
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -52,13 +51,9 @@ func CheckRunDir(dir string, opts checkers.Options) (*checkers.Result, error) {
 	return res, nil
 }
 
-// clusterSettings reads the timeouts of a run's spec; zero when the file is absent (a history
-// checked on its own).
+// clusterSettings reads the timeouts of a run's spec.
 func clusterSettings(specPath string) (dynamics.Settings, error) {
 	data, err := os.ReadFile(specPath)
-	if errors.Is(err, os.ErrNotExist) {
-		return dynamics.Settings{}, nil
-	}
 	if err != nil {
 		return dynamics.Settings{}, fmt.Errorf("read the spec: %w", err)
 	}

@@ -151,13 +151,6 @@ func (r *Recorder) MaxOffset(key string) int64 {
 	return -1
 }
 
-// Lines returns how many lines were recorded.
-func (r *Recorder) Lines() int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.next
-}
-
 // Err returns the first error met while writing.
 func (r *Recorder) Err() error {
 	r.mu.Lock()

@@ -101,7 +101,7 @@ func Run(ctx context.Context, spec Spec, opts Options) (Outcome, error) {
 	if err != nil {
 		return out, err
 	}
-	r := &run{spec: spec, opts: opts, dir: dir, rec: rec, started: started}
+	r := &run{spec: spec, opts: opts, dir: dir, rec: rec}
 	r.openClient = func() (opClient, error) { return r.newClient() }
 	runErr := r.phases(ctx)
 	if err := rec.Close(); err != nil {
@@ -136,7 +136,6 @@ type run struct {
 	opts    Options
 	dir     results.RunDir
 	rec     *Recorder
-	started time.Time
 	cluster *broker.Cluster
 	faults  Faults
 	values  queue.Values

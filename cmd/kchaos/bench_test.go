@@ -1,0 +1,38 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/harness"
+	"github.com/kchaos/kchaos/suites"
+)
+
+func TestDetectTallyBars(t *testing.T) {
+	unsafe, err := suites.Get("acks1-kill")
+	require.NoError(t, err)
+	var tally detectTally
+	for i := range 10 {
+		out := harness.Outcome{Checked: true, Verdict: checkers.Invalid, AnomalyTypes: []string{"lost-write"}}
+		if i == 0 {
+			out = harness.Outcome{Checked: true, Verdict: checkers.Valid}
+		}
+		tally.add(unsafe, out)
+	}
+	require.Equal(t, 9, tally.detected)
+	require.True(t, tally.meetsBar(unsafe), "9 of 10 meets the bar")
+	tally.add(unsafe, harness.Outcome{Checked: true, Verdict: checkers.Valid})
+	require.False(t, tally.meetsBar(unsafe), "9 of 11 does not")
+	require.Contains(t, tally.summary(unsafe), "detected [lost-write] in 9/11 runs")
+
+	safe, err := suites.Get("safe-kill")
+	require.NoError(t, err)
+	var safeTally detectTally
+	safeTally.add(safe, harness.Outcome{Checked: true, Verdict: checkers.Valid})
+	require.True(t, safeTally.meetsBar(safe))
+	safeTally.add(safe, harness.Outcome{Checked: true, Verdict: checkers.Unknown})
+	require.False(t, safeTally.meetsBar(safe), "an unknown verdict is no pass for a safe scenario")
+	require.Equal(t, "safe-kill: false positives 1/2 (of which unknown 1)", safeTally.summary(safe))
+}
