@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-zookeeper/zk"
 	"github.com/moby/moby/client"
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
@@ -321,4 +322,37 @@ func ownObjects() string {
 		}
 	}
 	return fmt.Sprint(left)[1 : len(fmt.Sprint(left))-1]
+}
+
+// TestChildrenWatchSurvivesCreationRace creates a directory in the window between childrenW's
+// ChildrenW (no node) and its ExistsW: the watch it returns must still fire for a new child.
+// An observer that kept ExistsW's data watch there never saw the topic the test created next.
+func TestChildrenWatchSurvivesCreationRace(t *testing.T) {
+	c := startCluster(t, ClusterSpec{Brokers: 1, ReplicationFactor: 1, MinInsyncReplicas: 1})
+	conn, err := c.dialZooKeeper(c.ZooKeeperAddrs(), 10*time.Second)
+	require.NoError(t, err)
+	defer conn.Close()
+	const dir = "/kchaos-race"
+	raced := 0
+	testHookChildrenNoNode = func(d string) {
+		if d == dir && raced == 0 {
+			raced++
+			_, err := conn.Create(dir, nil, 0, zk.WorldACL(zk.PermAll))
+			require.NoError(t, err)
+		}
+	}
+	t.Cleanup(func() { testHookChildrenNoNode = nil })
+
+	children, ch, err := childrenW(conn, dir)
+	require.NoError(t, err)
+	require.Equal(t, 1, raced, "the hook created the directory inside the race window")
+	require.Empty(t, children)
+	_, err = conn.Create(dir+"/child", nil, 0, zk.WorldACL(zk.PermAll))
+	require.NoError(t, err)
+	select {
+	case ev := <-ch:
+		require.Equal(t, zk.EventNodeChildrenChanged, ev.Type)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the watch never fired for the new child")
+	}
 }

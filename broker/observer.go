@@ -169,10 +169,7 @@ func (o *Observer) watchTopics(ctx context.Context) {
 	defer o.wg.Done()
 	known := map[string]bool{}
 	for ctx.Err() == nil {
-		topics, _, ch, err := o.conn.ChildrenW("/brokers/topics")
-		if errors.Is(err, zk.ErrNoNode) {
-			_, _, ch, err = o.conn.ExistsW("/brokers/topics")
-		}
+		topics, ch, err := childrenW(o.conn, "/brokers/topics")
 		if err != nil {
 			_ = sleepCtx(ctx, retryDelay)
 			continue
@@ -196,10 +193,7 @@ func (o *Observer) watchPartitions(ctx context.Context, topic string) {
 	defer o.wg.Done()
 	dir := path.Join("/brokers/topics", topic, "partitions")
 	for ctx.Err() == nil {
-		parts, _, ch, err := o.conn.ChildrenW(dir)
-		if errors.Is(err, zk.ErrNoNode) {
-			_, _, ch, err = o.conn.ExistsW(dir)
-		}
+		parts, ch, err := childrenW(o.conn, dir)
 		if err != nil {
 			_ = sleepCtx(ctx, retryDelay)
 			continue
@@ -221,6 +215,31 @@ func (o *Observer) watchPartitions(ctx context.Context, topic string) {
 		}
 	}
 }
+
+// childrenW returns the children of dir and a channel that fires when they change or, when dir
+// does not exist yet, when it is created. A dir created between the failed ChildrenW and the
+// ExistsW is read again: ExistsW's data watch on an existing znode would never fire for new
+// children, and the watcher would wait forever (a topic created right after the observer started
+// went unobserved this way).
+func childrenW(conn *zk.Conn, dir string) ([]string, <-chan zk.Event, error) {
+	for {
+		children, _, ch, err := conn.ChildrenW(dir)
+		if !errors.Is(err, zk.ErrNoNode) {
+			return children, ch, err
+		}
+		if testHookChildrenNoNode != nil {
+			testHookChildrenNoNode(dir)
+		}
+		exists, _, ch, err := conn.ExistsW(dir)
+		if err != nil || !exists {
+			return nil, ch, err
+		}
+	}
+}
+
+// testHookChildrenNoNode, when set by a test, runs between childrenW's failed ChildrenW and its
+// ExistsW, where a znode's creation races the watcher.
+var testHookChildrenNoNode func(dir string)
 
 // watchState reports every version of one partition's state znode it reads, and a gap when the
 // version it reads is more than one past the last.
