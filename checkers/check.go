@@ -31,6 +31,10 @@ type Options struct {
 	// a final-read line per key: a key without one had none (the run was killed), and what was
 	// never read there cannot be judged.
 	ExpectFinalReads bool
+	// ObservedFromCreation says the observer watched ZooKeeper from before the topics were
+	// created, as in a kchaos run: a partition the clients used must have its states from the
+	// znode's first version on, or the leader-election checker cannot decide.
+	ObservedFromCreation bool
 }
 
 // Check runs every checker on a history and combines their verdicts: invalid when an anomaly is
@@ -54,7 +58,7 @@ func CheckAnalysis(a *Analysis, opts Options) *Result {
 		r.Linearizable = CheckLinearizable(a, opts.LinearizabilityTimeout, opts.Workers)
 	}()
 	r.Queue = checkQueue(a, opts.ExpectFinalReads)
-	r.LeaderElection = CheckLeaderElection(a)
+	r.LeaderElection = CheckLeaderElection(a, opts.ObservedFromCreation)
 	r.Stats = ComputeStats(a)
 	dyn := dynamics.Summarize(a.Ops, opts.Cluster)
 	r.Stats.ISRDynamics = &dyn

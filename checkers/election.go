@@ -37,8 +37,11 @@ type UncleanElectionCase struct {
 	Explanation string   `json:"explanation"`
 }
 
-// CheckLeaderElection judges every leader change the observer reported.
-func CheckLeaderElection(a *Analysis) *LeaderElectionResult {
+// CheckLeaderElection judges every leader change the observer reported. observedFromCreation
+// says the observer watched from before the topics were created, as in a kchaos run: then a key
+// the clients used with no state seen, or whose first seen state is not the znode's first version,
+// had states the observer missed, and any election among them is undecided.
+func CheckLeaderElection(a *Analysis, observedFromCreation bool) *LeaderElectionResult {
 	r := &LeaderElectionResult{Undecided: []UndecidedElection{}}
 	keys := make([]string, 0, len(a.timeline.partitions))
 	for k := range a.timeline.partitions {
@@ -49,6 +52,11 @@ func CheckLeaderElection(a *Analysis) *LeaderElectionResult {
 		p := a.timeline.partitions[key]
 		r.Partitions++
 		r.States += len(p.states)
+		if observedFromCreation && len(p.states) > 0 && p.states[0].ZkVersion > 0 {
+			r.Undecided = append(r.Undecided, UndecidedElection{Key: key, Index: a.Ops[p.states[0].pos].Index,
+				Reason: fmt.Sprintf("the observer watched from the topic's creation but its first state of the partition is zk_version %d: it missed %s",
+					p.states[0].ZkVersion, versions(0, p.states[0].ZkVersion-1))})
+		}
 		for j, tr := range p.transitions {
 			prev, cur := &p.states[j], &p.states[j+1]
 			switch tr.kind {
@@ -72,7 +80,15 @@ func CheckLeaderElection(a *Analysis) *LeaderElectionResult {
 				Reason: fmt.Sprintf("the observer missed %s at the end of the history and saw no state after them", versions(g.FromVersion+1, g.ToVersion-1))})
 		}
 	}
-	r.Checked = r.States > 0
+	if observedFromCreation {
+		for _, key := range a.Keys() {
+			if p := a.timeline.partitions[key]; p == nil || len(p.states) == 0 {
+				r.Undecided = append(r.Undecided, UndecidedElection{Key: key, Index: -1,
+					Reason: "the observer watched from the topic's creation but reported no state of this partition the clients used"})
+			}
+		}
+	}
+	r.Checked = r.States > 0 || len(r.Undecided) > 0
 	switch {
 	case r.Unclean > 0:
 		r.Valid = Invalid

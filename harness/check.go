@@ -16,13 +16,15 @@ import (
 
 // CheckRunDir checks dir/history.jsonl with every checker and writes dir/results.json (through a
 // temporary file: on error the old one is left as it was). When dir holds the run's test.json, it is
-// a kchaos run: keys without final reads (a killed run) are judged unknown at best, and the ISR
+// a kchaos run: keys without final reads (a killed run) or whose states the observer missed are
+// judged unknown at best, and the ISR
 // dynamics are set against the spec's ZooKeeper session and replica lag timeouts.
 func CheckRunDir(dir string, opts checkers.Options) (*checkers.Result, error) {
 	rd := results.RunDir{Path: dir}
 	if _, err := os.Stat(rd.File(results.SpecFile)); err == nil {
 		// A kchaos run: it ends with final reads, and its spec has the cluster's timeouts.
 		opts.ExpectFinalReads = true
+		opts.ObservedFromCreation = true
 		if opts.Cluster == (dynamics.Settings{}) {
 			if opts.Cluster, err = clusterSettings(rd.File(results.SpecFile)); err != nil {
 				return nil, err
