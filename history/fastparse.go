@@ -343,59 +343,57 @@ func (s *scanner) value(op *Op) bool {
 }
 
 func (s *scanner) keyList(op *Op) bool {
-	if !s.eat('[') {
-		return false
-	}
 	s.keys = s.keys[:0]
-	s.ws()
-	if !s.eat(']') {
-		for {
-			s.ws()
-			k, ok := s.plainString()
-			if !ok {
-				return false
-			}
+	if !s.seq('[', ']', func() bool {
+		k, ok := s.plainString()
+		if ok {
 			s.keys = append(s.keys, s.in.get(k))
-			s.ws()
-			if s.eat(',') {
-				continue
-			}
-			if !s.eat(']') {
-				return false
-			}
-			break
 		}
+		return ok
+	}) {
+		return false
 	}
 	op.Keys = carve(s.sl.keySlab(), s.keys)
 	return true
 }
 
 func (s *scanner) mopList(op *Op) bool {
-	if !s.eat('[') {
-		return false
-	}
 	s.mops = s.mops[:0]
-	s.ws()
-	if !s.eat(']') {
-		for {
-			s.ws()
-			var m Mop
-			if !s.mop(&m) {
-				return false
-			}
-			s.mops = append(s.mops, m)
-			s.ws()
-			if s.eat(',') {
-				continue
-			}
-			if !s.eat(']') {
-				return false
-			}
-			break
+	if !s.seq('[', ']', func() bool {
+		var m Mop
+		if !s.mop(&m) {
+			return false
 		}
+		s.mops = append(s.mops, m)
+		return true
+	}) {
+		return false
 	}
 	op.Mops = carve(s.sl.mopSlab(), s.mops)
 	return true
+}
+
+// seq scans open, elements separated by commas, and close; elem scans one element at the
+// scanner's position (after white space) and reports whether it was well formed.
+func (s *scanner) seq(open, close byte, elem func() bool) bool {
+	if !s.eat(open) {
+		return false
+	}
+	s.ws()
+	if s.eat(close) {
+		return true
+	}
+	for {
+		s.ws()
+		if !elem() {
+			return false
+		}
+		s.ws()
+		if s.eat(',') {
+			continue
+		}
+		return s.eat(close)
+	}
 }
 
 func (s *scanner) mop(m *Mop) bool {
@@ -466,89 +464,67 @@ func (s *scanner) mop(m *Mop) bool {
 }
 
 func (s *scanner) readsObject(m *Mop) bool {
-	if !s.eat('{') {
-		return false
-	}
 	m.Polled = true
 	s.reads = s.reads[:0]
-	s.ws()
-	if !s.eat('}') {
-		for {
-			s.ws()
-			kb, ok := s.plainString()
-			if !ok {
-				return false
-			}
-			key := s.in.get(kb)
-			for _, kr := range s.reads {
-				if kr.Key == key {
-					return false // duplicate key: parseSlow reports it
-				}
-			}
-			s.ws()
-			if !s.eat(':') {
-				return false
-			}
-			s.ws()
-			recs, ok := s.records()
-			if !ok {
-				return false
-			}
-			s.reads = append(s.reads, KeyReads{Key: key, Records: recs})
-			s.ws()
-			if s.eat(',') {
-				continue
-			}
-			if !s.eat('}') {
-				return false
-			}
-			break
+	if !s.seq('{', '}', func() bool {
+		kb, ok := s.plainString()
+		if !ok {
+			return false
 		}
+		key := s.in.get(kb)
+		for _, kr := range s.reads {
+			if kr.Key == key {
+				return false // duplicate key: parseSlow reports it
+			}
+		}
+		s.ws()
+		if !s.eat(':') {
+			return false
+		}
+		s.ws()
+		recs, ok := s.records()
+		if ok {
+			s.reads = append(s.reads, KeyReads{Key: key, Records: recs})
+		}
+		return ok
+	}) {
+		return false
 	}
 	m.Reads = carve(s.sl.readSlab(), s.reads)
 	return true
 }
 
 func (s *scanner) records() ([]Record, bool) {
-	if !s.eat('[') {
+	s.recs = s.recs[:0]
+	if !s.seq('[', ']', s.record) {
 		return nil, false
 	}
-	s.recs = s.recs[:0]
+	return carve(s.sl.recSlab(), s.recs), true
+}
+
+// record scans one [offset, value] pair into s.recs.
+func (s *scanner) record() bool {
+	if !s.eat('[') {
+		return false
+	}
+	s.ws()
+	var r Record
+	var ok bool
+	if r.Offset, ok = s.offset(); !ok {
+		return false
+	}
+	s.ws()
+	if !s.eat(',') {
+		return false
+	}
+	s.ws()
+	if r.Value, ok = s.scalar(); !ok {
+		return false
+	}
 	s.ws()
 	if !s.eat(']') {
-		for {
-			s.ws()
-			if !s.eat('[') {
-				return nil, false
-			}
-			s.ws()
-			var r Record
-			var ok bool
-			if r.Offset, ok = s.offset(); !ok {
-				return nil, false
-			}
-			s.ws()
-			if !s.eat(',') {
-				return nil, false
-			}
-			s.ws()
-			if r.Value, ok = s.scalar(); !ok {
-				return nil, false
-			}
-			s.ws()
-			if !s.eat(']') {
-				return nil, false
-			}
-			s.recs = append(s.recs, r)
-			s.ws()
-			if s.eat(',') {
-				continue
-			}
-			if !s.eat(']') {
-				return nil, false
-			}
-			break
-		}
+		return false
 	}
-	return carve(s.sl.recSlab(), s.recs), true
+	s.recs = append(s.recs, r)
+	return true
 }
