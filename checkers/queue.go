@@ -519,6 +519,25 @@ func (a *Analysis) skipped(v1, v2 int32) []history.Value {
 	return out
 }
 
+// internalOrder records, among the values one op (at pos) read or sent to key in order, each
+// step past the next value in version order (a skip) or back (nonmonotonic).
+func (a *Analysis) internalOrder(key int32, vids []int32, pos int, skip string, skips *[]OrderCase, back string, backs *[]OrderCase) {
+	for j := 1; j < len(vids); j++ {
+		d := a.delta(vids[j-1], vids[j])
+		if d == 1 {
+			continue
+		}
+		c := a.orderCase(key, vids[j-1], vids[j], d, pos)
+		if d > 1 {
+			c.Explanation = a.explainOrder(skip, &c)
+			*skips = append(*skips, c)
+		} else {
+			c.Explanation = a.explainOrder(back, &c)
+			*backs = append(*backs, c)
+		}
+	}
+}
+
 // orderCase builds an OrderCase for values v1 then v2 of key k, Delta apart.
 func (a *Analysis) orderCase(k int32, v1, v2, d int32, ops ...int) OrderCase {
 	c := OrderCase{Key: a.keys[k], Delta: d}
@@ -627,17 +646,7 @@ func (a *Analysis) orders(r *QueueResult) {
 		buf = a.opValues(i, history.MopPoll, buf)
 		for _, kv := range buf {
 			vids := kv.vids
-			for j := 1; j < len(vids); j++ {
-				if d := a.delta(vids[j-1], vids[j]); d > 1 {
-					c := a.orderCase(kv.key, vids[j-1], vids[j], d, i)
-					c.Explanation = a.explainOrder(IntPollSkip, &c)
-					r.IntPollSkips = append(r.IntPollSkips, c)
-				} else if d < 1 {
-					c := a.orderCase(kv.key, vids[j-1], vids[j], d, i)
-					c.Explanation = a.explainOrder(IntNonmonotonicPoll, &c)
-					r.IntNonmonotonicPoll = append(r.IntNonmonotonicPoll, c)
-				}
-			}
+			a.internalOrder(kv.key, vids, i, IntPollSkip, &r.IntPollSkips, IntNonmonotonicPoll, &r.IntNonmonotonicPoll)
 			if op.Type == history.OK {
 				for _, v := range vids {
 					if v >= 0 && a.vals[v].writerType == history.Fail {
@@ -669,17 +678,7 @@ func (a *Analysis) orders(r *QueueResult) {
 		buf = a.opValues(i, history.MopSend, buf)
 		for _, kv := range buf {
 			vids := kv.vids
-			for j := 1; j < len(vids); j++ {
-				if d := a.delta(vids[j-1], vids[j]); d > 1 {
-					c := a.orderCase(kv.key, vids[j-1], vids[j], d, i)
-					c.Explanation = a.explainOrder(IntSendSkip, &c)
-					r.IntSendSkips = append(r.IntSendSkips, c)
-				} else if d < 1 {
-					c := a.orderCase(kv.key, vids[j-1], vids[j], d, i)
-					c.Explanation = a.explainOrder(IntNonmonotonicSend, &c)
-					r.IntNonmonotonicSend = append(r.IntNonmonotonicSend, c)
-				}
-			}
+			a.internalOrder(kv.key, vids, i, IntSendSkip, &r.IntSendSkips, IntNonmonotonicSend, &r.IntNonmonotonicSend)
 			if op.Type != history.OK && op.Type != history.Info {
 				continue
 			}
