@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -140,6 +141,43 @@ func RemoveAll(ctx context.Context, runID string) (int, error) {
 	}
 	defer docker.Close()
 	return removeByLabel(ctx, docker, labelRun+"="+runID)
+}
+
+// RunObjects lists the containers and networks of the run with the given id that still exist,
+// as "container NAME" and "network NAME".
+func RunObjects(ctx context.Context, runID string) ([]string, error) {
+	return objectsByLabel(ctx, labelRun+"="+runID)
+}
+
+// OwnedObjects lists the containers and networks this process owns that still exist: what it
+// would leave behind if it exited now (a test binary checks it is empty at the end).
+func OwnedObjects(ctx context.Context) ([]string, error) {
+	return objectsByLabel(ctx, labelOwnerPID+"="+strconv.Itoa(os.Getpid()))
+}
+
+func objectsByLabel(ctx context.Context, label string) ([]string, error) {
+	docker, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the Docker engine: %w", err)
+	}
+	defer docker.Close()
+	filter := make(client.Filters).Add("label", label)
+	ctrs, err := docker.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter})
+	if err != nil {
+		return nil, fmt.Errorf("list containers labelled %s: %w", label, err)
+	}
+	nets, err := docker.NetworkList(ctx, client.NetworkListOptions{Filters: filter})
+	if err != nil {
+		return nil, fmt.Errorf("list networks labelled %s: %w", label, err)
+	}
+	var out []string
+	for _, c := range ctrs.Items {
+		out = append(out, "container "+strings.TrimPrefix(c.Names[0], "/"))
+	}
+	for _, n := range nets.Items {
+		out = append(out, "network "+n.Name)
+	}
+	return out, nil
 }
 
 // live holds the clusters of this process that are not closed yet, for CloseAll.

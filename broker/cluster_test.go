@@ -1,4 +1,4 @@
-package broker
+package broker_test
 
 import (
 	"context"
@@ -8,16 +8,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/go-zookeeper/zk"
-	"github.com/moby/moby/client"
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
-	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/kchaos/kchaos/broker"
+	"github.com/kchaos/kchaos/broker/brokertest"
 )
 
 // These tests run against a real cluster; scripts/setup provides the engine and the image.
@@ -29,48 +28,14 @@ func TestMain(m *testing.M) {
 		runChild()
 		return
 	}
-	code := m.Run()
-	if left := ownObjects(); left != "" {
-		fmt.Fprintf(os.Stderr, "broker tests left Docker objects behind: %s\n", left)
-		if code == 0 {
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// fastSpec shortens the timeouts that the fault tests wait out.
-func fastSpec() ClusterSpec {
-	return ClusterSpec{ZooKeeperSessionTimeoutMs: 6000, ReplicaLagTimeMaxMs: 8000}
-}
-
-func startCluster(t *testing.T, spec ClusterSpec) *Cluster {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c, err := Start(ctx, spec, Options{Logf: t.Logf})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if t.Failed() {
-			// Keep the nodes' logs of a failed test: they say what Kafka did.
-			dir, err := os.MkdirTemp("", "kchaos-"+t.Name()+"-")
-			if err == nil {
-				for _, n := range c.Nodes() {
-					_ = n.CollectLogs(context.Background(), dir)
-				}
-				t.Logf("node logs of the failed test: %s", dir)
-			}
-		}
-		require.NoError(t, c.Close(context.Background()))
-	})
-	return c
+	os.Exit(brokertest.CheckLeftovers(m.Run(), "broker"))
 }
 
 func TestProduceAndReadBackWithAcksAll(t *testing.T) {
-	c := startCluster(t, ClusterSpec{})
+	c := brokertest.StartCluster(t, broker.ClusterSpec{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	require.NoError(t, c.CreateTopic(ctx, TopicSpec{Name: "t1", Partitions: 1, ReplicationFactor: 3,
+	require.NoError(t, c.CreateTopic(ctx, broker.TopicSpec{Name: "t1", Partitions: 1, ReplicationFactor: 3,
 		Config: map[string]string{"min.insync.replicas": "2"}}))
 
 	w := &kafka.Writer{Addr: kafka.TCP(c.BootstrapAddrs()...), Topic: "t1", RequiredAcks: kafka.RequireAll,
@@ -94,66 +59,14 @@ func TestProduceAndReadBackWithAcksAll(t *testing.T) {
 	}
 }
 
-// observations collects what an observer reports, for tests to wait on.
-type observations struct {
-	mu   sync.Mutex
-	seen []Observation
-}
-
-func (o *observations) add(ob Observation) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.seen = append(o.seen, ob)
-}
-
-// states returns the partition states seen for key, in order.
-func (o *observations) states(key string) []PartitionState {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []PartitionState
-	for _, ob := range o.seen {
-		if st, ok := ob.Value.(PartitionState); ok && st.Key == key {
-			out = append(out, st)
-		}
-	}
-	return out
-}
-
-// waitState waits until a state of key after the first `after` ones satisfies ok, and returns it
-// with its position.
-func (o *observations) waitState(t *testing.T, key string, after int, timeout time.Duration, what string, ok func(PartitionState) bool) (PartitionState, int) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		states := o.states(key)
-		for i := after; i < len(states); i++ {
-			if ok(states[i]) {
-				return states[i], i
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("observer never reported %s for %s within %s; states seen: %+v", what, key, timeout, o.states(key))
-	return PartitionState{}, 0
-}
-
-func observe(t *testing.T, c *Cluster) *observations {
-	t.Helper()
-	obs := &observations{}
-	o, err := c.Observe(context.Background(), obs.add)
-	require.NoError(t, err)
-	t.Cleanup(o.Close)
-	return obs
-}
-
 func TestKillLeaderElectsFromISRAndRestartRejoins(t *testing.T) {
-	c := startCluster(t, fastSpec())
-	obs := observe(t, c)
+	c := brokertest.StartCluster(t, brokertest.FastSpec())
+	obs := brokertest.Observe(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	require.NoError(t, c.CreateTopic(ctx, TopicSpec{Name: "t", Partitions: 1, ReplicationFactor: 3}))
-	before, at := obs.waitState(t, "t/0", 0, 30*time.Second, "a leader with a full ISR",
-		func(s PartitionState) bool { return s.Leader > 0 && len(s.ISR) == 3 })
+	require.NoError(t, c.CreateTopic(ctx, broker.TopicSpec{Name: "t", Partitions: 1, ReplicationFactor: 3}))
+	before, at := obs.WaitState(t, "t/0", 0, 30*time.Second, "a leader with a full ISR",
+		func(s broker.PartitionState) bool { return s.Leader > 0 && len(s.ISR) == 3 })
 
 	leader := c.Broker(before.Leader)
 	require.NoError(t, leader.Kill(ctx))
@@ -161,25 +74,25 @@ func TestKillLeaderElectsFromISRAndRestartRejoins(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, running, "the killed broker's process must be gone")
 
-	after, at := obs.waitState(t, "t/0", at+1, 60*time.Second, "a new leader",
-		func(s PartitionState) bool { return s.Leader > 0 && s.Leader != before.Leader })
+	after, at := obs.WaitState(t, "t/0", at+1, 60*time.Second, "a new leader",
+		func(s broker.PartitionState) bool { return s.Leader > 0 && s.Leader != before.Leader })
 	require.Contains(t, before.ISR, after.Leader, "the new leader must come from the ISR before the kill")
 	require.NotContains(t, after.ISR, before.Leader, "the killed broker must have left the ISR")
 
 	require.NoError(t, leader.Start(ctx))
 	require.NoError(t, c.WaitBrokerRegistered(ctx, leader.ID))
-	obs.waitState(t, "t/0", at+1, 90*time.Second, "the restarted broker back in the ISR",
-		func(s PartitionState) bool { return slices.Contains(s.ISR, leader.ID) })
+	obs.WaitState(t, "t/0", at+1, 90*time.Second, "the restarted broker back in the ISR",
+		func(s broker.PartitionState) bool { return slices.Contains(s.ISR, leader.ID) })
 }
 
 func TestPauseLeaderPastSessionTimeoutMovesLeadership(t *testing.T) {
-	c := startCluster(t, fastSpec())
-	obs := observe(t, c)
+	c := brokertest.StartCluster(t, brokertest.FastSpec())
+	obs := brokertest.Observe(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	require.NoError(t, c.CreateTopic(ctx, TopicSpec{Name: "p", Partitions: 1, ReplicationFactor: 3}))
-	before, at := obs.waitState(t, "p/0", 0, 30*time.Second, "a leader with a full ISR",
-		func(s PartitionState) bool { return s.Leader > 0 && len(s.ISR) == 3 })
+	require.NoError(t, c.CreateTopic(ctx, broker.TopicSpec{Name: "p", Partitions: 1, ReplicationFactor: 3}))
+	before, at := obs.WaitState(t, "p/0", 0, 30*time.Second, "a leader with a full ISR",
+		func(s broker.PartitionState) bool { return s.Leader > 0 && len(s.ISR) == 3 })
 
 	leader := c.Broker(before.Leader)
 	require.NoError(t, leader.Pause(ctx))
@@ -192,17 +105,17 @@ func TestPauseLeaderPastSessionTimeoutMovesLeadership(t *testing.T) {
 		snap, err := c.Describe(ctx)
 		return err == nil && !slices.Contains(snap.Registered, leader.ID)
 	}, 60*time.Second, 250*time.Millisecond, "paused %s never left /brokers/ids", leader.Name)
-	_, at = obs.waitState(t, "p/0", at+1, 30*time.Second, "leadership moving off the paused broker",
-		func(s PartitionState) bool { return s.Leader > 0 && s.Leader != leader.ID })
+	_, at = obs.WaitState(t, "p/0", at+1, 30*time.Second, "leadership moving off the paused broker",
+		func(s broker.PartitionState) bool { return s.Leader > 0 && s.Leader != leader.ID })
 
 	require.NoError(t, leader.Resume(ctx))
 	require.NoError(t, c.WaitBrokerRegistered(ctx, leader.ID))
-	obs.waitState(t, "p/0", at+1, 90*time.Second, "the resumed broker back in the ISR",
-		func(s PartitionState) bool { return slices.Contains(s.ISR, leader.ID) })
+	obs.WaitState(t, "p/0", at+1, 90*time.Second, "the resumed broker back in the ISR",
+		func(s broker.PartitionState) bool { return slices.Contains(s.ISR, leader.ID) })
 }
 
 func TestExecAndCollectLogs(t *testing.T) {
-	c := startCluster(t, ClusterSpec{Brokers: 1})
+	c := brokertest.StartCluster(t, broker.ClusterSpec{Brokers: 1})
 	ctx := context.Background()
 	n1 := c.Broker(1)
 	// Exec runs in the node's network namespace with NET_ADMIN: iptables works there.
@@ -215,11 +128,11 @@ func TestExecAndCollectLogs(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, out, n1.IP.String())
 	_, err = n1.Exec(ctx, "sh", "-c", "exit 3")
-	var execErr *ExecError
+	var execErr *broker.ExecError
 	require.ErrorAs(t, err, &execErr)
 	require.Equal(t, 3, execErr.ExitCode)
 
-	require.NoError(t, c.CreateTopic(ctx, TopicSpec{Name: "logs", Partitions: 1, ReplicationFactor: 1}))
+	require.NoError(t, c.CreateTopic(ctx, broker.TopicSpec{Name: "logs", Partitions: 1, ReplicationFactor: 1}))
 	dir := t.TempDir()
 	for _, n := range c.Nodes() {
 		require.NoError(t, n.CollectLogs(ctx, dir))
@@ -236,41 +149,41 @@ func TestExecAndCollectLogs(t *testing.T) {
 
 // A broker that Kafka refuses to start makes Start fail, and everything it had started is removed.
 func TestStartFailureRemovesEverything(t *testing.T) {
-	runID := NewRunID()
+	runID := broker.NewRunID()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	_, err := Start(ctx, ClusterSpec{Brokers: 1, ServerProperties: map[string]string{"compression.type": "bogus"}},
-		Options{RunID: runID, Logf: t.Logf})
+	_, err := broker.Start(ctx, broker.ClusterSpec{Brokers: 1, ServerProperties: map[string]string{"compression.type": "bogus"}},
+		broker.Options{RunID: runID, Logf: t.Logf})
 	require.ErrorContains(t, err, "n1 exited before it registered")
-	require.Equal(t, 0, countRun(t, runID))
+	require.Equal(t, 0, len(runObjects(t, runID)))
 }
 
 // A run whose process was killed (no cleanup ran) is removed by the next start.
 func TestStaleRunOfKilledProcessIsRemoved(t *testing.T) {
-	runID := NewRunID()
+	runID := broker.NewRunID()
 	child := exec.Command(os.Args[0], "-test.run=^$")
 	child.Env = append(os.Environ(), childEnv+"="+runID)
 	child.Stdout, child.Stderr = os.Stderr, os.Stderr
 	require.NoError(t, child.Start())
-	t.Cleanup(func() { _, _ = RemoveAll(context.Background(), runID) })
-	require.Eventually(t, func() bool { return countRun(t, runID) >= 2 }, 60*time.Second, 200*time.Millisecond,
+	t.Cleanup(func() { _, _ = broker.RemoveAll(context.Background(), runID) })
+	require.Eventually(t, func() bool { return len(runObjects(t, runID)) >= 2 }, 60*time.Second, 200*time.Millisecond,
 		"the child never started ZooKeeper")
 	require.NoError(t, child.Process.Signal(syscall.SIGKILL))
 	_ = child.Wait()
-	require.NotZero(t, countRun(t, runID), "a killed process leaves its containers")
+	require.NotZero(t, len(runObjects(t, runID)), "a killed process leaves its containers")
 
 	// Another kchaos process on the machine may sweep the same stale run at the same moment: the
 	// count removed here is not the test, what is left is.
-	_, err := RemoveStale(context.Background())
+	_, err := broker.RemoveStale(context.Background())
 	require.NoError(t, err)
-	require.Equal(t, 0, countRun(t, runID))
+	require.Equal(t, 0, len(runObjects(t, runID)))
 }
 
 const childEnv = "KCHAOS_BROKER_TEST_CHILD_RUN"
 
 // runChild starts a cluster under the run id in childEnv and waits to be killed.
 func runChild() {
-	_, err := Start(context.Background(), ClusterSpec{Brokers: 1}, Options{RunID: os.Getenv(childEnv)})
+	_, err := broker.Start(context.Background(), broker.ClusterSpec{Brokers: 1}, broker.Options{RunID: os.Getenv(childEnv)})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		os.Exit(3)
@@ -279,80 +192,8 @@ func runChild() {
 	os.Exit(4)
 }
 
-func dockerClient(t testing.TB) *testcontainers.DockerClient {
-	docker, err := testcontainers.NewDockerClientWithOpts(context.Background())
+func runObjects(t *testing.T, runID string) []string {
+	left, err := broker.RunObjects(context.Background(), runID)
 	require.NoError(t, err)
-	t.Cleanup(func() { docker.Close() })
-	return docker
-}
-
-func countByLabel(t testing.TB, label string) int {
-	docker := dockerClient(t)
-	f := make(client.Filters).Add("label", label)
-	ctrs, err := docker.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: f})
-	require.NoError(t, err)
-	nets, err := docker.NetworkList(context.Background(), client.NetworkListOptions{Filters: f})
-	require.NoError(t, err)
-	return len(ctrs.Items) + len(nets.Items)
-}
-
-func countRun(t testing.TB, runID string) int { return countByLabel(t, labelRun+"="+runID) }
-
-func countOwnContainers(t testing.TB) int {
-	return countByLabel(t, labelOwnerPID+"="+strconv.Itoa(os.Getpid()))
-}
-
-// ownObjects lists the containers and networks this process still owns, or "".
-func ownObjects() string {
-	docker, err := testcontainers.NewDockerClientWithOpts(context.Background())
-	if err != nil {
-		return "cannot connect to Docker: " + err.Error()
-	}
-	defer docker.Close()
-	f := make(client.Filters).Add("label", labelOwnerPID+"="+strconv.Itoa(os.Getpid()))
-	var left []string
-	if ctrs, err := docker.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: f}); err == nil {
-		for _, c := range ctrs.Items {
-			left = append(left, "container "+c.Names[0])
-		}
-	}
-	if nets, err := docker.NetworkList(context.Background(), client.NetworkListOptions{Filters: f}); err == nil {
-		for _, n := range nets.Items {
-			left = append(left, "network "+n.Name)
-		}
-	}
-	return fmt.Sprint(left)[1 : len(fmt.Sprint(left))-1]
-}
-
-// TestChildrenWatchSurvivesCreationRace creates a directory in the window between childrenW's
-// ChildrenW (no node) and its ExistsW: the watch it returns must still fire for a new child.
-// An observer that kept ExistsW's data watch there never saw the topic the test created next.
-func TestChildrenWatchSurvivesCreationRace(t *testing.T) {
-	c := startCluster(t, ClusterSpec{Brokers: 1, ReplicationFactor: 1, MinInsyncReplicas: 1})
-	conn, err := c.dialZooKeeper(c.ZooKeeperAddrs(), 10*time.Second)
-	require.NoError(t, err)
-	defer conn.Close()
-	const dir = "/kchaos-race"
-	raced := 0
-	testHookChildrenNoNode = func(d string) {
-		if d == dir && raced == 0 {
-			raced++
-			_, err := conn.Create(dir, nil, 0, zk.WorldACL(zk.PermAll))
-			require.NoError(t, err)
-		}
-	}
-	t.Cleanup(func() { testHookChildrenNoNode = nil })
-
-	children, ch, err := childrenW(conn, dir)
-	require.NoError(t, err)
-	require.Equal(t, 1, raced, "the hook created the directory inside the race window")
-	require.Empty(t, children)
-	_, err = conn.Create(dir+"/child", nil, 0, zk.WorldACL(zk.PermAll))
-	require.NoError(t, err)
-	select {
-	case ev := <-ch:
-		require.Equal(t, zk.EventNodeChildrenChanged, ev.Type)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the watch never fired for the new child")
-	}
+	return left
 }

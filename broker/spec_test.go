@@ -53,11 +53,14 @@ func TestValidateAcceptsDefaultsAndOverrides(t *testing.T) {
 // An invalid spec must fail before anything is started: Start returns the spec error without
 // touching the Docker engine at all, so not even a network is created.
 func TestStartRejectsInvalidSpecBeforeStarting(t *testing.T) {
-	before := countOwnContainers(t)
-	_, err := Start(context.Background(), ClusterSpec{Brokers: 2, ReplicationFactor: 3}, Options{})
+	before, err := OwnedObjects(context.Background())
+	require.NoError(t, err)
+	_, err = Start(context.Background(), ClusterSpec{Brokers: 2, ReplicationFactor: 3}, Options{})
 	require.ErrorIs(t, err, ErrInvalidSpec)
 	require.Contains(t, err.Error(), "replication-factor")
-	require.Equal(t, before, countOwnContainers(t))
+	after, err := OwnedObjects(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, before, after)
 }
 
 func TestServerPropertiesRendering(t *testing.T) {

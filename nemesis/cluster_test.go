@@ -12,10 +12,9 @@ import (
 	"time"
 
 	"github.com/kchaos/kchaos/broker"
-	"github.com/moby/moby/client"
+	"github.com/kchaos/kchaos/broker/brokertest"
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
-	"github.com/testcontainers/testcontainers-go"
 )
 
 // These tests run against a real cluster (scripts/setup provides the engine and the image); -short
@@ -29,43 +28,7 @@ func TestMain(m *testing.M) {
 		runChild()
 		return
 	}
-	code := m.Run()
-	if left := ownObjects(); left != "" {
-		fmt.Fprintf(os.Stderr, "nemesis tests left Docker objects behind: %s\n", left)
-		if code == 0 {
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// fastSpec shortens the timeouts that the fault tests wait out, and keeps leaders where the
-// faults put them: the preferred-leader rebalance that a new controller runs 5 s after its
-// election would otherwise move a leader in the middle of a later test.
-func fastSpec() broker.ClusterSpec {
-	return broker.ClusterSpec{ZooKeeperSessionTimeoutMs: 6000, ReplicaLagTimeMaxMs: 8000,
-		ServerProperties: map[string]string{"auto.leader.rebalance.enable": "false"}}
-}
-
-func startCluster(t *testing.T, spec broker.ClusterSpec) *broker.Cluster {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("needs a real cluster")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	started := time.Now()
-	c, err := broker.Start(ctx, spec, broker.Options{Logf: t.Logf})
-	if err != nil {
-		// With short session timeouts a broker starved of CPU (another cluster running on the
-		// machine) can lose its ZooKeeper session while it starts, and exits. Once is bad luck.
-		t.Logf("the cluster did not start, trying once more: %v", err)
-		c, err = broker.Start(ctx, spec, broker.Options{Logf: t.Logf})
-	}
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, c.Close(context.Background())) })
-	t.Logf("cluster up in %s", time.Since(started).Round(100*time.Millisecond))
-	return c
+	os.Exit(brokertest.CheckLeftovers(m.Run(), "nemesis"))
 }
 
 // events collects what a nemesis records.
@@ -92,57 +55,6 @@ func (e *events) fs() []string {
 		out = append(out, ev.F)
 	}
 	return out
-}
-
-// observations collects partition states from the cluster's observer.
-type observations struct {
-	mu   sync.Mutex
-	seen []broker.PartitionState
-}
-
-func observe(t *testing.T, c *broker.Cluster) *observations {
-	t.Helper()
-	obs := &observations{}
-	o, err := c.Observe(context.Background(), func(ob broker.Observation) {
-		if st, ok := ob.Value.(broker.PartitionState); ok {
-			obs.mu.Lock()
-			obs.seen = append(obs.seen, st)
-			obs.mu.Unlock()
-		}
-	})
-	require.NoError(t, err)
-	t.Cleanup(o.Close)
-	return obs
-}
-
-// states returns the states of key seen so far.
-func (o *observations) states(key string) []broker.PartitionState {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []broker.PartitionState
-	for _, st := range o.seen {
-		if st.Key == key {
-			out = append(out, st)
-		}
-	}
-	return out
-}
-
-// wait waits until a state of key after the first `after` satisfies ok; it returns its position.
-func (o *observations) wait(t *testing.T, key string, after int, timeout time.Duration, what string, ok func(broker.PartitionState) bool) int {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		states := o.states(key)
-		for i := after; i < len(states); i++ {
-			if ok(states[i]) {
-				return i
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("the observer never reported %s for %s within %s; states: %+v", what, key, timeout, o.states(key))
-	return 0
 }
 
 // port is the port a probe connects to: Kafka's inter-broker listener, or ZooKeeper's client port.
@@ -373,8 +285,8 @@ func leaderOf(t *testing.T, c *broker.Cluster, key string) broker.PartitionState
 }
 
 func TestFaultsOnARealCluster(t *testing.T) {
-	c := startCluster(t, fastSpec())
-	obs := observe(t, c)
+	c := brokertest.StartCluster(t, brokertest.FastSpec())
+	obs := brokertest.Observe(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	const topic = "t"
@@ -470,14 +382,14 @@ func TestFaultsOnARealCluster(t *testing.T) {
 		st := leaderOf(t, c, topic+"/0")
 		leader := c.Broker(st.Leader)
 		follower := c.Broker(slices.DeleteFunc(slices.Clone(st.ISR), func(id int) bool { return id == st.Leader })[0])
-		at := len(obs.states(topic + "/0"))
+		at := len(obs.States(topic + "/0"))
 		defer writeTraffic(t, c, topic)()
 		n := New(c, Config{}, nil)
 		started := time.Now()
 		id, err := n.Start(ctx, Fault{Kind: KindLag, Follower: follower.Name, Leader: leader.Name, Key: topic + "/0"})
 		require.NoError(t, err)
 		require.Equal(t, []string{"lag " + follower.Name + " 90% loss"}, n.Active())
-		at = obs.wait(t, topic+"/0", at, 90*time.Second, follower.Name+" out of the ISR", func(s broker.PartitionState) bool {
+		_, at = obs.WaitState(t, topic+"/0", at, 90*time.Second, follower.Name+" out of the ISR", func(s broker.PartitionState) bool {
 			return s.Leader == leader.ID && !slices.Contains(s.ISR, follower.ID)
 		})
 		t.Logf("%s left the ISR %s after the lag began", follower.Name, time.Since(started).Round(100*time.Millisecond))
@@ -486,7 +398,7 @@ func TestFaultsOnARealCluster(t *testing.T) {
 		require.True(t, ok, "a lagging follower keeps its ZooKeeper session")
 		require.NoError(t, n.Stop(ctx, id))
 		healedAt := time.Now()
-		obs.wait(t, topic+"/0", at+1, 90*time.Second, follower.Name+" back in the ISR", func(s broker.PartitionState) bool {
+		obs.WaitState(t, topic+"/0", at+1, 90*time.Second, follower.Name+" back in the ISR", func(s broker.PartitionState) bool {
 			return slices.Contains(s.ISR, follower.ID)
 		})
 		t.Logf("%s rejoined the ISR %s after the heal", follower.Name, time.Since(healedAt).Round(100*time.Millisecond))
@@ -649,26 +561,4 @@ func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// ownObjects lists the containers and networks this process still owns, or "".
-func ownObjects() string {
-	docker, err := testcontainers.NewDockerClientWithOpts(context.Background())
-	if err != nil {
-		return "cannot connect to Docker: " + err.Error()
-	}
-	defer docker.Close()
-	f := make(client.Filters).Add("label", "kchaos.owner-pid="+strconv.Itoa(os.Getpid()))
-	var left []string
-	if ctrs, err := docker.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: f}); err == nil {
-		for _, c := range ctrs.Items {
-			left = append(left, "container "+c.Names[0])
-		}
-	}
-	if nets, err := docker.NetworkList(context.Background(), client.NetworkListOptions{Filters: f}); err == nil {
-		for _, n := range nets.Items {
-			left = append(left, "network "+n.Name)
-		}
-	}
-	return strings.Join(left, ", ")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kchaos/kchaos/broker"
+	"github.com/kchaos/kchaos/broker/brokertest"
 	"github.com/kchaos/kchaos/history"
 )
 
@@ -19,9 +20,7 @@ import (
 func TestClientAgainstKafka(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c, err := broker.Start(ctx, broker.ClusterSpec{Brokers: 1}, broker.Options{Logf: t.Logf})
-	require.NoError(t, err)
-	defer func() { require.NoError(t, c.Close(context.Background())) }()
+	c := brokertest.StartCluster(t, broker.ClusterSpec{Brokers: 1})
 	require.NoError(t, c.CreateTopic(ctx, broker.TopicSpec{Name: "q", Partitions: 2, ReplicationFactor: 1}))
 
 	opts := Options{Bootstrap: c.BootstrapAddrs(), Topic: "q", Partitions: 2, Acks: "all"}
@@ -82,9 +81,7 @@ func TestClientAgainstKafka(t *testing.T) {
 func TestSubscribedClientAgainstKafka(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c, err := broker.Start(ctx, broker.ClusterSpec{Brokers: 1}, broker.Options{Logf: t.Logf})
-	require.NoError(t, err)
-	defer func() { require.NoError(t, c.Close(context.Background())) }()
+	c := brokertest.StartCluster(t, broker.ClusterSpec{Brokers: 1})
 	require.NoError(t, c.CreateTopic(ctx, broker.TopicSpec{Name: "g", Partitions: 2, ReplicationFactor: 1}))
 
 	opts := Options{Bootstrap: c.BootstrapAddrs(), Topic: "g", Partitions: 2, Acks: "all", Subscribe: true}
