@@ -83,3 +83,61 @@ func TestDescribeDynamics(t *testing.T) {
 	none := &dynamics.Summary{Verdicts: dynamics.Conclusions{MedianFailoverMs: -1, Answer: "No follower left an ISR."}}
 	require.Contains(t, describeDynamics(none), "no fault hit a leader")
 }
+
+// Ctrl-C during a fault: kchaos run heals it, removes the cluster, and still checks what it
+// recorded; without final reads the verdict can only be unknown.
+func TestRunInterruptedDuringAFaultHealsAndCleansUp(t *testing.T) {
+	resultsDir := t.TempDir()
+	run := exec.Command(kchaosBinary(t), "run", "--name", "interrupted", "--time-limit", "120s",
+		"--nemesis", "partition", "--nemesis-interval", "5s", "--results-dir", resultsDir)
+	var stdout, stderr bytes.Buffer
+	run.Stdout, run.Stderr = &stdout, &stderr
+	require.NoError(t, run.Start())
+	t.Cleanup(func() {
+		if run.ProcessState == nil {
+			_ = run.Process.Kill()
+			_ = run.Wait()
+		}
+		_, _ = broker.RemoveStale(context.Background())
+	})
+
+	history := filepath.Join(resultsDir, "latest", "history.jsonl")
+	require.Eventually(t, func() bool {
+		data, _ := os.ReadFile(history)
+		return bytes.Contains(data, []byte(`"f":"start-partition"`))
+	}, 3*time.Minute, 200*time.Millisecond, "no partition began; the run's output:\n%s", &stderr)
+	require.True(t, ownsARun(t, run.Process.Pid), "the running process owns no cluster")
+	require.NoError(t, run.Process.Signal(os.Interrupt))
+	done := make(chan error, 1)
+	go func() { done <- run.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("kchaos run did not end within 2 minutes of SIGINT; its output:\n%s", &stderr)
+	}
+	require.Equal(t, exitUnknown, run.ProcessState.ExitCode(), "stdout: %s\nstderr: %s", &stdout, &stderr)
+	require.Contains(t, stderr.String(), "interrupted: healing faults and removing the cluster")
+	require.Contains(t, stdout.String(), "verdict: UNKNOWN")
+
+	data, err := os.ReadFile(history)
+	require.NoError(t, err)
+	start := bytes.LastIndex(data, []byte(`"f":"start-partition"`))
+	require.Greater(t, bytes.Index(data[start:], []byte(`"f":"stop-partition"`)), 0, "the partition was never healed")
+	require.Contains(t, string(data), `"skipped":"the run was interrupted"`)
+	results := readResults(t, filepath.Join(resultsDir, "latest"))
+	require.JSONEq(t, `"unknown"`, string(results["valid"]))
+
+	require.False(t, ownsARun(t, run.Process.Pid), "a cluster of the interrupted process is still there")
+}
+
+// ownsARun reports whether a kchaos run owned by the process pid has containers.
+func ownsARun(t *testing.T, pid int) bool {
+	runs, err := broker.ListRuns(context.Background())
+	require.NoError(t, err)
+	for _, r := range runs {
+		if r.OwnerPID == pid {
+			return true
+		}
+	}
+	return false
+}
