@@ -73,6 +73,14 @@ func All() map[string]Scenario {
 			About: fmt.Sprintf("replication factor 3, min.insync.replicas 2, acks=all, no unclean election, under %s: must be valid", kind)})
 	}
 
+	// Every fault in turn through one longer run: the faults' aftermaths overlap (a broker
+	// killed while another still rejoins the ISR, a partition right after a pause).
+	all := baseSpec("safe-all")
+	all.Nemesis = []string{"kill", "pause", "partition", "zk-isolate", "lag"}
+	all.TimeLimit = harness.Duration(120 * time.Second)
+	add(Scenario{Name: all.Name, Spec: all,
+		About: "replication factor 3, min.insync.replicas 2, acks=all, no unclean election, under kill, pause, partition, zk-isolate and lag mixed over 120 s: must be valid"})
+
 	acks1 := baseSpec("acks1-kill")
 	acks1.Acks = "1"
 	acks1.Cluster.MinInsyncReplicas = 1

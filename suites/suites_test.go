@@ -34,7 +34,7 @@ func specOf(t *testing.T, name string) (Scenario, harness.Spec) {
 }
 
 func TestSafeConfigurationsStayValid(t *testing.T) {
-	for _, name := range []string{"safe-kill", "safe-pause", "safe-partition", "safe-zk-isolate", "safe-lag"} {
+	for _, name := range []string{"safe-kill", "safe-pause", "safe-partition", "safe-zk-isolate", "safe-lag", "safe-all"} {
 		t.Run(name, func(t *testing.T) {
 			_, spec := specOf(t, name)
 			harness.RequireValid(t, spec)
