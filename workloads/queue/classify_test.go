@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
+	"github.com/segmentio/kafka-go/protocol/fetch"
+	"github.com/segmentio/kafka-go/protocol/produce"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kchaos/kchaos/history"
@@ -34,6 +37,12 @@ func TestClassify(t *testing.T) {
 		{"storage error", kafka.KafkaStorageError, history.Info},
 		{"dial refused never sent", fmt.Errorf("kafka.(*Client).Produce: %w", dialRefused), history.Fail},
 		{"connection reset mid-request", readReset, history.Info},
+		// Errors of kafka-go's routing, before any request is sent.
+		{"no metadata for the topic: never sent", fmt.Errorf("kafka.(*Client).Produce: %w", produce.NewError(protocol.NewErrNoTopic("kchaos"))), history.Fail},
+		{"no leader known: never sent", fmt.Errorf("kafka.(*Client).Produce: %w", produce.NewError(protocol.NewErrNoLeader("kchaos", 0))), history.Fail},
+		{"no leader known for a fetch", fmt.Errorf("kafka.(*Client).Fetch: %w", fetch.NewError(protocol.NewErrNoPartition("kchaos", 0))), history.Fail},
+		// The same words in an answer: the request was sent, its outcome is unknown.
+		{"a response without the topic", fmt.Errorf("kafka.(*Client).Produce: %w", protocol.ErrNoTopic), history.Info},
 		{"deadline", context.DeadlineExceeded, history.Info},
 		{"eof", io.ErrUnexpectedEOF, history.Info},
 		{"anything else is unknown", errors.New("surprise"), history.Info},

@@ -62,6 +62,11 @@ func TestClientAgainstKafka(t *testing.T) {
 	pos, _ = cl.Progress("q/0")
 	require.Equal(t, int64(5), pos, "a failed poll must not advance the position")
 
+	// A send kafka-go cannot route (the metadata has no such topic) is never sent: certainly failed.
+	unrouted := cl.Invoke(ctx, history.SendInvoke(0, "absent/0", history.IntValue(values.Next())))
+	require.Equal(t, history.Fail, unrouted.Type, unrouted.Error)
+	require.Contains(t, unrouted.Error, "topic not found")
+
 	// Generated operations: an assign first, then sends and polls of the workload's keys.
 	rng := rand.New(rand.NewPCG(1, 2))
 	fresh, err := NewClient(opts, &values)
