@@ -65,7 +65,8 @@ type Observer struct {
 	wg     sync.WaitGroup
 
 	mu       sync.Mutex
-	watching map[string]bool // state znode paths with a watcher
+	watching map[string]bool  // state znode paths with a watcher
+	last     map[string]int32 // key → the zk_version of the last state reported
 }
 
 // Observe starts an observer of the cluster's ZooKeeper. emit is called for every observation, one
@@ -81,18 +82,78 @@ func ObserveZooKeeper(ctx context.Context, addrs []string, emit func(Observation
 		return nil, fmt.Errorf("observer: connect to ZooKeeper %s: %w", strings.Join(addrs, ","), err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	o := &Observer{conn: conn, emit: emit, cancel: cancel, watching: map[string]bool{}}
+	o := &Observer{conn: conn, emit: emit, cancel: cancel, watching: map[string]bool{}, last: map[string]int32{}}
 	o.wg.Add(2)
 	go o.watchController(ctx)
 	go o.watchTopics(ctx)
 	return o, nil
 }
 
-// Close stops every watcher and closes the ZooKeeper session.
+// Close stops every watcher, reads every partition's state once more, and closes the ZooKeeper
+// session. The last read reports what the watchers had not: a state changed since the last one
+// reported (after a gap when versions were skipped), a partition never watched. A missed
+// observation then shows in the history instead of passing unseen.
 func (o *Observer) Close() {
 	o.cancel()
 	o.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		o.catchUp()
+	}()
+	// ZooKeeper may be gone already (a cluster removed first): closing the session ends the
+	// reads that wait for it.
+	select {
+	case <-done:
+	case <-time.After(catchUpTimeout):
+	}
 	o.conn.Close()
+	<-done
+}
+
+// catchUpTimeout bounds Close's last read of the partition states.
+const catchUpTimeout = 10 * time.Second
+
+// catchUp reads the state of every partition in ZooKeeper and reports those not reported yet.
+func (o *Observer) catchUp() {
+	topics, _, err := o.conn.Children("/brokers/topics")
+	if err != nil {
+		return
+	}
+	slices.Sort(topics)
+	for _, t := range topics {
+		dir := path.Join("/brokers/topics", t, "partitions")
+		parts, _, err := o.conn.Children(dir)
+		if err != nil {
+			continue
+		}
+		slices.SortFunc(parts, func(a, b string) int { return compareKeys(t+"/"+a, t+"/"+b) })
+		for _, p := range parts {
+			if data, stat, err := o.conn.Get(path.Join(dir, p, "state")); err == nil {
+				o.observeState(t+"/"+p, data, stat.Version)
+			}
+		}
+	}
+}
+
+// observeState reports a partition state read at version unless it was reported already, after
+// an observer gap when the versions between the last one reported and it were missed.
+func (o *Observer) observeState(key string, data []byte, version int32) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	last, seen := o.last[key]
+	if seen && version == last {
+		return
+	}
+	state, err := parseState(key, data, version)
+	if err != nil {
+		return // unreadable: the next version read shows the gap
+	}
+	if seen && version > last+1 {
+		o.report(ObservedGap, ObserverGap{Key: key, FromVersion: last, ToVersion: version})
+	}
+	o.last[key] = version
+	o.report(ObservedPartitionState, state)
 }
 
 func (o *Observer) report(f string, value any) {
@@ -245,7 +306,6 @@ var testHookChildrenNoNode func(dir string)
 // version it reads is more than one past the last.
 func (o *Observer) watchState(ctx context.Context, key, statePath string) {
 	defer o.wg.Done()
-	last := int32(-1)
 	for ctx.Err() == nil {
 		data, stat, ch, err := o.conn.GetW(statePath)
 		if errors.Is(err, zk.ErrNoNode) {
@@ -255,16 +315,7 @@ func (o *Observer) watchState(ctx context.Context, key, statePath string) {
 				continue
 			}
 		} else if err == nil {
-			if stat.Version != last {
-				state, perr := parseState(key, data, stat.Version)
-				if perr == nil {
-					if last >= 0 && stat.Version > last+1 {
-						o.report(ObservedGap, ObserverGap{Key: key, FromVersion: last, ToVersion: stat.Version})
-					}
-					last = stat.Version
-					o.report(ObservedPartitionState, state)
-				}
-			}
+			o.observeState(key, data, stat.Version)
 		}
 		if err != nil {
 			_ = sleepCtx(ctx, retryDelay)
