@@ -35,14 +35,12 @@ func countClientLines(path string) int {
 	return n
 }
 
-// A kchaos run killed with SIGKILL in the middle of its workload leaves a history that kchaos check
-// reads, and the next start removes the containers it left.
-func TestRunKilledMidwayLeavesCheckableHistory(t *testing.T) {
-	resultsDir := t.TempDir()
-	run := exec.Command(kchaosBinary(t), "run", "--name", "killed", "--time-limit", "120s", "--rate", "300",
-		"--results-dir", resultsDir)
-	var stderr bytes.Buffer
-	run.Stderr = &stderr
+// startRun starts kchaos run with args, its output captured; the process is killed, and what it
+// left removed, when the test ends.
+func startRun(t *testing.T, args ...string) (run *exec.Cmd, stdout, stderr *bytes.Buffer) {
+	run = exec.Command(kchaosBinary(t), append([]string{"run"}, args...)...)
+	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	run.Stdout, run.Stderr = stdout, stderr
 	require.NoError(t, run.Start())
 	t.Cleanup(func() {
 		if run.ProcessState == nil {
@@ -51,10 +49,18 @@ func TestRunKilledMidwayLeavesCheckableHistory(t *testing.T) {
 		}
 		_, _ = broker.RemoveStale(context.Background())
 	})
+	return run, stdout, stderr
+}
+
+// A kchaos run killed with SIGKILL in the middle of its workload leaves a history that kchaos check
+// reads, and the next start removes the containers it left.
+func TestRunKilledMidwayLeavesCheckableHistory(t *testing.T) {
+	resultsDir := t.TempDir()
+	run, _, stderr := startRun(t, "--name", "killed", "--time-limit", "120s", "--rate", "300", "--results-dir", resultsDir)
 
 	history := filepath.Join(resultsDir, "latest", "history.jsonl")
 	require.Eventually(t, func() bool { return countClientLines(history) >= 1000 }, 3*time.Minute, 500*time.Millisecond,
-		"the run never recorded 1000 client lines; its output:\n%s", &stderr)
+		"the run never recorded 1000 client lines; its output:\n%s", stderr)
 	require.NoError(t, run.Process.Signal(syscall.SIGKILL))
 	_ = run.Wait()
 
@@ -88,24 +94,14 @@ func TestDescribeDynamics(t *testing.T) {
 // recorded; without final reads the verdict can only be unknown.
 func TestRunInterruptedDuringAFaultHealsAndCleansUp(t *testing.T) {
 	resultsDir := t.TempDir()
-	run := exec.Command(kchaosBinary(t), "run", "--name", "interrupted", "--time-limit", "120s",
+	run, stdout, stderr := startRun(t, "--name", "interrupted", "--time-limit", "120s",
 		"--nemesis", "partition", "--nemesis-interval", "5s", "--results-dir", resultsDir)
-	var stdout, stderr bytes.Buffer
-	run.Stdout, run.Stderr = &stdout, &stderr
-	require.NoError(t, run.Start())
-	t.Cleanup(func() {
-		if run.ProcessState == nil {
-			_ = run.Process.Kill()
-			_ = run.Wait()
-		}
-		_, _ = broker.RemoveStale(context.Background())
-	})
 
 	history := filepath.Join(resultsDir, "latest", "history.jsonl")
 	require.Eventually(t, func() bool {
 		data, _ := os.ReadFile(history)
 		return bytes.Contains(data, []byte(`"f":"start-partition"`))
-	}, 3*time.Minute, 200*time.Millisecond, "no partition began; the run's output:\n%s", &stderr)
+	}, 3*time.Minute, 200*time.Millisecond, "no partition began; the run's output:\n%s", stderr)
 	require.True(t, ownsARun(t, run.Process.Pid), "the running process owns no cluster")
 	require.NoError(t, run.Process.Signal(os.Interrupt))
 	done := make(chan error, 1)
@@ -113,9 +109,9 @@ func TestRunInterruptedDuringAFaultHealsAndCleansUp(t *testing.T) {
 	select {
 	case <-done:
 	case <-time.After(2 * time.Minute):
-		t.Fatalf("kchaos run did not end within 2 minutes of SIGINT; its output:\n%s", &stderr)
+		t.Fatalf("kchaos run did not end within 2 minutes of SIGINT; its output:\n%s", stderr)
 	}
-	require.Equal(t, exitUnknown, run.ProcessState.ExitCode(), "stdout: %s\nstderr: %s", &stdout, &stderr)
+	require.Equal(t, exitUnknown, run.ProcessState.ExitCode(), "stdout: %s\nstderr: %s", stdout, stderr)
 	require.Contains(t, stderr.String(), "interrupted: healing faults and removing the cluster")
 	require.Contains(t, stdout.String(), "verdict: UNKNOWN")
 
