@@ -78,7 +78,15 @@ func runBench(args []string) int {
 			spec.TimeLimit = harness.Duration(*timeLimit)
 		}
 		started := time.Now()
-		out, err := harness.Run(ctx, spec, harness.Options{Logf: func(string, ...any) {}})
+		// On a terminal the run's live progress line shows; logs get one line per run.
+		p := newProgressLine()
+		progress := func(pr harness.Progress) {
+			if p.tty {
+				p.update(pr)
+			}
+		}
+		out, err := harness.Run(ctx, spec, harness.Options{Logf: func(string, ...any) {}, Progress: progress})
+		p.finish()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "run %d/%d could not be done: %v\n", i+1, *runs, err)
 			return exitError
