@@ -199,6 +199,9 @@ func TestLeaderElectionObservedFromCreation(t *testing.T) {
 		{"first state seen is a later version", func(b *builder) {
 			b.state(1, k, 2, 1, []int{2}, 1).send(2, 3, 0, k, 0, 1)
 		}, checkers.Unknown, 1},
+		{"a partition the clients did not use, first seen late", func(b *builder) {
+			b.state(1, k, 1, 0, []int{1}, 0).send(2, 3, 0, k, 0, 1).state(4, "__consumer_offsets/7", 2, 1, []int{2}, 1)
+		}, checkers.Valid, 0},
 		{"a used partition never seen", func(b *builder) {
 			b.state(1, k, 1, 0, []int{1}, 0).send(2, 3, 0, k, 0, 1).send(4, 5, 1, "kchaos/1", 0, 2)
 		}, checkers.Unknown, 1},

@@ -52,7 +52,7 @@ func CheckLeaderElection(a *Analysis, observedFromCreation bool) *LeaderElection
 		p := a.timeline.partitions[key]
 		r.Partitions++
 		r.States += len(p.states)
-		if observedFromCreation && len(p.states) > 0 && p.states[0].ZkVersion > 0 {
+		if _, used := a.keyID[key]; observedFromCreation && used && len(p.states) > 0 && p.states[0].ZkVersion > 0 {
 			r.Undecided = append(r.Undecided, UndecidedElection{Key: key, Index: a.Ops[p.states[0].pos].Index,
 				Reason: fmt.Sprintf("the observer watched from the topic's creation but its first state of the partition is zk_version %d: it missed %s",
 					p.states[0].ZkVersion, versions(0, p.states[0].ZkVersion-1))})
