@@ -248,21 +248,19 @@ func (b *browser) facts(tb testing.TB) pageFacts {
 // when set (to look at), and returns the decoded image's path.
 func (b *browser) screenshot(tb testing.TB, dir, name string) string {
 	tb.Helper()
-	buf, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
-	require.NoError(tb, err)
-	p := filepath.Join(dir, name)
-	require.NoError(tb, os.WriteFile(p, buf, 0o644))
-	if extra := os.Getenv("KCHAOS_SCREENSHOT_DIR"); extra != "" {
-		require.NoError(tb, os.WriteFile(filepath.Join(extra, name), buf, 0o644))
-	}
-	return p
+	return b.saveScreenshot(tb, chromedp.FullScreenshot(100), dir, name)
 }
 
 // screenshotOf saves a screenshot of the element sel as name in dir, and also in
 // $KCHAOS_SCREENSHOT_DIR when set, and returns its path.
 func (b *browser) screenshotOf(tb testing.TB, sel, dir, name string) string {
 	tb.Helper()
-	buf, err := chromedp.Run(b.ctx, chromedp.Screenshot(chromedp.CSS(sel)))
+	return b.saveScreenshot(tb, chromedp.Screenshot(chromedp.CSS(sel)), dir, name)
+}
+
+func (b *browser) saveScreenshot(tb testing.TB, shot chromedp.Action[[]byte], dir, name string) string {
+	tb.Helper()
+	buf, err := chromedp.Run(b.ctx, shot)
 	require.NoError(tb, err)
 	p := filepath.Join(dir, name)
 	require.NoError(tb, os.WriteFile(p, buf, 0o644))
