@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/kchaos/kchaos/checkers"
@@ -64,7 +61,7 @@ func runBench(args []string) int {
 		fmt.Fprintln(os.Stderr, "kchaos bench detect: --runs must be at least 1")
 		return exitError
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext()
 	defer stop()
 
 	var tally detectTally

@@ -75,18 +75,31 @@ func runRun(args []string) int {
 		fmt.Fprintf(os.Stderr, "kchaos run: unexpected arguments %q\n", fs.Args())
 		return exitError
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext()
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		// From the first signal on, a second one kills at once; the next start removes what is left.
-		stop()
-		fmt.Fprintln(os.Stderr, "\ninterrupted: healing faults and removing the cluster (Ctrl-C again to abort)")
-	}()
 	p := newProgressLine()
 	out, err := harness.Run(ctx, spec(), harness.Options{Logf: p.logf, Progress: p.update})
 	p.finish()
 	return report(out, err)
+}
+
+// interruptContext is cancelled by the first SIGINT or SIGTERM, which a run answers by healing
+// its faults and removing its cluster; from then on a second signal kills at once, and the next
+// start removes what is left.
+func interruptContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-sigs:
+			signal.Stop(sigs) // the next signal takes its default action
+			fmt.Fprintln(os.Stderr, "\ninterrupted: healing faults and removing the cluster (Ctrl-C again to abort)")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel() }
 }
 
 // report prints the verdict and returns the exit status of HISTORY.md.
