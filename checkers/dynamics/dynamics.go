@@ -7,6 +7,7 @@ package dynamics
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -112,7 +113,9 @@ func Summarize(ops []history.Op, settings Settings) Summary {
 		for startsAt < len(faults) && faults[startsAt].start <= op.Time {
 			fl := faults[startsAt]
 			startsAt++
-			for key, st := range states {
+			// Keys in order, so the same history gives the same failovers in the same order.
+			for _, key := range slices.Sorted(maps.Keys(states)) {
+				st := states[key]
 				if fl.stopsLeader && st.seen && st.last.Leader >= 0 && slices.Contains(fl.brokers, st.last.Leader) {
 					s.Failovers = append(s.Failovers, Failover{Key: key, Fault: fl.f, FaultTime: fl.start,
 						OldLeader: st.last.Leader, NewLeader: -1, FailoverMs: -1})

@@ -91,3 +91,25 @@ func TestSummarizeNeverRejoined(t *testing.T) {
 	require.Contains(t, s.Verdicts.Answer, "never came back")
 	require.Equal(t, int64(-1), s.Verdicts.MedianFailoverMs)
 }
+
+// TestSummarizeIsDeterministic holds one fault hitting the leader of many keys to one order of
+// failovers: the keys' order, whatever map iteration does.
+func TestSummarizeIsDeterministic(t *testing.T) {
+	b := &builder{t: t}
+	keys := []string{"t/0", "t/1", "t/2", "t/3", "t/4", "t/5", "t/6", "t/7"}
+	for _, k := range keys {
+		b.state(1, k, 1, 1, 2, 3)
+	}
+	b.nemesis(10, "start-kill", map[string]any{"nodes": []string{"n1"}})
+	for i, k := range keys {
+		b.state(16+float64(i)/10, k, 2, 2, 3)
+	}
+	first := Summarize(b.ops, Settings{})
+	require.Len(t, first.Failovers, len(keys))
+	for i, f := range first.Failovers {
+		require.Equal(t, keys[i], f.Key)
+	}
+	for range 50 {
+		require.Equal(t, first, Summarize(b.ops, Settings{}))
+	}
+}
