@@ -1,6 +1,8 @@
 package results
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -13,8 +15,8 @@ import (
 type faultWindow struct {
 	kind, class       string
 	start, stop       int64
-	startPos, stopPos int // positions of the lines; stopPos -1 when never stopped
-	value             *jvalue
+	startPos, stopPos int    // positions of the lines; stopPos -1 when never stopped
+	value             []byte // the start line's value, as written; nil when none
 	err, stopErr      string
 	label, title      string
 	lane              int
@@ -44,12 +46,8 @@ func (b *builder) buildFaults() {
 		switch {
 		case strings.HasPrefix(op.F, "start-"):
 			kind := strings.TrimPrefix(op.F, "start-")
-			v, _ := parseJSON(op.Raw)
-			if len(op.Raw) == 0 {
-				v = nil
-			}
 			b.faults = append(b.faults, faultWindow{kind: kind, class: faultClass(kind), start: op.Time, stop: b.end,
-				startPos: i, stopPos: -1, value: v, err: op.Error})
+				startPos: i, stopPos: -1, value: op.Raw, err: op.Error})
 			open[kind] = append(open[kind], len(b.faults)-1)
 		case strings.HasPrefix(op.F, "stop-"):
 			kind := strings.TrimPrefix(op.F, "stop-")
@@ -87,11 +85,8 @@ func (b *builder) buildFaults() {
 		row := faultRow{
 			ID: fmt.Sprintf("fault-%d", i), Kind: f.kind, Class: f.class,
 			Start: seconds(f.start), Stop: "never", Duration: durationText(f.stop - f.start),
-			Value: f.value.compact(400), Error: strings.TrimSpace(f.err + " " + f.stopErr),
+			Value: compactJSON(f.value, 400), Error: strings.TrimSpace(f.err + " " + f.stopErr),
 			X: num(b.ts.x(f.start)), StartIndex: fmt.Sprint(b.ops[f.startPos].Index),
-		}
-		if f.value == nil {
-			row.Value = ""
 		}
 		if f.stopPos >= 0 {
 			row.Stop = seconds(f.stop)
@@ -138,32 +133,70 @@ func (b *builder) nemesisEvents() []eventMark {
 	return out
 }
 
-// faultLabel names a fault shortly: "kill n2", "partition majorities-ring", "lag n3→n1".
-func faultLabel(kind string, v *jvalue) string {
+// faultValue is what a fault's label shows of its start line's value: the nodes it hit, the
+// partition's shape, the follower and leader of a lag, or the key it aimed at.
+type faultValue struct {
+	Nodes    []string `json:"nodes"`
+	Shape    string   `json:"shape"`
+	Follower string   `json:"follower"`
+	Leader   string   `json:"leader"`
+	Key      string   `json:"key"`
+}
+
+// faultLabel names a fault shortly: "kill n2", "partition majorities-ring", "lag n3→n1". A value
+// of another shape than faultValue gives the kind alone.
+func faultLabel(kind string, raw []byte) string {
+	var v faultValue
+	if len(raw) > 0 && json.Unmarshal(raw, &v) != nil {
+		v = faultValue{}
+	}
 	var parts []string
-	if nodes := v.get("nodes").items(); len(nodes) > 0 {
-		var names []string
-		for _, n := range nodes {
-			names = append(names, n.plain())
-		}
-		parts = append(parts, strings.Join(names, ","))
+	if len(v.Nodes) > 0 {
+		parts = append(parts, strings.Join(v.Nodes, ","))
 	}
-	if s := v.get("shape").str(); s != "" {
-		parts = append(parts, s)
+	if v.Shape != "" {
+		parts = append(parts, v.Shape)
 	}
-	if f, l := v.get("follower").str(), v.get("leader"); f != "" && l != nil {
-		parts = append(parts, f+"→"+l.plain())
-	} else if l != nil && l.kind == jString {
-		parts = append(parts, "leader "+l.text)
+	switch {
+	case v.Follower != "" && v.Leader != "":
+		parts = append(parts, v.Follower+"→"+v.Leader)
+	case v.Leader != "":
+		parts = append(parts, "leader "+v.Leader)
 	}
-	if len(parts) == 0 {
-		if k := v.get("key").str(); k != "" {
-			parts = append(parts, k)
-		}
+	if len(parts) == 0 && v.Key != "" {
+		parts = append(parts, v.Key)
 	}
 	label := kind
 	if len(parts) > 0 {
 		label += " " + strings.Join(parts, " ")
 	}
 	return cutUTF8(label, 60)
+}
+
+// compactJSON returns the JSON text raw without its spaces, cut after about limit bytes with
+// "…"; "" when raw is empty.
+func compactJSON(raw []byte, limit int) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		b.Reset()
+		b.Write(raw)
+	}
+	if b.Len() > limit {
+		return cutUTF8(b.String(), limit) + "…"
+	}
+	return b.String()
+}
+
+// cutUTF8 returns s cut to at most n bytes without splitting a character.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
 }

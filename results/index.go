@@ -122,29 +122,23 @@ func indexEntry(dir, name, stamp string) indexRow {
 		row.started = fi.ModTime()
 	}
 	row.Started = row.started.Format("2006-01-02 15:04:05")
-	if spec, err := readJSONFile(filepath.Join(dir, SpecFile)); err == nil {
-		if n := spec.get("name").str(); n != "" {
+	if spec, err := readSpec(filepath.Join(dir, SpecFile)); err == nil {
+		if n := spec.name(); n != "" {
 			row.Name = n
 		}
 	}
-	res, err := readJSONFile(filepath.Join(dir, ResultsFile))
+	res, err := readResults(filepath.Join(dir, ResultsFile))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
 		row.Verdict, row.Anomalies = "unreadable", err.Error()
 	default:
-		if v, err := verdictOf(res); err == nil {
-			row.Verdict = v
-		} else {
-			row.Verdict, row.Anomalies = "unreadable", "results.json: "+err.Error()
+		row.Verdict = res.Valid.String()
+		var parts []string
+		for _, t := range anomalyTypes(res) {
+			parts = append(parts, fmt.Sprintf("%s ×%d", t, len(res.Anomalies[t])))
 		}
-		if row.Anomalies == "" {
-			var parts []string
-			for _, t := range anomalyTypes(res) {
-				parts = append(parts, fmt.Sprintf("%s ×%d", t, len(res.get("anomalies").get(t).items())))
-			}
-			row.Anomalies = strings.Join(parts, ", ")
-		}
+		row.Anomalies = strings.Join(parts, ", ")
 	}
 	if last, err := lastOp(filepath.Join(dir, HistoryFile)); err == nil {
 		row.Duration = durationText(last.Time)

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kchaos/kchaos/checkers"
 	"github.com/kchaos/kchaos/history"
 	"github.com/stretchr/testify/require"
 )
@@ -61,9 +63,9 @@ func TestWriteReport(t *testing.T) {
 			}
 			require.Equal(t, tt.lanes, strings.Count(page, `class="chart lanes"`))
 			require.Equal(t, tt.unclean, strings.Count(page, `class="election e-unclean"`))
-			spec, err := readJSONFile(filepath.Join(dir, SpecFile))
+			spec, err := readSpec(filepath.Join(dir, SpecFile))
 			require.NoError(t, err)
-			requireHas(t, page, "--seed "+spec.get("seed").text)
+			requireHas(t, page, fmt.Sprintf("--seed %d", *spec.Seed))
 			for _, s := range tt.contains {
 				requireHas(t, page, s)
 			}
@@ -137,7 +139,18 @@ func TestWriteReportErrors(t *testing.T) {
 		}, want: "line 2"},
 		{name: "verdict neither true, false nor unknown", break_: func(t *testing.T, dir string) {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, ResultsFile), []byte(`{"valid": "maybe"}`), 0o644))
-		}, want: `"valid" is "maybe"`},
+		}, want: `line 1: "valid": validity "maybe"`},
+		{name: "results of the wrong type", break_: func(t *testing.T, dir string) {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, ResultsFile), []byte("{\"valid\": true,\n\"checkers\": {\"queue\":\n {\"valid\": true, \"counts\": [1]}}}"), 0o644))
+		}, want: "results.json: line 3: checker queue"},
+		{name: "results nested too deep", break_: func(t *testing.T, dir string) {
+			deep := `{"valid": true, "anomalies": {"x": [` + strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000) + `]}}`
+			require.NoError(t, os.WriteFile(filepath.Join(dir, ResultsFile), []byte(deep), 0o644))
+		}, want: "exceeded max depth"},
+		{name: "spec nested too deep", break_: func(t *testing.T, dir string) {
+			deep := `{"name": ` + strings.Repeat(`{"a":`, 100_000) + `1` + strings.Repeat("}", 100_000) + `}`
+			require.NoError(t, os.WriteFile(filepath.Join(dir, SpecFile), []byte(deep), 0o644))
+		}, want: "test.json: line 1"},
 		{name: "malformed spec", break_: func(t *testing.T, dir string) {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, SpecFile), []byte(`{"name": `), 0o644))
 		}, want: "test.json"},
@@ -184,8 +197,8 @@ func TestRerunCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			spec, err := parseJSON([]byte(tt.spec))
-			require.NoError(t, err)
+			var spec *runSpec
+			require.NoError(t, json.Unmarshal([]byte(tt.spec), &spec))
 			require.Equal(t, tt.want, strings.Join(rerunCommand(spec), " "))
 			wrapped := wrapCommand(rerunCommand(spec), 40)
 			require.Equal(t, tt.want, strings.ReplaceAll(wrapped, " \\\n  ", " "), "wrapping keeps the words")
@@ -235,27 +248,26 @@ func TestSamplePoints(t *testing.T) {
 	}
 }
 
-func TestCollectRefs(t *testing.T) {
+func TestEntryRefs(t *testing.T) {
+	op := func(i int64) checkers.OpRef { return checkers.OpRef{Index: i, InvokeIndex: i - 1} }
 	tests := []struct {
 		name  string
-		entry string
-		want  []int64
+		entry any
+		want  []int
 	}{
-		{name: "op ref", entry: `{"key":"k/0","writer":{"index":12,"invoke_index":10,"process":3,"f":"send","type":"ok","time":5}}`, want: []int64{12}},
-		{name: "version index is not a line", entry: `{"key":"k/0","offset":4,"index":3,"max_read_index":2}`},
-		{name: "op lists", entry: `{"ops":[4,5],"reads":[{"offset":1,"ops":[9]}],"writer":7}`, want: []int64{4, 5, 9, 7}},
-		{name: "state refs", entry: `{"state":{"index":40,"time":9,"leader":2,"isr":[2]},"previous":{"index":30,"time":8,"leader":1,"isr":[1]}}`, want: []int64{40, 30}},
-		{name: "hand-written", entry: `{"index":12,"explanation":"x"}`, want: []int64{12}},
-		{name: "op_indexes", entry: `{"op_indexes":[1,2,3]}`, want: []int64{1, 2, 3}},
-		{name: "a string", entry: `"lost 3"`},
+		{name: "writer and max read", entry: &checkers.LostWriteCase{Key: "k/0", Index: 3, Writer: op(12), MaxRead: &checkers.OpRef{Index: 4}}, want: []int{4, 12}},
+		{name: "version index is not a line", entry: &checkers.LostWriteCase{Key: "k/0", Offset: 4, Index: 3, MaxReadIndex: 2, Writer: op(1)}, want: []int{1}},
+		{name: "lines", entry: &checkers.DuplicateCase{Writer: &checkers.OpRef{Index: 7}, Reads: []checkers.OffsetReads{{Offset: 1, Ops: []int64{9, 5}}}}, want: []int{5, 7, 9}},
+		{name: "states", entry: &checkers.UncleanElectionCase{State: checkers.StateRef{Index: 40}, Previous: checkers.StateRef{Index: 30}}, want: []int{30, 40}},
+		{name: "unseen writers", entry: &checkers.UnseenCase{Values: []checkers.UnseenValue{{Writer: 3}, {Writer: 3}, {Writer: 8}}}, want: []int{3, 8}},
+		{name: "out of the history", entry: &checkers.OrderCase{Ops: []checkers.OpRef{op(-1), op(1000), op(2)}}, want: []int{2}},
+		{name: "other", entry: &checkers.OtherAnomaly{Key: "k/0", Explanation: "x"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := parseJSON([]byte(tt.entry))
-			require.NoError(t, err)
-			var got []int64
-			collectRefs(v, func(i int64) { got = append(got, i) })
-			require.Equal(t, tt.want, got)
+			b := &builder{ops: make([]history.Op, 50)}
+			d := checkers.DescribeAnomaly(tt.entry)
+			require.Equal(t, tt.want, b.entryRefs(&d))
 		})
 	}
 }
@@ -269,7 +281,7 @@ func testOps(t *testing.T, ops []history.Op, secs ...float64) *storedRun {
 	}
 	partner, err := history.Pair(ops)
 	require.NoError(t, err)
-	res, err := parseJSON([]byte(`{"valid":true,"anomaly_types":[],"anomalies":{},"checkers":{}}`))
+	res, err := checkers.ReadResult([]byte(`{"valid":true,"anomaly_types":[],"anomalies":{},"checkers":{}}`))
 	require.NoError(t, err)
 	return &storedRun{dir: t.TempDir(), results: res, verdict: "valid", ops: ops, partner: partner}
 }
@@ -382,7 +394,7 @@ func TestISRDynamicsSection(t *testing.T) {
 	  {"key":"<b>k</b>/9","broker":2,"left_time":31000000000,"out_ms":-1,"fault":"start-pause","rejoin_after_heal_ms":-1,"restarted":false}],
 	"conclusions":{"median_failover_ms":6500,"leaves":3,"rejoined_by_itself":1,"never_rejoined":1,
 	  "answer":"Some followers that left an ISR never came back <script>alert(1)</script>"}}`
-	res, err := parseJSON([]byte(`{"valid":true,"anomaly_types":[],"anomalies":{},"checkers":{"stats":{"valid":true,"isr_dynamics":` + dyn + `}}}`))
+	res, err := checkers.ReadResult([]byte(`{"valid":true,"anomaly_types":[],"anomalies":{},"checkers":{"stats":{"valid":true,"isr_dynamics":` + dyn + `}}}`))
 	require.NoError(t, err)
 	r.results = res
 	v := buildReport(r).ISR
@@ -422,9 +434,11 @@ func TestISRDynamicsSection(t *testing.T) {
 	requireHas(t, text, `<td class="mono">2 → none</td>`)
 	require.Equal(t, 1, strings.Count(strings.ToLower(text), "<script"), "only the report's own script")
 
-	// A stats checker that wrote null, or a malformed value, leaves a note and no tables.
-	for _, raw := range []string{`null`, `[1,2]`} {
-		res, err := parseJSON([]byte(`{"valid":true,"anomaly_types":[],"anomalies":{},"checkers":{"stats":{"valid":true,"isr_dynamics":` + raw + `}}}`))
+	// A stats checker that wrote null leaves a note and no tables; a malformed value is an error.
+	_, err = checkers.ReadResult([]byte(`{"valid":true,"checkers":{"stats":{"valid":true,"isr_dynamics":[1,2]}}}`))
+	require.ErrorContains(t, err, "checker stats")
+	for _, raw := range []string{`null`} {
+		res, err := checkers.ReadResult([]byte(`{"valid":true,"anomaly_types":[],"anomalies":{},"checkers":{"stats":{"valid":true,"isr_dynamics":` + raw + `}}}`))
 		require.NoError(t, err)
 		r.results = res
 		v := buildReport(r).ISR
