@@ -15,8 +15,8 @@ func TestWriteIndex(t *testing.T) {
 	root := t.TempDir()
 	copyTree(t, testdataResults, root)
 	// Reports for two runs; latest points at the unknown one.
-	require.NoError(t, WriteReport(filepath.Join(root, "invalid/20260301T110000")))
-	require.NoError(t, WriteReport(filepath.Join(root, "markup/20260301T130000")))
+	require.NoError(t, report(filepath.Join(root, "invalid/20260301T110000")))
+	require.NoError(t, report(filepath.Join(root, "markup/20260301T130000")))
 	require.NoError(t, os.Symlink("unknown/20260301T120000", filepath.Join(root, LatestLink)))
 	// A run killed before its check: a history and no results.json.
 	killed := filepath.Join(root, "valid/20260302T090000")

@@ -102,7 +102,7 @@ func TestJUnit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.run, func(t *testing.T) {
 			dir := copyRun(t, filepath.Join(testdataResults, tt.run))
-			require.NoError(t, WriteReport(dir))
+			require.NoError(t, report(dir))
 			data, err := os.ReadFile(filepath.Join(dir, JUnitFile))
 			require.NoError(t, err)
 			doc := readJUnit(t, data)

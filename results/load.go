@@ -27,9 +27,10 @@ type storedRun struct {
 	pairErr error
 }
 
-// loadRun reads a run directory. A missing or malformed history or results.json is an error
-// naming the file (and the line); a missing test.json is not.
-func loadRun(dir string) (*storedRun, error) {
+// loadRun reads a run directory: its results res and history ops when given, else
+// results.json and history.jsonl, and test.json. A missing or malformed history or results.json
+// is an error naming the file (and the line); a missing test.json is not.
+func loadRun(dir string, res *checkers.Result, ops []history.Op) (*storedRun, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("run directory: %w", err)
@@ -40,27 +41,31 @@ func loadRun(dir string) (*storedRun, error) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs // names in the report come from the path: "." has none
 	}
-	r := &storedRun{dir: dir}
-	r.results, err = readResults(filepath.Join(dir, ResultsFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("run directory %s has no %s (run 'kchaos check %s' to write it)", dir, ResultsFile, dir)
-	}
-	if err != nil {
-		return nil, err
+	r := &storedRun{dir: dir, results: res}
+	if res == nil {
+		r.results, err = readResults(filepath.Join(dir, ResultsFile))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("run directory %s has no %s (run 'kchaos check %s' to write it)", dir, ResultsFile, dir)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	r.verdict = r.results.Valid.String()
 	r.spec, err = readSpec(filepath.Join(dir, SpecFile))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	histPath := filepath.Join(dir, HistoryFile)
-	if _, err := os.Stat(histPath); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("run directory %s has no %s", dir, HistoryFile)
+	if ops == nil {
+		histPath := filepath.Join(dir, HistoryFile)
+		if _, err := os.Stat(histPath); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("run directory %s has no %s", dir, HistoryFile)
+		}
+		if ops, err = history.ReadFile(histPath); err != nil {
+			return nil, err
+		}
 	}
-	if r.ops, err = history.ReadFile(histPath); err != nil {
-		return nil, err
-	}
-	r.setOps(r.ops)
+	r.setOps(ops)
 	return r, nil
 }
 

@@ -45,7 +45,7 @@ func TestWriteReport(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.run, func(t *testing.T) {
 			dir := copyRun(t, filepath.Join(testdataResults, tt.run))
-			require.NoError(t, WriteReport(dir))
+			require.NoError(t, report(dir))
 			data, err := os.ReadFile(filepath.Join(dir, ReportFile))
 			require.NoError(t, err)
 			page := string(data)
@@ -87,7 +87,7 @@ var isrSection = []string{
 // is written as text: the page has its own script and nothing else that runs.
 func TestWriteReportEscapesMarkup(t *testing.T) {
 	dir := copyRun(t, filepath.Join(testdataResults, "markup/20260301T130000"))
-	require.NoError(t, WriteReport(dir))
+	require.NoError(t, report(dir))
 	data, err := os.ReadFile(filepath.Join(dir, ReportFile))
 	require.NoError(t, err)
 	page := string(data)
@@ -159,7 +159,7 @@ func TestWriteReportErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := copyRun(t, filepath.Join(testdataResults, stored))
 			tt.break_(t, dir)
-			err := WriteReport(dir)
+			err := report(dir)
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tt.want)
 			for _, f := range []string{ReportFile, JUnitFile} {
@@ -173,7 +173,7 @@ func TestWriteReportErrors(t *testing.T) {
 func TestWriteReportWithoutSpec(t *testing.T) {
 	dir := copyRun(t, filepath.Join(testdataResults, "valid/20260301T100000"))
 	require.NoError(t, os.Remove(filepath.Join(dir, SpecFile)))
-	require.NoError(t, WriteReport(dir))
+	require.NoError(t, report(dir))
 	data, err := os.ReadFile(filepath.Join(dir, ReportFile))
 	require.NoError(t, err)
 	requireHas(t, string(data), "This run directory has no test.json")
@@ -447,4 +447,10 @@ func TestISRDynamicsSection(t *testing.T) {
 		_, err = renderReport(r)
 		require.NoError(t, err)
 	}
+}
+
+// report writes the report files of a stored run directory, as kchaos report does.
+func report(dir string) error {
+	_, err := WriteRun(dir, nil, nil)
+	return err
 }

@@ -53,21 +53,17 @@ With --index, writes only RESULTS_DIR/index.html.
 		fmt.Fprintln(stdout, "index:", filepath.Join(dir, results.IndexFile))
 		return exitValid
 	}
-	if err := results.WriteReport(dir); err != nil {
+	w, err := results.WriteRun(dir, nil, nil)
+	if err != nil {
 		fmt.Fprintln(stderr, "kchaos report:", err)
 		return exitError
 	}
-	fmt.Fprintln(stdout, "report:", filepath.Join(dir, results.ReportFile))
-	fmt.Fprintln(stdout, "junit:", filepath.Join(dir, results.JUnitFile))
-	root, ok := results.ResultsDirOf(dir)
-	if !ok {
-		fmt.Fprintf(stderr, "kchaos report: %s is not a run directory of a results directory (RESULTS_DIR/NAME/TIMESTAMP): no index written\n", dir)
+	fmt.Fprintln(stdout, "report:", w.Report)
+	fmt.Fprintln(stdout, "junit:", w.JUnit)
+	if w.Index == "" {
+		fmt.Fprintf(stderr, "kchaos report: no index written: %v\n", w.NoIndex)
 		return exitValid
 	}
-	if err := results.WriteIndex(root); err != nil {
-		fmt.Fprintln(stderr, "kchaos report:", err)
-		return exitError
-	}
-	fmt.Fprintln(stdout, "index:", filepath.Join(root, results.IndexFile))
+	fmt.Fprintln(stdout, "index:", w.Index)
 	return exitValid
 }
