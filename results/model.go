@@ -497,17 +497,17 @@ func (b *builder) plots(infos []opInfo) {
 	if width < 1 && sec >= 20 {
 		width = 1
 	}
-	widthNS := int64(width * 1e9)
+	// A bucket is a whole number of nanoseconds, at least one: a history shorter than 200 ns
+	// (one written by hand, or with no time at all) would otherwise get buckets of none.
+	widthNS := max(int64(math.Round(width*1e9)), 1)
+	width = float64(widthNS) / 1e9
 	nb := int(b.end/widthNS) + 1
+	bucket := func(t int64) int { return min(max(int(t/widthNS), 0), nb-1) }
 	counts := map[history.Type][]int{history.OK: make([]int, nb), history.Fail: make([]int, nb), history.Info: make([]int, nb)}
 	lats := make([][]int64, nb)
 	for _, o := range infos {
-		bk := int((o.t + o.lat) / widthNS) // completions per second
-		if bk >= nb {
-			bk = nb - 1
-		}
-		counts[o.typ][bk]++
-		lats[int(o.t/widthNS)] = append(lats[int(o.t/widthNS)], o.lat)
+		counts[o.typ][bucket(o.t+o.lat)]++ // completions per second
+		lats[bucket(o.t)] = append(lats[bucket(o.t)], o.lat)
 	}
 
 	// Throughput.

@@ -454,3 +454,53 @@ func report(dir string) error {
 	_, err := WriteRun(dir, nil, nil)
 	return err
 }
+
+// TestReportAnyTimeSpan checks that a history of any length and time span has a report: empty,
+// one line, and spans from none to under the throughput buckets' finest width.
+func TestReportAnyTimeSpan(t *testing.T) {
+	send := func(span int64) []history.Op {
+		return []history.Op{
+			history.SendInvoke(0, "k/0", history.IntValue(1)),
+			history.SendOK(0, "k/0", 0, history.IntValue(1)),
+			history.PollInvoke(1),
+			history.PollOK(1, []history.KeyReads{{Key: "k/0", Records: []history.Record{{Offset: 0, Value: history.IntValue(1)}}}}),
+		}
+	}
+	tests := []struct {
+		name  string
+		ops   []history.Op
+		times []int64
+	}{
+		{name: "empty"},
+		{name: "one line", ops: send(0)[:1], times: []int64{0}},
+		{name: "no time at all", ops: send(0), times: []int64{0, 0, 0, 0}},
+		{name: "1 ns", ops: send(0), times: []int64{0, 1, 1, 1}},
+		{name: "150 ns", ops: send(0), times: []int64{0, 50, 100, 150}},
+		{name: "199 ns", ops: send(0), times: []int64{0, 1, 2, 199}},
+		{name: "200 ns", ops: send(0), times: []int64{0, 1, 2, 200}},
+		{name: "a second", ops: send(0), times: []int64{0, 1, 2, 1e9}},
+		{name: "a fault in no time", ops: []history.Op{nemesis(t, "start-kill", map[string]any{"nodes": []string{"n1"}}), nemesis(t, "stop-kill", nil)},
+			times: []int64{0, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for i := range tt.ops {
+				tt.ops[i].Index, tt.ops[i].Time = int64(i), tt.times[i]
+			}
+			dir := filepath.Join(t.TempDir(), "t", "20260301T100000")
+			require.NoError(t, os.MkdirAll(dir, 0o755))
+			require.NoError(t, writeHistory(dir, tt.ops))
+			ops, err := history.ReadFile(filepath.Join(dir, HistoryFile))
+			require.NoError(t, err)
+			res, err := checkers.Check(ops, checkers.Options{Workers: 1})
+			require.NoError(t, err)
+			_, err = WriteRun(dir, res, nil)
+			require.NoError(t, err)
+			page, err := os.ReadFile(filepath.Join(dir, ReportFile))
+			require.NoError(t, err)
+			requireHas(t, string(page), `class="banner v-`+res.Valid.String()+`"`)
+			require.NotContains(t, string(page), "NaN")
+			require.NotContains(t, string(page), "Inf")
+		})
+	}
+}
