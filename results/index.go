@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -119,6 +120,7 @@ func WriteIndex(resultsDir string) error {
 			view.Counts = append(view.Counts, stat{Label: v, Value: group(counts[v]), Class: v})
 		}
 	}
+	printableStrings(reflect.ValueOf(&view))
 	var buf bytes.Buffer
 	if err := indexTemplate.Execute(&buf, view); err != nil {
 		return fmt.Errorf("render %s: %w", IndexFile, err)

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -137,6 +138,7 @@ func junitXML(r *storedRun) ([]byte, error) {
 	// <testsuites> has no skipped attribute: Jenkins' schema (junit-10.xsd) does not allow one.
 	doc := junitSuites{Name: "kchaos", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors,
 		Time: suite.Time, Suites: []junitSuite{suite}}
+	printableStrings(reflect.ValueOf(&doc))
 	out, err := xml.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", JUnitFile, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -262,6 +263,7 @@ func buildReport(r *storedRun) *reportView {
 	b.viz()
 	b.view.Logs = nodeLogs(r.dir)
 	b.view.Latency.Marks = capMarks(b.latMarks)
+	printableStrings(reflect.ValueOf(b.view))
 	return b.view
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kchaos/kchaos/checkers"
 	"github.com/kchaos/kchaos/history"
@@ -503,4 +504,68 @@ func TestReportAnyTimeSpan(t *testing.T) {
 			require.NotContains(t, string(page), "Inf")
 		})
 	}
+}
+
+func TestPrintable(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"kchaos/0", "kchaos/0"},
+		{"a\nb\tc", "a\nb\tc"},
+		{"\x1b[31mred\x1b[0m", `\x1b[31mred\x1b[0m`},
+		{"nul\x00 del\x7f c1\u0085", `nul\x00 del\x7f c1\x85`},
+		{"abc\u202edcba", `abc\u202edcba`},
+		{"isolate\u2066x\u2069", `isolate\u2066x\u2069`},
+		{"bad \xff utf-8", `bad \xff utf-8`},
+		{"é ✓ \ufffd", "é ✓ \ufffd"},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, Printable(tt.in), "%q", tt.in)
+		require.Equal(t, tt.want, Printable(Printable(tt.in)), "idempotent")
+	}
+}
+
+// TestReportEscapesControlCharacters checks that control and bidirectional characters from a
+// history show as escapes in every part of the report (text, attributes, SVG titles), in
+// junit.xml and in the index, and never as themselves.
+func TestReportEscapesControlCharacters(t *testing.T) {
+	const key = "k\x1b[2J\u202e/0"
+	const errText = "boom\x07\x1b]0;owned\x07 \u2066x"
+	ops := []history.Op{
+		history.ObservePartitionState(history.PartitionState{Key: key, Leader: 1, ISR: []int{1, 2}}),
+		nemesis(t, "start-kill", map[string]any{"nodes": []string{"n\x1b1"}}),
+		history.SendInvoke(0, key, history.StringValue("v\x00\u202e")),
+		history.SendInfo(0, key, history.StringValue("v\x00\u202e"), errText),
+		history.SendInvoke(1, key, history.IntValue(2)),
+		history.SendOK(1, key, 0, history.IntValue(2)),
+		nemesis(t, "stop-kill", nil),
+	}
+	root := t.TempDir()
+	rd, err := NewRunDir(root, "esc", time.Date(2026, 3, 1, 10, 0, 0, 0, time.Local))
+	require.NoError(t, err)
+	for i := range ops {
+		ops[i].Index, ops[i].Time = int64(i), int64(i)*int64(time.Second)
+	}
+	require.NoError(t, writeHistory(rd.Path, ops))
+	require.NoError(t, os.WriteFile(rd.File(SpecFile), []byte(`{"name":"esc\u001b[1m","topic":"t\u202e"}`), 0o644))
+	res, err := checkers.Check(ops, checkers.Options{Workers: 1})
+	require.NoError(t, err)
+	require.NotEmpty(t, res.AnomalyTypes, "the key is named in anomalies too")
+	w, err := WriteRun(rd.Path, res, nil)
+	require.NoError(t, err)
+	require.NotEmpty(t, w.Index)
+	for _, f := range []string{w.Report, w.JUnit, w.Index} {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		text := string(data)
+		for i, r := range text {
+			if hidden(r) {
+				t.Fatalf("%s: %q at byte %d: %q", filepath.Base(f), r, i, text[max(i-80, 0):min(i+80, len(text))])
+			}
+		}
+		require.True(t, utf8.ValidString(text), filepath.Base(f))
+	}
+	page, err := os.ReadFile(w.Report)
+	require.NoError(t, err)
+	requireHas(t, string(page), `k\x1b[2J\u202e/0`)
+	requireHas(t, string(page), `<title>kill n\x1b1 from 1.000 s to 6.000 s</title>`)
+	requireHas(t, string(page), `boom\x07\x1b]0;owned\x07 \u2066x`)
 }

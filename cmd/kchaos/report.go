@@ -47,23 +47,23 @@ With --index, writes only RESULTS_DIR/index.html.
 	dir := fs.Arg(0)
 	if *indexOnly {
 		if err := results.WriteIndex(dir); err != nil {
-			fmt.Fprintln(stderr, "kchaos report:", err)
+			fmt.Fprintln(stderr, "kchaos report:", results.Printable(err.Error()))
 			return exitError
 		}
-		fmt.Fprintln(stdout, "index:", filepath.Join(dir, results.IndexFile))
+		fmt.Fprintln(stdout, "index:", results.Printable(filepath.Join(dir, results.IndexFile)))
 		return exitValid
 	}
 	w, err := results.WriteRun(dir, nil, nil)
 	if err != nil {
-		fmt.Fprintln(stderr, "kchaos report:", err)
+		fmt.Fprintln(stderr, "kchaos report:", results.Printable(err.Error()))
 		return exitError
 	}
-	fmt.Fprintln(stdout, "report:", w.Report)
-	fmt.Fprintln(stdout, "junit:", w.JUnit)
+	fmt.Fprintln(stdout, "report:", results.Printable(w.Report))
+	fmt.Fprintln(stdout, "junit:", results.Printable(w.JUnit))
 	if w.Index == "" {
-		fmt.Fprintf(stderr, "kchaos report: no index written: %v\n", w.NoIndex)
+		fmt.Fprintf(stderr, "kchaos report: no index written: %s\n", results.Printable(w.NoIndex.Error()))
 		return exitValid
 	}
-	fmt.Fprintln(stdout, "index:", w.Index)
+	fmt.Fprintln(stdout, "index:", results.Printable(w.Index))
 	return exitValid
 }
