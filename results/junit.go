@@ -124,12 +124,12 @@ func junitXML(r *storedRun) ([]byte, error) {
 		case verdict == checkers.Invalid:
 			msg, text := failureText(r.results, claims[cn])
 			if msg == "" {
-				msg, text = "invalid", prettyJSON(c, 10, 4000)
+				msg, text = "invalid", prettyJSON(detailOf(c), 10, 4000)
 			}
 			tc.Failure = &junitProblem{Message: msg, Type: "invalid", Text: text}
 			suite.Failures++
 		case verdict == checkers.Unknown:
-			tc.Error = &junitProblem{Message: "unknown: " + cn + " could not decide" + reasonOf(c), Type: "unknown", Text: prettyJSON(c, 10, 4000)}
+			tc.Error = &junitProblem{Message: "unknown: " + cn + " could not decide" + reasonOf(c), Type: "unknown", Text: prettyJSON(detailOf(c), 10, 4000)}
 			suite.Errors++
 		}
 		suite.Cases = append(suite.Cases, tc)

@@ -29,9 +29,20 @@ func (b *builder) checkers() {
 		}
 		row.Reasons = checkerReasons(c, 5)
 		row.Summary = checkerSummary(c)
-		row.Detail = prettyJSON(c, 10, 20000)
+		row.Detail = prettyJSON(detailOf(c), 10, 20000)
 		b.view.Checkers = append(b.view.Checkers, row)
 	}
+}
+
+// detailOf returns what the details of a checker show: all of its result but the stats'
+// per-second counts, a series as long as the run in seconds that the throughput chart draws.
+func detailOf(c any) any {
+	if st, ok := c.(*checkers.Stats); ok && len(st.PerSecond) > 0 {
+		cp := *st
+		cp.PerSecond = nil
+		return &cp
+	}
+	return c
 }
 
 // checkerVerdict returns the verdict of a checker's result in Result.Checkers.
@@ -129,6 +140,9 @@ func checkerSummary(c any) []specRow {
 		add("undecided", len(c.Undecided))
 	case *checkers.Stats:
 		add("seconds", c.Seconds)
+		if len(c.PerSecond) > 0 {
+			add("per_second", "counts of each second, in results.json")
+		}
 	}
 	return out
 }
