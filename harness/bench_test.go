@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"github.com/kchaos/kchaos/spec"
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
@@ -102,7 +103,7 @@ func harnessSends(b *testing.B, c *broker.Cluster, concurrency int, d time.Durat
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := &run{spec: Spec{Topic: "bench", Partitions: 4, Acks: "all", Concurrency: concurrency, OpTimeout: Duration(5 * time.Second)},
+	r := &run{spec: spec.Spec{Topic: "bench", Partitions: 4, Acks: "all", Concurrency: concurrency, OpTimeout: spec.Duration(5 * time.Second)},
 		rec: rec, cluster: c}
 	r.openClient = func() (opClient, error) {
 		cl, err := r.newClient()

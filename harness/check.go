@@ -3,6 +3,7 @@ package harness
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/kchaos/kchaos/spec"
 	"io"
 	"os"
 	"runtime/debug"
@@ -59,13 +60,13 @@ func clusterSettings(specPath string) (dynamics.Settings, error) {
 	if err != nil {
 		return dynamics.Settings{}, fmt.Errorf("read the spec: %w", err)
 	}
-	var spec Spec
-	if err := json.Unmarshal(data, &spec); err != nil {
+	var s spec.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
 		return dynamics.Settings{}, fmt.Errorf("%s: %w", specPath, err)
 	}
 	return dynamics.Settings{
-		SessionTimeout: time.Duration(spec.Cluster.ZooKeeperSessionTimeoutMs) * time.Millisecond,
-		ReplicaLagMax:  time.Duration(spec.Cluster.ReplicaLagTimeMaxMs) * time.Millisecond,
+		SessionTimeout: time.Duration(s.Cluster.ZooKeeperSessionTimeoutMs) * time.Millisecond,
+		ReplicaLagMax:  time.Duration(s.Cluster.ReplicaLagTimeMaxMs) * time.Millisecond,
 	}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kchaos/kchaos/spec"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -80,28 +81,28 @@ type Outcome struct {
 // could not be done (bad spec, no Docker, a cluster that never became ready); the verdict, valid
 // or not, is in the Outcome. Cancelling ctx (Ctrl-C) stops the workload, heals every fault and
 // removes the cluster; the history recorded so far is kept and checked.
-func Run(ctx context.Context, spec Spec, opts Options) (Outcome, error) {
-	spec = spec.WithDefaults()
-	if err := spec.Validate(); err != nil {
+func Run(ctx context.Context, s spec.Spec, opts Options) (Outcome, error) {
+	s = s.WithDefaults()
+	if err := s.Validate(); err != nil {
 		return Outcome{}, err
 	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
 	started := time.Now()
-	dir, err := results.NewRunDir(spec.ResultsDir, spec.Name, started)
+	dir, err := results.NewRunDir(s.ResultsDir, s.Name, started)
 	if err != nil {
 		return Outcome{}, err
 	}
 	out := Outcome{RunDir: dir.Path}
-	if err := dir.WriteJSON(results.SpecFile, spec); err != nil {
+	if err := dir.WriteJSON(results.SpecFile, s); err != nil {
 		return out, err
 	}
 	rec, err := NewRecorder(dir.File(results.HistoryFile), started)
 	if err != nil {
 		return out, err
 	}
-	r := &run{spec: spec, opts: opts, dir: dir, rec: rec}
+	r := &run{spec: s, opts: opts, dir: dir, rec: rec}
 	r.openClient = func() (opClient, error) { return r.newClient() }
 	runErr := r.phases(ctx)
 	if err := rec.Close(); err != nil {
@@ -132,7 +133,7 @@ type opClient interface {
 }
 
 type run struct {
-	spec    Spec
+	spec    spec.Spec
 	opts    Options
 	dir     results.RunDir
 	rec     *Recorder

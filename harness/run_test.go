@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"github.com/kchaos/kchaos/spec"
 	"math/rand/v2"
 	"path/filepath"
 	"sync/atomic"
@@ -44,7 +45,7 @@ func TestWorkerRetiresProcessAfterInfo(t *testing.T) {
 	require.NoError(t, err)
 	var calls, closed, opened atomic.Int64
 	const concurrency = 3
-	r := &run{spec: Spec{Concurrency: concurrency}, rec: rec,
+	r := &run{spec: spec.Spec{Concurrency: concurrency}, rec: rec,
 		openClient: func() (opClient, error) { opened.Add(1); return scriptedClient{&calls, &closed}, nil }}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -104,35 +105,35 @@ func TestWorkerRetiresProcessAfterInfo(t *testing.T) {
 func TestSpecValidation(t *testing.T) {
 	tests := []struct {
 		name string
-		edit func(*Spec)
+		edit func(*spec.Spec)
 		says string
 	}{
-		{"bad name", func(s *Spec) { s.Name = "a/b" }, "name:"},
-		{"latest is reserved", func(s *Spec) { s.Name = "latest" }, "name:"},
-		{"unknown workload", func(s *Spec) { s.Workload = "bank" }, "workload:"},
-		{"zero partitions", func(s *Spec) { s.Partitions = -1 }, "partitions:"},
-		{"acks 2", func(s *Spec) { s.Acks = "2" }, "acks:"},
-		{"short time limit", func(s *Spec) { s.TimeLimit = Duration(10 * time.Millisecond) }, "time-limit:"},
-		{"no concurrency", func(s *Spec) { s.Concurrency = -3 }, "concurrency:"},
-		{"negative rate", func(s *Spec) { s.Rate = -1 }, "rate:"},
-		{"unknown nemesis", func(s *Spec) { s.Nemesis = []string{"meteor"} }, "nemesis:"},
-		{"cluster field", func(s *Spec) { s.Cluster.MinInsyncReplicas = 5 }, "min-insync-replicas"},
+		{"bad name", func(s *spec.Spec) { s.Name = "a/b" }, "name:"},
+		{"latest is reserved", func(s *spec.Spec) { s.Name = "latest" }, "name:"},
+		{"unknown workload", func(s *spec.Spec) { s.Workload = "bank" }, "workload:"},
+		{"zero partitions", func(s *spec.Spec) { s.Partitions = -1 }, "partitions:"},
+		{"acks 2", func(s *spec.Spec) { s.Acks = "2" }, "acks:"},
+		{"short time limit", func(s *spec.Spec) { s.TimeLimit = spec.Duration(10 * time.Millisecond) }, "time-limit:"},
+		{"no concurrency", func(s *spec.Spec) { s.Concurrency = -3 }, "concurrency:"},
+		{"negative rate", func(s *spec.Spec) { s.Rate = -1 }, "rate:"},
+		{"unknown nemesis", func(s *spec.Spec) { s.Nemesis = []string{"meteor"} }, "nemesis:"},
+		{"cluster field", func(s *spec.Spec) { s.Cluster.MinInsyncReplicas = 5 }, "min-insync-replicas"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			spec := Spec{}.WithDefaults()
+			spec := spec.Spec{}.WithDefaults()
 			tt.edit(&spec)
 			err := spec.Validate()
 			require.ErrorContains(t, err, tt.says)
 		})
 	}
-	require.NoError(t, Spec{}.WithDefaults().Validate())
+	require.NoError(t, spec.Spec{}.WithDefaults().Validate())
 }
 
 // An invalid spec fails before anything is created: not even the run directory.
 func TestRunRejectsInvalidSpecBeforeStarting(t *testing.T) {
 	dir := t.TempDir()
-	_, err := Run(context.Background(), Spec{ResultsDir: dir, Partitions: -1}, Options{})
+	_, err := Run(context.Background(), spec.Spec{ResultsDir: dir, Partitions: -1}, Options{})
 	require.ErrorContains(t, err, "partitions")
 	entries, rerr := filepath.Glob(filepath.Join(dir, "*"))
 	require.NoError(t, rerr)
