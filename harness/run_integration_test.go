@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/kchaos/kchaos/spec"
+	"github.com/kchaos/kchaos/workloads/queue"
 	"os"
 	"path/filepath"
 	"testing"
@@ -60,7 +61,7 @@ func TestRunWithoutFaultsIsValid(t *testing.T) {
 	var finalReads, polls int
 	for _, op := range ops {
 		if op.Type != history.OK {
-			if op.F == FinalReadF {
+			if op.F == queue.FinalReadF {
 				finalReads++
 				require.Contains(t, string(op.Raw), `"complete":true`)
 			}

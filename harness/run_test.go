@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"github.com/kchaos/kchaos/spec"
+	"github.com/kchaos/kchaos/workloads"
 	"math/rand/v2"
 	"path/filepath"
 	"sync/atomic"
@@ -39,6 +40,14 @@ func (c scriptedClient) Invoke(_ context.Context, inv history.Op) history.Op {
 
 func (c scriptedClient) Close() { c.closed.Add(1) }
 
+// workloadFunc is a workload of clients only, opened by the function: no keys, no final reads.
+type workloadFunc func() (workloads.Client, error)
+
+func (w workloadFunc) Keys() []string                                       { return nil }
+func (w workloadFunc) NewClient() (workloads.Client, error)                 { return w() }
+func (w workloadFunc) FinalReads(context.Context, workloads.Recorder) error { return nil }
+func (w workloadFunc) SkipFinalReads(workloads.Recorder, string)            {}
+
 func TestWorkerRetiresProcessAfterInfo(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "history.jsonl")
 	rec, err := NewRecorder(path, time.Now())
@@ -46,7 +55,7 @@ func TestWorkerRetiresProcessAfterInfo(t *testing.T) {
 	var calls, closed, opened atomic.Int64
 	const concurrency = 3
 	r := &run{spec: spec.Spec{Concurrency: concurrency}, rec: rec,
-		openClient: func() (opClient, error) { opened.Add(1); return scriptedClient{&calls, &closed}, nil }}
+		work: workloadFunc(func() (workloads.Client, error) { opened.Add(1); return scriptedClient{&calls, &closed}, nil })}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -100,34 +109,6 @@ func TestWorkerRetiresProcessAfterInfo(t *testing.T) {
 	for p := range used {
 		require.True(t, p == p%concurrency || retired[p-concurrency], "process %d has no retired predecessor", p)
 	}
-}
-
-func TestSpecValidation(t *testing.T) {
-	tests := []struct {
-		name string
-		edit func(*spec.Spec)
-		says string
-	}{
-		{"bad name", func(s *spec.Spec) { s.Name = "a/b" }, "name:"},
-		{"latest is reserved", func(s *spec.Spec) { s.Name = "latest" }, "name:"},
-		{"unknown workload", func(s *spec.Spec) { s.Workload = "bank" }, "workload:"},
-		{"zero partitions", func(s *spec.Spec) { s.Partitions = -1 }, "partitions:"},
-		{"acks 2", func(s *spec.Spec) { s.Acks = "2" }, "acks:"},
-		{"short time limit", func(s *spec.Spec) { s.TimeLimit = spec.Duration(10 * time.Millisecond) }, "time-limit:"},
-		{"no concurrency", func(s *spec.Spec) { s.Concurrency = -3 }, "concurrency:"},
-		{"negative rate", func(s *spec.Spec) { s.Rate = -1 }, "rate:"},
-		{"unknown nemesis", func(s *spec.Spec) { s.Nemesis = []string{"meteor"} }, "nemesis:"},
-		{"cluster field", func(s *spec.Spec) { s.Cluster.MinInsyncReplicas = 5 }, "min-insync-replicas"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			spec := spec.Spec{}.WithDefaults()
-			tt.edit(&spec)
-			err := spec.Validate()
-			require.ErrorContains(t, err, tt.says)
-		})
-	}
-	require.NoError(t, spec.Spec{}.WithDefaults().Validate())
 }
 
 // An invalid spec fails before anything is created: not even the run directory.

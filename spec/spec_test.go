@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -190,4 +191,33 @@ func TestRegisterFlagsHelpShowsDefaults(t *testing.T) {
 	spec.RegisterFlags(fs, &s, spec.Fields)
 	require.Equal(t, "15s", fs.Lookup("nemesis-interval").DefValue)
 	require.Equal(t, spec.DefaultNemesis, fs.Lookup("nemesis").DefValue)
+}
+
+func TestSpecValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*spec.Spec)
+		says string
+	}{
+		{"bad name", func(s *spec.Spec) { s.Name = "a/b" }, "name:"},
+		{"latest is reserved", func(s *spec.Spec) { s.Name = "latest" }, "name:"},
+		{"unknown workload", func(s *spec.Spec) { s.Workload = "bank" }, "workload:"},
+		{"zero partitions", func(s *spec.Spec) { s.Partitions = -1 }, "partitions:"},
+		{"acks 2", func(s *spec.Spec) { s.Acks = "2" }, "acks:"},
+		{"short time limit", func(s *spec.Spec) { s.TimeLimit = spec.Duration(10 * time.Millisecond) }, "time-limit:"},
+		{"no concurrency", func(s *spec.Spec) { s.Concurrency = -3 }, "concurrency:"},
+		{"negative rate", func(s *spec.Spec) { s.Rate = -2 }, "rate:"},
+		{"zero rate", func(s *spec.Spec) { s.Rate = 0 }, "rate:"},
+		{"unknown nemesis", func(s *spec.Spec) { s.Nemesis = []string{"meteor"} }, "nemesis:"},
+		{"cluster field", func(s *spec.Spec) { s.Cluster.MinInsyncReplicas = 5 }, "min-insync-replicas"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := spec.Spec{}.WithDefaults()
+			tt.edit(&s)
+			err := s.Validate()
+			require.ErrorContains(t, err, tt.says)
+		})
+	}
+	require.NoError(t, spec.Spec{}.WithDefaults().Validate())
 }
