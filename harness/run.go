@@ -310,13 +310,12 @@ func allLed(snap broker.Snapshot, keys []string) bool {
 func (r *run) recordObservation(o broker.Observation) {
 	var op history.Op
 	switch v := o.Value.(type) {
-	case broker.PartitionState:
-		op = history.ObservePartitionState(history.PartitionState{Key: v.Key, Leader: v.Leader,
-			LeaderEpoch: v.LeaderEpoch, ISR: v.ISR, ZkVersion: int(v.ZKVersion)})
-	case broker.ControllerState:
-		op = history.ObserveController(history.Controller{Broker: v.Broker, Epoch: v.Epoch})
-	case broker.ObserverGap:
-		op = history.ObserveGap(history.ObserverGap{Key: v.Key, FromVersion: int(v.FromVersion), ToVersion: int(v.ToVersion)})
+	case history.PartitionState:
+		op = history.ObservePartitionState(v)
+	case history.Controller:
+		op = history.ObserveController(v)
+	case history.ObserverGap:
+		op = history.ObserveGap(v)
 	default:
 		return
 	}
