@@ -1,9 +1,13 @@
 package checkers_test
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/require"
 
@@ -60,5 +64,54 @@ func TestStatsTimeValues(t *testing.T) {
 			require.Len(t, s.PerSecond["send"]["ok"], tt.seconds)
 			require.Equal(t, 1, s.PerSecond["poll"]["ok"][tt.seconds-1])
 		})
+	}
+}
+
+// A key with control characters (a terminal escape, a bidirectional override) is shown escaped
+// in every explanation and reason, whatever the anomaly.
+func TestExplanationsArePrintable(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.jsonl")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	const evil = `"kchaos\u001b[2J\u202e/0"`
+	escaped := 0
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		require.NoError(t, err)
+		ops := readString(t, strings.ReplaceAll(string(data), `"kchaos/0"`, evil))
+		r, err := checkers.Check(ops, checkers.Options{ExpectFinalReads: true, ObservedFromCreation: true})
+		require.NoError(t, err, file)
+		out, err := r.JSON()
+		require.NoError(t, err)
+		var doc any
+		require.NoError(t, json.Unmarshal(out, &doc))
+		walkStrings(doc, "", func(field, s string) {
+			if field != "explanation" && field != "reason" && field != "answer" {
+				return
+			}
+			for _, c := range s {
+				require.True(t, c == ' ' || unicode.IsPrint(c), "%s: %s %q", file, field, s)
+			}
+			if strings.Contains(s, `\x1b[2J\u202e`) {
+				escaped++
+			}
+		})
+	}
+	require.Positive(t, escaped, "no explanation named the key")
+}
+
+// walkStrings calls fn with every string in a decoded JSON document and the field holding it.
+func walkStrings(v any, field string, fn func(field, s string)) {
+	switch v := v.(type) {
+	case string:
+		fn(field, v)
+	case []any:
+		for _, x := range v {
+			walkStrings(x, field, fn)
+		}
+	case map[string]any:
+		for k, x := range v {
+			walkStrings(x, k, fn)
+		}
 	}
 }
