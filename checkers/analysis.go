@@ -84,8 +84,16 @@ type observation struct {
 }
 
 // Analyze pairs ops and builds the indexes. It fails on a history that breaks the discipline of
-// HISTORY.md (see history.Pair) or whose observer lines do not decode, naming the line.
+// HISTORY.md (see history.Pair), holds a line no checker understands (see history.Op.Validate)
+// or whose observer lines do not decode, naming the line.
 func Analyze(ops []history.Op) (*Analysis, error) {
+	// Lines Read returns are valid already; ops built in memory are checked here, so that a line
+	// no checker understands is an error rather than skipped.
+	for i := range ops {
+		if err := ops[i].Validate(); err != nil {
+			return nil, &history.LineError{Line: i + 1, Err: err}
+		}
+	}
 	partner, err := history.Pair(ops)
 	if err != nil {
 		return nil, fmt.Errorf("pair operations: %w", err)

@@ -115,3 +115,37 @@ func walkStrings(v any, field string, fn func(field, s string)) {
 		}
 	}
 }
+
+// Ops built in memory are held to the rules Read applies: a line no checker understands fails
+// the check, naming the line and its f.
+func TestCheckRejectsUnknownLines(t *testing.T) {
+	kill, err := history.Nemesis("start-kill", map[string]any{"nodes": []string{"n1"}})
+	require.NoError(t, err)
+	killInvoke := kill
+	killInvoke.Type = history.Invoke
+	tests := []struct {
+		name string
+		op   history.Op
+		msg  string
+	}{
+		{"client f", history.Op{Process: 2, Type: history.Invoke, F: "append"}, `unknown client f "append"`},
+		{"observer f", history.Op{Process: history.ObserverProcess, Type: history.Info, F: "leader"}, `unknown observer f "leader"`},
+		{"nemesis invoke", killInvoke, `nemesis line "start-kill" of type invoke`},
+		{"no type", history.Op{Process: 2, F: "send"}, "invalid type 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &builder{}
+			b.send(0, 1, 1, "kchaos/0", 0, 1)
+			b.at(2, tt.op)
+			_, err := checkers.Check(b.ops, checkers.Options{})
+			require.ErrorContains(t, err, "line 3: "+tt.msg)
+		})
+	}
+	b := &builder{}
+	b.send(0, 1, 1, "kchaos/0", 0, 1)
+	b.at(2, kill)
+	b.at(3, history.Op{Process: 2, Type: history.Invoke, F: history.FTxn})
+	_, err = checkers.Check(b.ops, checkers.Options{})
+	require.NoError(t, err, "txn is a client f")
+}

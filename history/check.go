@@ -6,6 +6,20 @@ import (
 	"unicode/utf8"
 )
 
+// Validate reports whether op is a line a history may hold, by the rules Read applies to every
+// line (see checkLine): its f is one its process may write, and a nemesis or observer line is
+// info. It is for ops that were not read, such as those built in memory; Read has already
+// checked the ones it returns.
+func (op *Op) Validate() error {
+	if op.Type < Invoke || op.Type > Info {
+		return fmt.Errorf("invalid type %d", op.Type)
+	}
+	if op.Process < ObserverProcess {
+		return fmt.Errorf("invalid process %d", int64(op.Process))
+	}
+	return checkLine(op)
+}
+
 // checkLine enforces who may write which f, so that a line no checker understands is an error
 // rather than silently ignored:
 //
