@@ -181,8 +181,10 @@ type KeyLinearizable struct {
 	DroppedSends   int      `json:"dropped_sends"`
 	Segments       int      `json:"segments"`
 	LargestSegment int      `json:"largest_segment"`
-	ElapsedMS      int64    `json:"elapsed_ms"`
-	Reason         string   `json:"reason,omitempty"`
+	// ElapsedMS is the time the check took. It is not written to results.json, which must be
+	// the same bytes for the same history.
+	ElapsedMS int64  `json:"-"`
+	Reason    string `json:"reason,omitempty"`
 }
 
 // NotLinearizableCase is a not-linearizable key: the stretch of its history (From to To, in ns)
