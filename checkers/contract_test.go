@@ -149,3 +149,18 @@ func TestCheckRejectsUnknownLines(t *testing.T) {
 	_, err = checkers.Check(b.ops, checkers.Options{})
 	require.NoError(t, err, "txn is a client f")
 }
+
+// A large process number costs no memory in proportion to it.
+func TestLargeProcessNumbers(t *testing.T) {
+	b := &builder{}
+	b.send(0, 1, 1<<20-1, "kchaos/0", 0, 1)
+	b.at(2, history.PollInvoke(1<<20-2))
+	b.at(3, history.PollOK(1<<20-2, []history.KeyReads{{Key: "kchaos/0", Records: []history.Record{{Offset: 0, Value: history.IntValue(1)}}}}))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r, err := checkers.Check(b.ops, checkers.Options{})
+	runtime.ReadMemStats(&after)
+	require.NoError(t, err)
+	require.Equal(t, checkers.Valid, r.Valid)
+	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(4<<20))
+}
