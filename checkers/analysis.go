@@ -220,7 +220,8 @@ func (a *Analysis) sizeValues() {
 		}
 	}
 	a.vals = make([]valInfo, 0, count+count/8+16)
-	if count > 0 && hi-lo < 4*int64(count)+1024 {
+	// The span in unsigned arithmetic: hi-lo overflows an int64 for values far apart.
+	if count > 0 && uint64(hi)-uint64(lo) < 4*uint64(count)+1024 {
 		a.denseBase = lo
 		a.dense = make([]int32, hi-lo+1)
 		for i := range a.dense {
@@ -340,7 +341,8 @@ func (a *Analysis) buildLog(k int32, obs []observation) {
 			extraAt[off] = append(extraAt[off], v)
 		}
 	}
-	if span := hi - lo + 1; span <= 4*int64(len(obs))+1024 {
+	// The span in unsigned arithmetic: hi-lo+1 overflows an int64 when hi is the largest offset.
+	if span := uint64(hi) - uint64(lo) + 1; span <= 4*uint64(len(obs))+1024 {
 		// Dense offsets, as Kafka's are: one slot per offset.
 		head := make([]int32, span)
 		for i := range head {

@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"github.com/stretchr/testify/require"
@@ -163,4 +165,51 @@ func TestLargeProcessNumbers(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, checkers.Valid, r.Valid)
 	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(4<<20))
+}
+
+// Extreme numbers, which the history format allows, check without overflowing an index.
+func TestExtremeNumbers(t *testing.T) {
+	line := func(i int, rest string) string {
+		return `{"index":` + strconv.Itoa(i) + `,` + rest + "}\n"
+	}
+	tests := []struct {
+		name  string
+		lines []string
+	}{
+		{"values far apart", []string{
+			`"time":0,"process":1,"type":"invoke","f":"send","value":[["send","k",-5000000000000000000]]`,
+			`"time":1,"process":1,"type":"ok","f":"send","value":[["send","k",[0,-5000000000000000000]]]`,
+			`"time":2,"process":1,"type":"invoke","f":"send","value":[["send","k",5000000000000000000]]`,
+			`"time":3,"process":1,"type":"ok","f":"send","value":[["send","k",[1,5000000000000000000]]]`,
+		}},
+		{"values at the ends of int64", []string{
+			`"time":0,"process":1,"type":"invoke","f":"send","value":[["send","k",-9223372036854775808],["send","k",9223372036854775807]]`,
+			`"time":1,"process":1,"type":"ok","f":"send","value":[["send","k",[0,-9223372036854775808]],["send","k",[1,9223372036854775807]]]`,
+		}},
+		{"largest offset", []string{
+			`"time":0,"process":1,"type":"invoke","f":"send","value":[["send","k",1]]`,
+			`"time":1,"process":1,"type":"ok","f":"send","value":[["send","k",[0,1]]]`,
+			`"time":2,"process":1,"type":"invoke","f":"send","value":[["send","k",2]]`,
+			`"time":3,"process":1,"type":"ok","f":"send","value":[["send","k",[9223372036854775807,2]]]`,
+			`"time":4,"process":2,"type":"invoke","f":"poll","value":[["poll"]]`,
+			`"time":5,"process":2,"type":"ok","f":"poll","value":[["poll",{"k":[[0,1],[9223372036854775807,2]]}]]`,
+		}},
+		{"latest time", []string{
+			`"time":9223372036854775806,"process":1,"type":"invoke","f":"send","value":[["send","k",1]]`,
+			`"time":9223372036854775807,"process":1,"type":"ok","f":"send","value":[["send","k",[0,1]]]`,
+			`"time":9223372036854775807,"process":"observer","type":"info","f":"partition-state","value":{"key":"k","leader":1,"leader_epoch":2147483647,"isr":[1],"zk_version":9223372036854775807}`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var text strings.Builder
+			for i, l := range tt.lines {
+				text.WriteString(line(i, l))
+			}
+			r, err := checkers.Check(readString(t, text.String()), checkers.Options{LinearizabilityTimeout: time.Second})
+			require.NoError(t, err)
+			_, err = r.JSON()
+			require.NoError(t, err)
+		})
+	}
 }
