@@ -249,3 +249,24 @@ func TestFaultWindows(t *testing.T) {
 	require.True(t, got[5].Open(1000))
 	require.Empty(t, history.FaultWindows(nil))
 }
+
+// What is written is written to be read back: the writer and the nemesis constructor refuse
+// lines Read would refuse.
+func TestWriteRefusesUnreadableLines(t *testing.T) {
+	var buf strings.Builder
+	w := history.NewWriter(&buf)
+	for _, op := range []history.Op{
+		{Process: 1, Type: history.Invoke, F: "append"},
+		{Process: history.ObserverProcess, Type: history.Info, F: "leader"},
+		{Process: history.NemesisProcess, Type: history.Invoke, F: "start-kill"},
+		{Process: 1, F: "send"},
+	} {
+		require.Error(t, w.Write(&op), "%+v", op)
+	}
+	_, err := history.Nemesis("start kill", nil)
+	require.ErrorContains(t, err, `nemesis f "start kill"`)
+	_, err = history.Nemesis("poll", nil)
+	require.Error(t, err)
+	require.NoError(t, w.Flush())
+	require.Empty(t, buf.String())
+}

@@ -323,9 +323,12 @@ func (op Op) Complete(t Type, err string) Op {
 }
 
 // Nemesis returns a nemesis line (type info) with function f and value v, marshaled with
-// encoding/json (nil is written as null).
+// encoding/json (nil is written as null). f must be a name Read accepts (see Op.Validate).
 func Nemesis(f string, v any) (Op, error) {
 	op := Op{Process: NemesisProcess, Type: Info, F: f}
+	if err := checkLine(&op); err != nil {
+		return Op{}, err
+	}
 	if err := op.setRaw(v); err != nil {
 		return Op{}, fmt.Errorf("nemesis %s: %w", f, err)
 	}

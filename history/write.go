@@ -168,10 +168,11 @@ func NewWriter(w io.Writer) *Writer {
 	return &Writer{w: bufio.NewWriterSize(w, 64<<10)}
 }
 
-// Write writes op as one line.
+// Write writes op as one line. It refuses a line Read would refuse for its type, process or f
+// (see Op.Validate): a history is written to be read back.
 func (w *Writer) Write(op *Op) error {
-	if op.Type < Invoke || op.Type > Info {
-		return fmt.Errorf("write history line %d: invalid type %d", op.Index, op.Type)
+	if err := op.Validate(); err != nil {
+		return fmt.Errorf("write history line %d: %w", op.Index, err)
 	}
 	w.buf = AppendJSON(w.buf[:0], op)
 	w.buf = append(w.buf, '\n')
