@@ -2,9 +2,7 @@ package queue
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -15,30 +13,11 @@ import (
 
 // FinalReadF is the f of the observer line written for each key after its final reads. Its value
 // is a FinalRead.
-const FinalReadF = "final-read"
+const FinalReadF = history.FFinalRead
 
-// FinalRead is the value of a FinalReadF line: how the final reads of one key ended.
-type FinalRead struct {
-	Key string `json:"key"`
-	// Complete is true when the reads have the whole log: they passed the marker, a write the
-	// final reader made first (so everything the log held before it is below it). Without the
-	// marker's offset (acks=0), they reached the high watermark and either passed the highest
-	// offset any operation saw (Target) or saw the high watermark stand still below it for longer
-	// than a follower may lag. When false, what was not read cannot be called lost or unseen with
-	// certainty.
-	Complete bool `json:"complete"`
-	// Marker is the offset of the marker write, -1 when not known.
-	Marker int64 `json:"marker"`
-	// ReachedTarget is true when the reads passed Target.
-	ReachedTarget bool  `json:"reached_target"`
-	Position      int64 `json:"position"`
-	HighWatermark int64 `json:"high_watermark"`
-	Target        int64 `json:"target"`
-	// Processes are the final readers: every value of the key they read is in the final log.
-	Processes []int64 `json:"processes"`
-	// Skipped says why there were no final reads at all (an interrupted or failed run).
-	Skipped string `json:"skipped,omitempty"`
-}
+// FinalRead is the value of a FinalReadF line: how the final reads of one key ended. It is
+// history's type, which the checkers read the line back with.
+type FinalRead = history.FinalRead
 
 // finalReadProcess is the first final reader's process, above any worker's: final readers are
 // fresh processes.
@@ -67,11 +46,7 @@ func (w *Workload) SkipFinalReads(rec workloads.Recorder, reason string) {
 
 // recordFinalRead writes the FinalReadF line of one key.
 func recordFinalRead(rec workloads.Recorder, fr FinalRead) {
-	raw, err := json.Marshal(fr)
-	if err != nil {
-		panic(fmt.Sprintf("encode final read of %s: %v", fr.Key, err)) // plain fields: cannot fail
-	}
-	line := history.Op{Process: history.ObserverProcess, Type: history.Info, F: FinalReadF, Raw: raw}
+	line := history.ObserveFinalRead(fr)
 	rec.Append(&line)
 }
 
