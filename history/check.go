@@ -40,7 +40,7 @@ func checkLine(op *Op) error {
 			return fmt.Errorf("nemesis line %s of type %s: nemesis lines are info", strconv.Quote(op.F), op.Type)
 		}
 		if !validNemesisF(op.F) {
-			return fmt.Errorf("nemesis f %s: want a name of letters, digits, '-', '_' or '.' that is not a client f", strconv.Quote(op.F))
+			return fmt.Errorf("nemesis f %s: want a name of letters, digits, '-', '_', '.' or '/' that is not a client f", strconv.Quote(op.F))
 		}
 	case ObserverProcess:
 		if op.Type != Info {
@@ -61,14 +61,15 @@ func checkLine(op *Op) error {
 const maxNemesisF = 128
 
 // validNemesisF reports whether f may name a nemesis function: a non-empty name of ASCII letters,
-// digits, '-', '_' and '.', and not a client function (whose value would be read as one).
+// digits, '-', '_', '.' and '/' (Clojure's namespaced keywords, in a converted Jepsen history),
+// and not a client function (whose value would be read as one).
 func validNemesisF(f string) bool {
 	if f == "" || len(f) > maxNemesisF || HasMops(f) || HasKeys(f) {
 		return false
 	}
 	for i := 0; i < len(f); i++ {
 		switch c := f[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.':
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '/':
 		default:
 			return false
 		}

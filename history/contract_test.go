@@ -80,6 +80,7 @@ func TestReadRejectsUnknownLines(t *testing.T) {
 	for _, line := range []string{
 		`{"index":0,"time":1,"process":"nemesis","type":"info","f":"isolate-jepsen-2013","value":{"leader":"n1"}}`,
 		`{"index":0,"time":1,"process":"nemesis","type":"info","f":"bump-clock","value":null}`,
+		`{"index":0,"time":1,"process":"nemesis","type":"info","f":"jepsen.nemesis.combined/start-partition","value":null}`,
 		`{"index":0,"time":1,"process":"nemesis","type":"info","f":"kill","value":{"n1":"killed"}}`,
 		`{"index":0,"time":1,"process":"observer","type":"info","f":"final-read","value":{"key":"k","complete":true}}`,
 		`{"index":0,"time":1,"process":2,"type":"invoke","f":"txn","value":[["poll"]]}`,
