@@ -13,38 +13,28 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/kchaos/kchaos/history"
 )
 
-// What the observer reports, in the shapes of shared/HISTORY.md's observer lines.
+// What the observer reports: the types of shared/HISTORY.md's observer lines, defined once in
+// package history, so that what the observer saw is written and read back as one type.
 
 // PartitionState is one version of /brokers/topics/T/partitions/P/state. Leader -1 means no leader.
-type PartitionState struct {
-	Key         string `json:"key"`
-	Leader      int    `json:"leader"`
-	LeaderEpoch int    `json:"leader_epoch"`
-	ISR         []int  `json:"isr"`
-	ZKVersion   int32  `json:"zk_version"`
-}
+type PartitionState = history.PartitionState
 
 // ControllerState is the content of /controller and /controller_epoch. Broker -1 means no controller.
-type ControllerState struct {
-	Broker int `json:"broker"`
-	Epoch  int `json:"epoch"`
-}
+type ControllerState = history.Controller
 
 // ObserverGap says that versions of a key's state znode between FromVersion and ToVersion (both
 // exclusive) changed before the observer could read them.
-type ObserverGap struct {
-	Key         string `json:"key"`
-	FromVersion int32  `json:"from_version"`
-	ToVersion   int32  `json:"to_version"`
-}
+type ObserverGap = history.ObserverGap
 
 // Observation kinds, the f of the observer's history lines.
 const (
-	ObservedPartitionState = "partition-state"
-	ObservedController     = "controller"
-	ObservedGap            = "observer-gap"
+	ObservedPartitionState = history.FPartitionState
+	ObservedController     = history.FController
+	ObservedGap            = history.FObserverGap
 )
 
 // Observation is one thing the observer saw, when it saw it. Value is a PartitionState,
@@ -150,7 +140,7 @@ func (o *Observer) observeState(key string, data []byte, version int32) {
 		return // unreadable: the next version read shows the gap
 	}
 	if seen && version > last+1 {
-		o.report(ObservedGap, ObserverGap{Key: key, FromVersion: last, ToVersion: version})
+		o.report(ObservedGap, ObserverGap{Key: key, FromVersion: int(last), ToVersion: int(version)})
 	}
 	o.last[key] = version
 	o.report(ObservedPartitionState, state)
@@ -340,7 +330,7 @@ func parseState(key string, data []byte, version int32) (PartitionState, error) 
 	if raw.ISR == nil {
 		raw.ISR = []int{}
 	}
-	return PartitionState{Key: key, Leader: raw.Leader, LeaderEpoch: raw.LeaderEpoch, ISR: raw.ISR, ZKVersion: version}, nil
+	return PartitionState{Key: key, Leader: raw.Leader, LeaderEpoch: raw.LeaderEpoch, ISR: raw.ISR, ZkVersion: int(version)}, nil
 }
 
 // Snapshot is the cluster as ZooKeeper describes it at one moment.

@@ -75,7 +75,7 @@ func TestObserverMissesNothingSilently(t *testing.T) {
 		}
 		require.Eventually(t, func() bool { return len(states()) == 1 }, 30*time.Second, 50*time.Millisecond)
 		first := states()[0].(PartitionState)
-		require.Equal(t, int32(0), first.ZKVersion)
+		require.Equal(t, 0, first.ZkVersion)
 
 		o.cancel()
 		o.wg.Wait()
@@ -91,7 +91,7 @@ func TestObserverMissesNothingSilently(t *testing.T) {
 		require.Len(t, after, 3, "%+v", after)
 		require.Equal(t, ObserverGap{Key: "missed/0", FromVersion: 0, ToVersion: 2}, after[1])
 		last := after[2].(PartitionState)
-		require.Equal(t, int32(2), last.ZKVersion)
+		require.Equal(t, 2, last.ZkVersion)
 		require.Equal(t, first.Leader, last.Leader)
 	})
 

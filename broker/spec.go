@@ -45,16 +45,16 @@ type ClusterSpec struct {
 	ServerProperties map[string]string `json:"server_properties,omitempty"`
 }
 
-// Defaults used by WithDefaults.
+// The defaults WithDefaults gives, and the flags of kchaos run show (spec.Fields).
 const (
-	defaultBrokers           = 3
-	defaultZooKeeperNodes    = 1
-	defaultBrokerHeapMB      = 512
-	defaultZooKeeperHeapMB   = 256
-	defaultReplicationFactor = 3
-	defaultMinInsync         = 2
-	defaultReplicaLagMs      = 30000
-	defaultZKSessionMs       = 18000
+	DefaultBrokers                   = 3
+	DefaultZooKeeperNodes            = 1
+	DefaultBrokerHeapMB              = 512
+	DefaultZooKeeperHeapMB           = 256
+	DefaultReplicationFactor         = 3
+	DefaultMinInsyncReplicas         = 2
+	DefaultReplicaLagTimeMaxMs       = 30000
+	DefaultZooKeeperSessionTimeoutMs = 18000
 )
 
 // WithDefaults returns a copy of s with every unset field given its default. Brokers is left as it
@@ -64,28 +64,28 @@ func (s ClusterSpec) WithDefaults() ClusterSpec {
 		s.Image = DefaultImage
 	}
 	if s.ZooKeeperNodes == 0 {
-		s.ZooKeeperNodes = defaultZooKeeperNodes
+		s.ZooKeeperNodes = DefaultZooKeeperNodes
 	}
 	if s.Brokers == 0 {
-		s.Brokers = defaultBrokers
+		s.Brokers = DefaultBrokers
 	}
 	if s.BrokerHeapMB == 0 {
-		s.BrokerHeapMB = defaultBrokerHeapMB
+		s.BrokerHeapMB = DefaultBrokerHeapMB
 	}
 	if s.ZooKeeperHeapMB == 0 {
-		s.ZooKeeperHeapMB = defaultZooKeeperHeapMB
+		s.ZooKeeperHeapMB = DefaultZooKeeperHeapMB
 	}
 	if s.ReplicationFactor == 0 {
-		s.ReplicationFactor = min(defaultReplicationFactor, max(s.Brokers, 1))
+		s.ReplicationFactor = min(DefaultReplicationFactor, max(s.Brokers, 1))
 	}
 	if s.MinInsyncReplicas == 0 {
-		s.MinInsyncReplicas = min(defaultMinInsync, max(s.ReplicationFactor, 1))
+		s.MinInsyncReplicas = min(DefaultMinInsyncReplicas, max(s.ReplicationFactor, 1))
 	}
 	if s.ReplicaLagTimeMaxMs == 0 {
-		s.ReplicaLagTimeMaxMs = defaultReplicaLagMs
+		s.ReplicaLagTimeMaxMs = DefaultReplicaLagTimeMaxMs
 	}
 	if s.ZooKeeperSessionTimeoutMs == 0 {
-		s.ZooKeeperSessionTimeoutMs = defaultZKSessionMs
+		s.ZooKeeperSessionTimeoutMs = DefaultZooKeeperSessionTimeoutMs
 	}
 	s.ServerProperties = maps.Clone(s.ServerProperties)
 	return s
@@ -106,6 +106,16 @@ var (
 	// storage or identity, not just behaviour.
 	reservedKeys = []string{"broker.id", "listeners", "advertised.listeners", "listener.security.protocol.map",
 		"inter.broker.listener.name", "zookeeper.connect", "log.dirs"}
+
+	// Keys a ClusterSpec field renders, by the flag that sets it: overriding them through
+	// ServerProperties would make the spec say one thing and the brokers do another.
+	typedKeys = map[string]string{
+		"default.replication.factor":     "replication-factor",
+		"min.insync.replicas":            "min-insync-replicas",
+		"unclean.leader.election.enable": "unclean-leader-election",
+		"replica.lag.time.max.ms":        "replica-lag-time-max-ms",
+		"zookeeper.session.timeout.ms":   "zookeeper-session-timeout-ms",
+	}
 )
 
 // Validate reports the first problem with the spec as a *SpecError naming the field; it starts nothing.
@@ -151,6 +161,9 @@ func validateProperty(key, value string) error {
 	}
 	if slices.Contains(reservedKeys, key) {
 		return &SpecError{key, "is set by kchaos itself and cannot be overridden"}
+	}
+	if flag, ok := typedKeys[key]; ok {
+		return &SpecError{key, fmt.Sprintf("has a setting of its own (--%s): set it there, so that test.json, the report and the ISR analysis agree with the brokers", flag)}
 	}
 	if strings.ContainsAny(value, "\n\r\x00") {
 		return &SpecError{key, fmt.Sprintf("value %q holds a line break or NUL", value)}

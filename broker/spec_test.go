@@ -65,16 +65,15 @@ func TestStartRejectsInvalidSpecBeforeStarting(t *testing.T) {
 
 func TestServerPropertiesRendering(t *testing.T) {
 	spec := ClusterSpec{UncleanLeaderElection: true, MinInsyncReplicas: 1,
-		ServerProperties: map[string]string{"compression.type": "lz4", "min.insync.replicas": "2"}}.WithDefaults()
+		ServerProperties: map[string]string{"compression.type": "lz4", "log.retention.ms": "1000"}}.WithDefaults()
 	props := spec.serverProperties(2, 40123)
 	require.Contains(t, props, "broker.id=2\n")
 	require.Contains(t, props, "advertised.listeners=INTERNAL://n2:9092,EXTERNAL://127.0.0.1:40123\n")
 	require.Contains(t, props, "zookeeper.connect=zk1:2181\n")
 	require.Contains(t, props, "unclean.leader.election.enable=true\n")
 	require.Contains(t, props, "compression.type=lz4\n")
-	// An explicit server property wins over the rendered field.
-	require.Contains(t, props, "min.insync.replicas=2\n")
-	require.NotContains(t, props, "min.insync.replicas=1\n")
+	require.Contains(t, props, "log.retention.ms=1000\n")
+	require.Contains(t, props, "min.insync.replicas=1\n")
 }
 
 func TestZooConfigRendering(t *testing.T) {

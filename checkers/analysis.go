@@ -84,8 +84,16 @@ type observation struct {
 }
 
 // Analyze pairs ops and builds the indexes. It fails on a history that breaks the discipline of
-// HISTORY.md (see history.Pair) or whose observer lines do not decode, naming the line.
+// HISTORY.md (see history.Pair), holds a line no checker understands (see history.Op.Validate)
+// or whose observer lines do not decode, naming the line.
 func Analyze(ops []history.Op) (*Analysis, error) {
+	// Lines Read returns are valid already; ops built in memory are checked here, so that a line
+	// no checker understands is an error rather than skipped.
+	for i := range ops {
+		if err := ops[i].Validate(); err != nil {
+			return nil, &history.LineError{Line: i + 1, Err: err}
+		}
+	}
 	partner, err := history.Pair(ops)
 	if err != nil {
 		return nil, fmt.Errorf("pair operations: %w", err)
@@ -212,7 +220,8 @@ func (a *Analysis) sizeValues() {
 		}
 	}
 	a.vals = make([]valInfo, 0, count+count/8+16)
-	if count > 0 && hi-lo < 4*int64(count)+1024 {
+	// The span in unsigned arithmetic: hi-lo overflows an int64 for values far apart.
+	if count > 0 && uint64(hi)-uint64(lo) < 4*uint64(count)+1024 {
 		a.denseBase = lo
 		a.dense = make([]int32, hi-lo+1)
 		for i := range a.dense {
@@ -332,7 +341,8 @@ func (a *Analysis) buildLog(k int32, obs []observation) {
 			extraAt[off] = append(extraAt[off], v)
 		}
 	}
-	if span := hi - lo + 1; span <= 4*int64(len(obs))+1024 {
+	// The span in unsigned arithmetic: hi-lo+1 overflows an int64 when hi is the largest offset.
+	if span := uint64(hi) - uint64(lo) + 1; span <= 4*uint64(len(obs))+1024 {
 		// Dense offsets, as Kafka's are: one slot per offset.
 		head := make([]int32, span)
 		for i := range head {

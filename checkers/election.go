@@ -67,7 +67,7 @@ func CheckLeaderElection(a *Analysis, observedFromCreation bool) *LeaderElection
 				r.Unclean++
 				c := UncleanElectionCase{Key: key, State: a.stateRef(cur), Previous: a.stateRef(prev)}
 				c.Explanation = fmt.Sprintf("%s: at %s (line %d) broker %d became leader in epoch %d, but the state seen before it (line %d, zk_version %d) had %s and ISR %s: broker %d was not in the ISR, an unclean election.",
-					key, seconds(cur.time), c.State.Index+1, cur.Leader, cur.LeaderEpoch, c.Previous.Index+1, prev.ZkVersion,
+					pkey(key), seconds(cur.time), c.State.Index+1, cur.Leader, cur.LeaderEpoch, c.Previous.Index+1, prev.ZkVersion,
 					leaderPhrase(prev.Leader), brokers(prev.ISR), cur.Leader)
 				r.Cases = append(r.Cases, c)
 			case missedStates:

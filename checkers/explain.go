@@ -77,6 +77,13 @@ func (a *Analysis) leaderContext(key string, pos int) *LeaderContext {
 	return lc
 }
 
+// Explanations are read on terminals and in reports: the history's own text in them (keys,
+// values) goes through history.Printable, so that a key or value with control characters is
+// shown escaped rather than acted on.
+func pkey(key string) string { return history.Printable(key) }
+
+func pval(v history.Value) string { return history.Printable(v.String()) }
+
 // seconds formats nanoseconds since the start of the test.
 func seconds(ns int64) string {
 	return strconv.FormatFloat(float64(ns)/1e9, 'f', 3, 64) + "s"
@@ -117,9 +124,9 @@ func describeLeadership(key string, lc *LeaderContext) string {
 	var b strings.Builder
 	if s := lc.AtAck; s != nil {
 		fmt.Fprintf(&b, " When it was acknowledged, %s led %s in leader epoch %d with ISR %s (zk_version %d).",
-			leaderName(s.Leader), key, s.LeaderEpoch, brokers(s.ISR), s.ZkVersion)
+			leaderName(s.Leader), pkey(key), s.LeaderEpoch, brokers(s.ISR), s.ZkVersion)
 	} else {
-		fmt.Fprintf(&b, " The observer had reported no state of %s before it was acknowledged.", key)
+		fmt.Fprintf(&b, " The observer had reported no state of %s before it was acknowledged.", pkey(key))
 	}
 	e := lc.NextElection
 	switch {
@@ -141,7 +148,7 @@ func describeLeadership(key string, lc *LeaderContext) string {
 
 func (a *Analysis) explainLostWrite(c *LostWriteCase) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: value %s was sent by %s", c.Key, c.Value, describeOp(&c.Writer))
+	fmt.Fprintf(&b, "%s: value %s was sent by %s", pkey(c.Key), pval(c.Value), describeOp(&c.Writer))
 	if c.Writer.Type == history.OK {
 		fmt.Fprintf(&b, ", which acknowledged offset %d,", c.Offset)
 	} else {
@@ -153,7 +160,7 @@ func (a *Analysis) explainLostWrite(c *LostWriteCase) string {
 		} else {
 			b.WriteString(" and no ok poll ever read it;")
 		}
-		fmt.Fprintf(&b, " the final reads, which read the whole of %s's log (to offset %d), do not hold it: the log lost it.", c.Key, c.MaxReadOffset)
+		fmt.Fprintf(&b, " the final reads, which read the whole of %s's log (to offset %d), do not hold it: the log lost it.", pkey(c.Key), c.MaxReadOffset)
 		b.WriteString(describeLeadership(c.Key, c.Leader))
 		return b.String()
 	}
@@ -163,7 +170,7 @@ func (a *Analysis) explainLostWrite(c *LostWriteCase) string {
 	} else {
 		b.WriteString("polls")
 	}
-	fmt.Fprintf(&b, " read %s up to offset %d.", c.Key, c.MaxReadOffset)
+	fmt.Fprintf(&b, " read %s up to offset %d.", pkey(c.Key), c.MaxReadOffset)
 	b.WriteString(describeLeadership(c.Key, c.Leader))
 	return b.String()
 }
@@ -171,7 +178,7 @@ func (a *Analysis) explainLostWrite(c *LostWriteCase) string {
 func explainUnseen(c *UnseenCase) string {
 	v := c.Values[0]
 	return fmt.Sprintf("%s: %d acknowledged value(s) were never read by an ok poll, e.g. %s sent by op %d (acknowledged offset %d).",
-		c.Key, c.Count, v.Value, v.Writer, v.Offset)
+		pkey(c.Key), c.Count, pval(v.Value), v.Writer, v.Offset)
 }
 
 func describeReads(r *OffsetReads) string {
@@ -195,7 +202,7 @@ func (a *Analysis) explainDuplicate(c *DuplicateCase) string {
 	for i, o := range c.Offsets {
 		offs[i] = strconv.FormatInt(o, 10)
 	}
-	fmt.Fprintf(&b, "%s: value %s, sent once", c.Key, c.Value)
+	fmt.Fprintf(&b, "%s: value %s, sent once", pkey(c.Key), pval(c.Value))
 	if c.Writer != nil {
 		fmt.Fprintf(&b, " by %s", describeOp(c.Writer))
 	}
@@ -209,9 +216,9 @@ func (a *Analysis) explainDuplicate(c *DuplicateCase) string {
 
 func (a *Analysis) explainInconsistent(c *InconsistentOffsetCase) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: offset %d holds %d different values.", c.Key, c.Offset, len(c.Values))
+	fmt.Fprintf(&b, "%s: offset %d holds %d different values.", pkey(c.Key), c.Offset, len(c.Values))
 	for _, v := range c.Values {
-		fmt.Fprintf(&b, " Value %s: ", v.Value)
+		fmt.Fprintf(&b, " Value %s: ", pval(v.Value))
 		if v.Writer != nil {
 			fmt.Fprintf(&b, "sent by %s, ", describeOp(v.Writer))
 		} else {
@@ -228,7 +235,7 @@ func (a *Analysis) explainInconsistent(c *InconsistentOffsetCase) string {
 
 func explainG1a(c *G1aCase) string {
 	return fmt.Sprintf("%s: %s read value %s at offset %d, but its send, %s, failed: an aborted read.",
-		c.Key, describeOp(&c.Reader), c.Value, c.Offset, describeOp(&c.Writer))
+		pkey(c.Key), describeOp(&c.Reader), pval(c.Value), c.Offset, describeOp(&c.Writer))
 }
 
 func (a *Analysis) explainOrder(anomaly string, c *OrderCase) string {
@@ -236,20 +243,20 @@ func (a *Analysis) explainOrder(anomaly string, c *OrderCase) string {
 	switch anomaly {
 	case PollSkip, NonmonotonicPoll:
 		fmt.Fprintf(&b, "%s: process %s read %s last in %s, then began %s at %s",
-			c.Key, c.Ops[1].Process, c.Values[0], describeOp(&c.Ops[0]), describeOp(&c.Ops[1]), c.Values[1])
+			pkey(c.Key), c.Ops[1].Process, pval(c.Values[0]), describeOp(&c.Ops[0]), describeOp(&c.Ops[1]), pval(c.Values[1]))
 	case NonmonotonicSend:
 		fmt.Fprintf(&b, "%s: process %s sent %s in %s, then %s in %s",
-			c.Key, c.Ops[1].Process, c.Values[0], describeOp(&c.Ops[0]), c.Values[1], describeOp(&c.Ops[1]))
+			pkey(c.Key), c.Ops[1].Process, pval(c.Values[0]), describeOp(&c.Ops[0]), pval(c.Values[1]), describeOp(&c.Ops[1]))
 	case IntPollSkip, IntNonmonotonicPoll:
-		fmt.Fprintf(&b, "%s: %s read %s, then %s", c.Key, describeOp(&c.Ops[0]), c.Values[0], c.Values[1])
+		fmt.Fprintf(&b, "%s: %s read %s, then %s", pkey(c.Key), describeOp(&c.Ops[0]), pval(c.Values[0]), pval(c.Values[1]))
 	default:
-		fmt.Fprintf(&b, "%s: %s sent %s, then %s", c.Key, describeOp(&c.Ops[0]), c.Values[0], c.Values[1])
+		fmt.Fprintf(&b, "%s: %s sent %s, then %s", pkey(c.Key), describeOp(&c.Ops[0]), pval(c.Values[0]), pval(c.Values[1]))
 	}
 	switch {
 	case c.Delta > 1:
 		vals := make([]string, len(c.Skipped))
 		for i, v := range c.Skipped {
-			vals[i] = v.String()
+			vals[i] = pval(v)
 		}
 		more := ""
 		if int(c.SkippedCount) > len(c.Skipped) {

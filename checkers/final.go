@@ -1,23 +1,15 @@
 package checkers
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/kchaos/kchaos/history"
 )
 
-// FinalReadF is the f of the observer line a kchaos run writes for each key after its final reads
-// (harness.FinalRead): whether they read the whole log, where they stopped, and which processes
-// did the reading.
-const FinalReadF = "final-read"
-
-// finalRead is one key's final reads, from its FinalReadF line and the polls of its readers.
+// finalRead is one key's final reads, from its final-read line and the polls of its readers.
 type finalRead struct {
-	Complete  bool           `json:"complete"`
-	Position  int64          `json:"position"`
-	Processes []int64        `json:"processes"`
-	read      map[int32]bool // value ids the final readers read
+	history.FinalRead
+	read map[int32]bool // value ids the final readers read
 }
 
 // finalReads collects the final reads of each key, by key id. Keys without a final-read line are
@@ -27,23 +19,19 @@ func (a *Analysis) finalReads() (map[int32]*finalRead, error) {
 	readerKey := map[history.Process]int32{}
 	for i := range a.Ops {
 		op := &a.Ops[i]
-		if op.Process != history.ObserverProcess || op.F != FinalReadF {
+		if op.Process != history.ObserverProcess || op.F != history.FFinalRead {
 			continue
 		}
-		var v struct {
-			finalRead
-			Key string `json:"key"`
-		}
-		if err := json.Unmarshal(op.Raw, &v); err != nil {
-			return nil, fmt.Errorf("line %d: final-read value: %w", op.Index, err)
+		v, err := op.FinalRead()
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", i+1, err)
 		}
 		k, ok := a.keyID[v.Key]
 		if !ok {
 			continue // a key no operation touched
 		}
-		fr := v.finalRead
-		fr.read = map[int32]bool{}
-		out[k] = &fr
+		fr := &finalRead{FinalRead: v, read: map[int32]bool{}}
+		out[k] = fr
 		for _, p := range fr.Processes {
 			readerKey[history.Process(p)] = k
 		}

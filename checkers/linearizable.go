@@ -156,11 +156,11 @@ func describeLinEffect(op *linOp) string {
 	}
 	switch {
 	case op.bad:
-		return fmt.Sprintf("send %s (%s) -> offset %d, but another value was seen there too, or %s elsewhere too", op.value, outcome, op.r, op.value)
+		return fmt.Sprintf("send %s (%s) -> offset %d, but another value was seen there too, or %s elsewhere too", pval(op.value), outcome, op.r, pval(op.value))
 	case op.forced:
-		return fmt.Sprintf("send %s (%s) -> offset %d", op.value, outcome, op.r)
+		return fmt.Sprintf("send %s (%s) -> offset %d", pval(op.value), outcome, op.r)
 	}
-	return fmt.Sprintf("send %s (%s), offset never seen", op.value, outcome)
+	return fmt.Sprintf("send %s (%s), offset never seen", pval(op.value), outcome)
 }
 
 // LinearizableResult is the verdict of the per-key linearizability checker.
@@ -181,8 +181,8 @@ type KeyLinearizable struct {
 	DroppedSends   int      `json:"dropped_sends"`
 	Segments       int      `json:"segments"`
 	LargestSegment int      `json:"largest_segment"`
-	// ElapsedMS is the wall-clock time the check took. It is not written to results.json, which
-	// must be the same bytes for the same history, however fast the machine.
+	// ElapsedMS is the time the check took. It is not written to results.json, which must be
+	// the same bytes for the same history.
 	ElapsedMS int64  `json:"-"`
 	Reason    string `json:"reason,omitempty"`
 }
@@ -210,10 +210,10 @@ type linVisualization struct {
 func (r *LinearizableResult) Visualize(w io.Writer, key string) error {
 	v, ok := r.viz[key]
 	if !ok {
-		return fmt.Errorf("visualize %s: no visualization kept: the key was linearizable", key)
+		return fmt.Errorf("visualize %s: no visualization kept: the key was linearizable", pkey(key))
 	}
 	if err := porcupine.Visualize(v.model, v.info, w); err != nil {
-		return fmt.Errorf("visualize %s: %w", key, err)
+		return fmt.Errorf("visualize %s: %w", pkey(key), err)
 	}
 	return nil
 }
@@ -584,7 +584,7 @@ func (a *Analysis) explainNotLinearizable(m *keyModel, init linState, seg []linO
 		}
 		c.Explanation = fmt.Sprintf("%s: no order of the %d operations between %s and %s explains what they saw and were told (starting from next offset %d); "+
 			"the piece is too long to name the operations porcupine could not place (more than %d).",
-			m.key, len(seg), seconds(from), seconds(to), init.next, maxExplained)
+			pkey(m.key), len(seg), seconds(from), seconds(to), init.next, maxExplained)
 		if len(c.Ops) > 0 {
 			c.Explanation += fmt.Sprintf(" %d send(s) in it have a value seen at several offsets or an offset seen with several values, and can have no place: see ops.", len(c.Ops))
 		}
@@ -625,7 +625,7 @@ func (a *Analysis) explainNotLinearizable(m *keyModel, init linState, seg []linO
 	}
 	c.Explanation = fmt.Sprintf("%s: no order of the %d operations between %s and %s explains what they saw and were told (starting from next offset %d); "+
 		"porcupine could order at most %d of them, and not these: %s.",
-		m.key, len(seg), seconds(from), seconds(to), init.next, c.Linearized, strings.Join(descs, ", "))
+		pkey(m.key), len(seg), seconds(from), seconds(to), init.next, c.Linearized, strings.Join(descs, ", "))
 	if res != porcupine.Illegal {
 		c.Explanation += " (The verbose re-check did not finish in time, so the operations are not named.)"
 		return c, nil
@@ -669,12 +669,12 @@ var ErrTooLarge = errors.New("too many operations to visualize")
 func VisualizeKey(w io.Writer, a *Analysis, key string, maxOps int, timeout time.Duration) error {
 	k, ok := a.keyID[key]
 	if !ok {
-		return fmt.Errorf("visualize %s: no such key in the history", key)
+		return fmt.Errorf("visualize %s: no such key in the history", pkey(key))
 	}
 	perKey, _ := a.buildLinOps(false)
 	ops := perKey[k]
 	if len(ops) > maxOps {
-		return fmt.Errorf("visualize %s: %d operations: %w", key, len(ops), ErrTooLarge)
+		return fmt.Errorf("visualize %s: %d operations: %w", pkey(key), len(ops), ErrTooLarge)
 	}
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].call < ops[j].call })
 	m := &keyModel{key: key, offsets: a.logs[k].offsets}
@@ -688,7 +688,7 @@ func VisualizeKey(w io.Writer, a *Analysis, key string, maxOps int, timeout time
 	}
 	info.AddAnnotations(a.annotations(key, 0, to))
 	if err := porcupine.Visualize(model, info, w); err != nil {
-		return fmt.Errorf("visualize %s: %w", key, err)
+		return fmt.Errorf("visualize %s: %w", pkey(key), err)
 	}
 	return nil
 }

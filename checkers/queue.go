@@ -610,8 +610,11 @@ func (a *Analysis) keepKeys(s []lastAccess, keys []string) []lastAccess {
 func (a *Analysis) orders(r *QueueResult) {
 	var procs []procState
 	procMap := map[history.Process]*procState{}
+	// Small process numbers index a slice, others a map; small relative to the history, so
+	// that a line with a large process number costs no memory in proportion to it.
+	small := history.Process(min(1<<20, 2*len(a.Ops)+64))
 	proc := func(p history.Process) *procState {
-		if p < 1<<20 {
+		if p < small {
 			for int(p) >= len(procs) {
 				procs = append(procs, procState{})
 			}

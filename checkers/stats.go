@@ -1,6 +1,8 @@
 package checkers
 
 import (
+	"fmt"
+	"math"
 	"slices"
 
 	"github.com/kchaos/kchaos/checkers/dynamics"
@@ -10,12 +12,17 @@ import (
 // Stats describes the run for the report; it decides nothing (Valid is always valid).
 type Stats struct {
 	Valid Validity `json:"valid"`
-	// Seconds is the length of the PerSecond series: second s covers [s, s+1) seconds since the
-	// start of the test.
+	// Start is where the PerSecond series begin, in nanoseconds since the start of the test: the
+	// earliest time in the history, rounded down to a whole second (0 for a kchaos run).
+	Start int64 `json:"start"`
+	// Seconds is the length of the PerSecond series: second s covers [Start+s, Start+s+1)
+	// seconds.
 	Seconds int `json:"seconds"`
 	// PerSecond counts the client operations completed in each second, by f and then by outcome
-	// ("ok", "fail", "info").
-	PerSecond map[string]map[string][]int `json:"per_second"`
+	// ("ok", "fail", "info"). It is empty, and PerSecondOmitted says why, when the history spans
+	// more than MaxStatsSeconds.
+	PerSecond        map[string]map[string][]int `json:"per_second"`
+	PerSecondOmitted string                      `json:"per_second_omitted,omitempty"`
 	// Totals counts the completed client operations by f and outcome; "invoke" counts those that
 	// never completed.
 	Totals map[string]map[string]int `json:"totals"`
@@ -50,6 +57,11 @@ type Window struct {
 	Info  int   `json:"info,omitempty"`
 }
 
+// MaxStatsSeconds bounds the per-second series of Stats: about a day and a half, far beyond a
+// kchaos run. A history whose times span more (a user's, with Unix times and a stray zero, say)
+// gets no series rather than memory in proportion to its time values.
+const MaxStatsSeconds = 1 << 17
+
 // ComputeStats counts and times the history's operations and finds the windows without a leader
 // or with writes refused.
 func ComputeStats(a *Analysis) *Stats {
@@ -58,10 +70,20 @@ func ComputeStats(a *Analysis) *Stats {
 		Latency: map[string]map[string]Quantiles{}, NoLeader: map[string][]Window{}, RefusedWrites: map[string][]Window{},
 	}
 	var end int64
+	start := int64(math.MaxInt64)
 	for i := range a.Ops {
 		end = max(end, a.Ops[i].Time)
+		start = min(start, a.Ops[i].Time)
 	}
-	s.Seconds = int(end/1e9) + 1
+	if len(a.Ops) > 0 {
+		// Times are never negative (history.Read refuses them), so neither is the span.
+		s.Start = start - start%1e9
+		if span := (end - s.Start) / 1e9; span < MaxStatsSeconds {
+			s.Seconds = int(span) + 1
+		} else {
+			s.PerSecondOmitted = fmt.Sprintf("the history spans %s, more than the %d seconds counted per second", seconds(end-start), MaxStatsSeconds)
+		}
+	}
 	type fType struct {
 		f string
 		t history.Type
@@ -81,17 +103,19 @@ func ComputeStats(a *Analysis) *Stats {
 		}
 		outcome := op.Type.String()
 		s.count(op.F, outcome)
-		perF, ok := s.PerSecond[op.F]
-		if !ok {
-			perF = map[string][]int{}
-			s.PerSecond[op.F] = perF
+		if s.Seconds > 0 {
+			perF, ok := s.PerSecond[op.F]
+			if !ok {
+				perF = map[string][]int{}
+				s.PerSecond[op.F] = perF
+			}
+			series, ok := perF[outcome]
+			if !ok {
+				series = make([]int, s.Seconds)
+				perF[outcome] = series
+			}
+			series[(op.Time-s.Start)/1e9]++
 		}
-		series, ok := perF[outcome]
-		if !ok {
-			series = make([]int, s.Seconds)
-			perF[outcome] = series
-		}
-		series[op.Time/1e9]++
 		latencies[fType{op.F, op.Type}] = append(latencies[fType{op.F, op.Type}], op.Time-a.invokeTime(i))
 		if op.F != history.FSend {
 			continue

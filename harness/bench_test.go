@@ -2,6 +2,8 @@ package harness
 
 import (
 	"context"
+	"github.com/kchaos/kchaos/spec"
+	"github.com/kchaos/kchaos/workloads"
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
@@ -21,7 +23,7 @@ import (
 // sendOnly makes the queue client generate only sends, so that the harness can be compared with
 // a bare producer loop doing the same requests.
 type sendOnly struct {
-	*queue.Client
+	workloads.Client
 	values *queue.Values
 }
 
@@ -102,12 +104,13 @@ func harnessSends(b *testing.B, c *broker.Cluster, concurrency int, d time.Durat
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := &run{spec: Spec{Topic: "bench", Partitions: 4, Acks: "all", Concurrency: concurrency, OpTimeout: Duration(5 * time.Second)},
-		rec: rec, cluster: c}
-	r.openClient = func() (opClient, error) {
-		cl, err := r.newClient()
-		return sendOnly{cl, &r.values}, err
-	}
+	s := spec.Spec{Topic: "bench", Partitions: 4, Acks: "all", Concurrency: concurrency, OpTimeout: spec.Duration(5 * time.Second)}
+	queueWork := newWorkload(s, c, nil)
+	var values queue.Values
+	r := &run{spec: s, rec: rec, cluster: c, work: workloadFunc(func() (workloads.Client, error) {
+		cl, err := queueWork.NewClient()
+		return sendOnly{cl, &values}, err
+	})}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	limiter := rate.NewLimiter(rate.Inf, concurrency)

@@ -11,6 +11,7 @@ import (
 	"github.com/kchaos/kchaos/checkers/dynamics"
 	"github.com/kchaos/kchaos/history"
 	"github.com/kchaos/kchaos/results"
+	"github.com/kchaos/kchaos/spec"
 )
 
 // CheckRunDir checks dir/history.jsonl with every checker and writes every output of the run
@@ -56,12 +57,12 @@ func clusterSettings(specPath string) (dynamics.Settings, error) {
 	if err != nil {
 		return dynamics.Settings{}, fmt.Errorf("read the spec: %w", err)
 	}
-	var spec Spec
-	if err := json.Unmarshal(data, &spec); err != nil {
+	var s spec.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
 		return dynamics.Settings{}, fmt.Errorf("%s: %w", specPath, err)
 	}
 	return dynamics.Settings{
-		SessionTimeout: time.Duration(spec.Cluster.ZooKeeperSessionTimeoutMs) * time.Millisecond,
-		ReplicaLagMax:  time.Duration(spec.Cluster.ReplicaLagTimeMaxMs) * time.Millisecond,
+		SessionTimeout: time.Duration(s.Cluster.ZooKeeperSessionTimeoutMs) * time.Millisecond,
+		ReplicaLagMax:  time.Duration(s.Cluster.ReplicaLagTimeMaxMs) * time.Millisecond,
 	}, nil
 }

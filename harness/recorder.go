@@ -17,13 +17,12 @@ import (
 type Recorder struct {
 	start time.Time
 
-	mu        sync.Mutex
-	f         *os.File
-	buf       []byte // whole lines not yet written
-	next      int64
-	err       error // the first write error; later appends are dropped
-	counts    Counts
-	maxOffset map[string]int64 // highest offset any operation saw, per key
+	mu     sync.Mutex
+	f      *os.File
+	buf    []byte // whole lines not yet written
+	next   int64
+	err    error // the first write error; later appends are dropped
+	counts Counts
 
 	stopFlush chan struct{}
 	flushDone chan struct{}
@@ -38,7 +37,7 @@ func NewRecorder(path string, start time.Time) (*Recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create history: %w", err)
 	}
-	r := &Recorder{start: start, f: f, buf: make([]byte, 0, flushAt+4096), maxOffset: map[string]int64{},
+	r := &Recorder{start: start, f: f, buf: make([]byte, 0, flushAt+4096),
 		stopFlush: make(chan struct{}), flushDone: make(chan struct{})}
 	go r.flushLoop(time.Second)
 	return r, nil
@@ -112,26 +111,6 @@ func (r *Recorder) count(op *history.Op) {
 	case history.Info:
 		r.counts.Info++
 	}
-	if op.Type != history.OK {
-		return
-	}
-	for i := range op.Mops {
-		m := &op.Mops[i]
-		if m.Kind == history.MopSend && m.Offset != history.NoOffset {
-			r.seeOffset(m.Key, m.Offset)
-		}
-		for _, kr := range m.Reads {
-			if n := len(kr.Records); n > 0 {
-				r.seeOffset(kr.Key, kr.Records[n-1].Offset)
-			}
-		}
-	}
-}
-
-func (r *Recorder) seeOffset(key string, offset int64) {
-	if cur, ok := r.maxOffset[key]; !ok || offset > cur {
-		r.maxOffset[key] = offset
-	}
 }
 
 // Counts returns the completions recorded so far.
@@ -139,16 +118,6 @@ func (r *Recorder) Counts() Counts {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.counts
-}
-
-// MaxOffset returns the highest offset any operation saw on key, or -1.
-func (r *Recorder) MaxOffset(key string) int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if o, ok := r.maxOffset[key]; ok {
-		return o
-	}
-	return -1
 }
 
 // Err returns the first error met while writing.

@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -16,7 +15,8 @@ import (
 	"github.com/kchaos/kchaos/checkers"
 	"github.com/kchaos/kchaos/history"
 	"github.com/kchaos/kchaos/results"
-	"github.com/kchaos/kchaos/workloads/queue"
+	"github.com/kchaos/kchaos/spec"
+	"github.com/kchaos/kchaos/workloads"
 )
 
 // Options are how a run reports itself; none of them changes what is tested.
@@ -33,33 +33,6 @@ type Progress struct {
 	Counts             Counts
 	// Faults are the faults active now.
 	Faults []string
-}
-
-// FinalReadF is the f of the observer line the harness writes for each key after its final reads.
-// Its value is a FinalRead.
-const FinalReadF = "final-read"
-
-// FinalRead is the value of a FinalReadF line: how the final reads of one key ended.
-type FinalRead struct {
-	Key string `json:"key"`
-	// Complete is true when the reads have the whole log: they passed the marker, a write the
-	// final reader made first (so everything the log held before it is below it). Without the
-	// marker's offset (acks=0), they reached the high watermark and either passed the highest
-	// offset any operation saw (Target) or saw the high watermark stand still below it for longer
-	// than a follower may lag. When false, what was not read cannot be called lost or unseen with
-	// certainty.
-	Complete bool `json:"complete"`
-	// Marker is the offset of the marker write, -1 when not known.
-	Marker int64 `json:"marker"`
-	// ReachedTarget is true when the reads passed Target.
-	ReachedTarget bool  `json:"reached_target"`
-	Position      int64 `json:"position"`
-	HighWatermark int64 `json:"high_watermark"`
-	Target        int64 `json:"target"`
-	// Processes are the final readers: every value of the key they read is in the final log.
-	Processes []int64 `json:"processes"`
-	// Skipped says why there were no final reads at all (an interrupted or failed run).
-	Skipped string `json:"skipped,omitempty"`
 }
 
 // Outcome is what a run produced.
@@ -80,29 +53,28 @@ type Outcome struct {
 // could not be done (bad spec, no Docker, a cluster that never became ready); the verdict, valid
 // or not, is in the Outcome. Cancelling ctx (Ctrl-C) stops the workload, heals every fault and
 // removes the cluster; the history recorded so far is kept and checked.
-func Run(ctx context.Context, spec Spec, opts Options) (Outcome, error) {
-	spec = spec.WithDefaults()
-	if err := spec.Validate(); err != nil {
+func Run(ctx context.Context, s spec.Spec, opts Options) (Outcome, error) {
+	s = s.WithDefaults()
+	if err := s.Validate(); err != nil {
 		return Outcome{}, err
 	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
 	started := time.Now()
-	dir, err := results.NewRunDir(spec.ResultsDir, spec.Name, started)
+	dir, err := results.NewRunDir(s.ResultsDir, s.Name, started)
 	if err != nil {
 		return Outcome{}, err
 	}
 	out := Outcome{RunDir: dir.Path}
-	if err := dir.WriteJSON(results.SpecFile, spec); err != nil {
+	if err := dir.WriteJSON(results.SpecFile, s); err != nil {
 		return out, err
 	}
 	rec, err := NewRecorder(dir.File(results.HistoryFile), started)
 	if err != nil {
 		return out, err
 	}
-	r := &run{spec: spec, opts: opts, dir: dir, rec: rec}
-	r.openClient = func() (opClient, error) { return r.newClient() }
+	r := &run{spec: s, opts: opts, dir: dir, rec: rec}
 	runErr := r.phases(ctx)
 	if err := rec.Close(); err != nil {
 		runErr = errors.Join(runErr, err)
@@ -120,25 +92,16 @@ func Run(ctx context.Context, spec Spec, opts Options) (Outcome, error) {
 	return out, runErr
 }
 
-// opClient is what a worker drives: one process's client (queue.Client against Kafka).
-type opClient interface {
-	Next(p history.Process, rng *rand.Rand) history.Op
-	Invoke(ctx context.Context, inv history.Op) history.Op
-	Close()
-}
-
 type run struct {
-	spec    Spec
+	spec    spec.Spec
 	opts    Options
 	dir     results.RunDir
 	rec     *Recorder
 	cluster *broker.Cluster
 	faults  Faults
-	values  queue.Values
+	work    workloads.Workload
 	// workloadStarted is set once the first operation may have reached Kafka.
 	workloadStarted bool
-	// openClient opens a worker's client; newClient unless a test replaces it.
-	openClient func() (opClient, error)
 }
 
 func (r *run) logf(format string, args ...any) { r.opts.Logf(format, args...) }
@@ -178,6 +141,7 @@ func (r *run) phases(ctx context.Context) (err error) {
 	if r.faults, err = newFaults(c, r.spec, r.rec); err != nil {
 		return err
 	}
+	r.work = newWorkload(r.spec, c, r.opts.Logf)
 
 	r.logf("running the workload for %s", r.spec.TimeLimit.D())
 	r.workloadStarted = true
@@ -193,7 +157,9 @@ func (r *run) phases(ctx context.Context) (err error) {
 	}
 	r.recover(ctx)
 	r.logf("final reads")
-	if err := r.finalReads(ctx); err != nil {
+	readCtx, cancel := context.WithTimeout(ctx, r.spec.FinalReadTimeout.D())
+	defer cancel()
+	if err := r.work.FinalReads(readCtx, r.rec); err != nil {
 		return err
 	}
 	return r.rec.Sync()
@@ -202,23 +168,9 @@ func (r *run) phases(ctx context.Context) (err error) {
 // skipFinalReads records, for every key, final reads that did not happen: without them nothing can
 // be called lost or unseen with certainty, and the checkers answer unknown at best.
 func (r *run) skipFinalReads(reason string) {
-	for _, key := range r.keys() {
-		r.recordFinalRead(FinalRead{Key: key, Target: r.rec.MaxOffset(key) + 1, Processes: []int64{}, Marker: -1, Skipped: reason})
+	if r.work != nil {
+		r.work.SkipFinalReads(r.rec, reason)
 	}
-}
-
-func (r *run) keys() []string {
-	return queue.Options{Topic: r.spec.Topic, Partitions: r.spec.Partitions}.Keys()
-}
-
-// recordFinalRead writes the FinalReadF line of one key.
-func (r *run) recordFinalRead(fr FinalRead) {
-	raw, err := json.Marshal(fr)
-	if err != nil {
-		panic(fmt.Sprintf("encode final read of %s: %v", fr.Key, err)) // plain fields: cannot fail
-	}
-	line := history.Op{Process: history.ObserverProcess, Type: history.Info, F: FinalReadF, Raw: raw}
-	r.rec.Append(&line)
 }
 
 // workload runs the clients and the nemesis together for the time limit, with progress.
@@ -274,7 +226,7 @@ func (r *run) progress(ctx context.Context, done chan<- struct{}) {
 func (r *run) worker(ctx context.Context, w int, limiter *rate.Limiter) error {
 	rng := rand.New(rand.NewPCG(uint64(r.spec.Seed), uint64(w)))
 	process := history.Process(w)
-	client, err := r.openClient()
+	client, err := r.work.NewClient()
 	if err != nil {
 		return err
 	}
@@ -292,7 +244,7 @@ func (r *run) worker(ctx context.Context, w int, limiter *rate.Limiter) error {
 		if done.Type == history.Info {
 			process += history.Process(r.spec.Concurrency)
 			client.Close()
-			if client, err = r.openClient(); err != nil {
+			if client, err = r.work.NewClient(); err != nil {
 				return err
 			}
 		}
@@ -300,11 +252,6 @@ func (r *run) worker(ctx context.Context, w int, limiter *rate.Limiter) error {
 			return err
 		}
 	}
-}
-
-func (r *run) newClient() (*queue.Client, error) {
-	return queue.NewClient(queue.Options{Bootstrap: r.cluster.BootstrapAddrs(), Topic: r.spec.Topic,
-		Partitions: r.spec.Partitions, Acks: r.spec.Acks, OpTimeout: r.spec.OpTimeout.D(), Subscribe: r.spec.Subscribe}, &r.values)
 }
 
 // heal heals every fault; a heal that fails is returned, not swallowed.
@@ -332,7 +279,7 @@ func (r *run) recover(ctx context.Context) {
 	}
 	for {
 		snap, err := r.cluster.Describe(ctx)
-		if err == nil && allLed(snap, r.spec.Topic, r.spec.Partitions) {
+		if err == nil && allLed(snap, r.work.Keys()) {
 			return
 		}
 		select {
@@ -344,147 +291,27 @@ func (r *run) recover(ctx context.Context) {
 	}
 }
 
-func allLed(snap broker.Snapshot, topic string, partitions int) bool {
+// allLed reports whether every key has a leader in snap.
+func allLed(snap broker.Snapshot, keys []string) bool {
 	led := 0
 	for _, p := range snap.Partitions {
-		if k, _, err := queue.SplitKey(p.Key); err == nil && k == topic && p.Leader >= 0 {
+		if p.Leader >= 0 && slices.Contains(keys, p.Key) {
 			led++
 		}
 	}
-	return led == partitions
-}
-
-// finalReads reads every key from offset 0 with a fresh client per key, until the position reaches
-// the high watermark and the highest offset any operation saw, or the final-read time limit passes.
-// Each key's outcome is recorded as a FinalReadF observer line.
-func (r *run) finalReads(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, r.spec.FinalReadTimeout.D())
-	defer cancel()
-	keys := r.keys()
-	next := history.Process(1_000_000_000) // above any worker's: final readers are fresh processes
-	var wg sync.WaitGroup
-	errs := make([]error, len(keys))
-	for i, key := range keys {
-		process := next + history.Process(i)
-		wg.Go(func() { errs[i] = r.finalRead(ctx, key, process, len(keys)) })
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-func (r *run) finalRead(ctx context.Context, key string, process history.Process, stride int) error {
-	fr := FinalRead{Key: key, Target: r.rec.MaxOffset(key) + 1, Processes: []int64{}, Marker: -1}
-	client, err := r.newClient()
-	if err != nil {
-		return err
-	}
-	defer func() { client.Close() }()
-
-	// First a marker write. After an election the new leader's high watermark can stand below
-	// records its ISR holds (Kafka logs a non-monotonic update of the high watermark) and moves
-	// only with a new append: without one, reads would stop short of records that are there.
-	// Reading past the marker reads everything the log held before it.
-	end := int64(-1) // the offset the reads must pass; -1 until known
-	markerSent := false
-	for !markerSent && ctx.Err() == nil {
-		fr.Processes = append(fr.Processes, int64(process))
-		marker := history.SendInvoke(process, key, history.IntValue(r.values.Next()))
-		r.rec.Append(&marker)
-		var done history.Op
-		done, client = r.invoke(client, marker)
-		switch done.Type {
-		case history.OK:
-			markerSent = true
-			if off := done.Mops[0].Offset; off >= 0 {
-				fr.Marker, end = off, off+1
-			}
-		case history.Info: // retired; the next attempt is a new process with a fresh client
-			process += history.Process(stride)
-		default: // e.g. no leader yet: try again shortly
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
-	// Without the marker's offset (acks=0), the reads go on until they pass the highest offset any
-	// operation saw, or see the high watermark stand still for longer than a follower may lag.
-	stableFor := time.Duration(r.spec.Cluster.ReplicaLagTimeMaxMs)*time.Millisecond + 2*time.Second
-	assigned := false
-	lastHW, hwSince := int64(-1), time.Now()
-	for ctx.Err() == nil {
-		if !assigned {
-			if !slices.Contains(fr.Processes, int64(process)) {
-				fr.Processes = append(fr.Processes, int64(process))
-			}
-			assign := history.AssignInvoke(process, []string{key})
-			r.rec.Append(&assign)
-			done, _ := r.invoke(client, assign)
-			assigned = done.Type == history.OK
-			continue
-		}
-		poll := history.PollInvoke(process)
-		r.rec.Append(&poll)
-		var done history.Op
-		done, client = r.invoke(client, poll)
-		switch done.Type {
-		case history.Info: // retired; the next attempt is a new process with a fresh client
-			process += history.Process(stride)
-			assigned = false
-			continue
-		case history.Fail: // e.g. no leader yet: try again shortly
-			time.Sleep(200 * time.Millisecond)
-			continue
-		}
-		fr.Position, fr.HighWatermark = client.Progress(key)
-		if fr.HighWatermark != lastHW {
-			lastHW, hwSince = fr.HighWatermark, time.Now()
-		}
-		if fr.Position < fr.HighWatermark {
-			continue
-		}
-		fr.ReachedTarget = fr.Position >= fr.Target
-		switch {
-		case end >= 0 && fr.Position >= end,
-			end < 0 && markerSent && (fr.ReachedTarget || time.Since(hwSince) >= stableFor):
-			fr.Complete = true
-		}
-		if fr.Complete {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	r.recordFinalRead(fr)
-	switch {
-	case !fr.Complete:
-		r.logf("final read of %s incomplete: at offset %d of %d (high watermark %d)", key, fr.Position, fr.Target, fr.HighWatermark)
-	case !fr.ReachedTarget:
-		r.logf("final read of %s: the log ends at %d, below offset %d that operations saw", key, fr.Position, fr.Target-1)
-	}
-	return nil
-}
-
-// invoke runs one op on client and records its completion; after an info the client is replaced.
-func (r *run) invoke(client *queue.Client, inv history.Op) (history.Op, *queue.Client) {
-	done := client.Invoke(context.Background(), inv)
-	r.rec.Append(&done)
-	if done.Type == history.Info {
-		client.Close()
-		if fresh, err := r.newClient(); err == nil {
-			client = fresh
-		}
-	}
-	return done, client
+	return led == len(keys)
 }
 
 // recordObservation turns what the broker observer saw into an observer line.
 func (r *run) recordObservation(o broker.Observation) {
 	var op history.Op
 	switch v := o.Value.(type) {
-	case broker.PartitionState:
-		op = history.ObservePartitionState(history.PartitionState{Key: v.Key, Leader: v.Leader,
-			LeaderEpoch: v.LeaderEpoch, ISR: v.ISR, ZkVersion: int(v.ZKVersion)})
-	case broker.ControllerState:
-		op = history.ObserveController(history.Controller{Broker: v.Broker, Epoch: v.Epoch})
-	case broker.ObserverGap:
-		op = history.ObserveGap(history.ObserverGap{Key: v.Key, FromVersion: int(v.FromVersion), ToVersion: int(v.ToVersion)})
+	case history.PartitionState:
+		op = history.ObservePartitionState(v)
+	case history.Controller:
+		op = history.ObserveController(v)
+	case history.ObserverGap:
+		op = history.ObserveGap(v)
 	default:
 		return
 	}

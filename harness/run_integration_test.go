@@ -3,6 +3,8 @@ package harness
 import (
 	"context"
 	"encoding/json"
+	"github.com/kchaos/kchaos/spec"
+	"github.com/kchaos/kchaos/workloads/queue"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,9 +21,9 @@ import (
 // a valid verdict, and every file of the run directory present and well-formed.
 func TestRunWithoutFaultsIsValid(t *testing.T) {
 	resultsDir := t.TempDir()
-	spec := Spec{Name: "no-faults", ResultsDir: resultsDir, TimeLimit: Duration(20 * time.Second), Rate: 400,
-		Concurrency: 8, Seed: 7}
-	out, err := Run(context.Background(), spec, Options{Logf: t.Logf})
+	s := spec.Spec{Name: "no-faults", ResultsDir: resultsDir, TimeLimit: spec.Duration(20 * time.Second), Rate: 400,
+		Concurrency: 8, Seed: 7, Nemesis: []string{"none"}}
+	out, err := Run(context.Background(), s, Options{Logf: t.Logf})
 	require.NoError(t, err)
 	require.Equal(t, checkers.Valid, out.Verdict, "anomalies: %v; run dir %s", out.AnomalyTypes, out.RunDir)
 	require.Empty(t, out.AnomalyTypes)
@@ -32,11 +34,11 @@ func TestRunWithoutFaultsIsValid(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, latest, "results/latest points at the run")
 
-	var written Spec
+	var written spec.Spec
 	data, err := os.ReadFile(filepath.Join(out.RunDir, results.SpecFile))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &written))
-	require.Equal(t, spec.WithDefaults(), written)
+	require.Equal(t, s.WithDefaults(), written)
 
 	var res struct {
 		Valid        any      `json:"valid"`
@@ -59,7 +61,7 @@ func TestRunWithoutFaultsIsValid(t *testing.T) {
 	var finalReads, polls int
 	for _, op := range ops {
 		if op.Type != history.OK {
-			if op.F == FinalReadF {
+			if op.F == queue.FinalReadF {
 				finalReads++
 				require.Contains(t, string(op.Raw), `"complete":true`)
 			}
@@ -86,7 +88,7 @@ func TestRunWithoutFaultsIsValid(t *testing.T) {
 	for v := range sent {
 		require.True(t, read[v], "acknowledged value %d was never read", v)
 	}
-	require.Equal(t, spec.WithDefaults().Partitions, finalReads)
+	require.Equal(t, s.WithDefaults().Partitions, finalReads)
 
 	for _, node := range []string{"zk1", "n1", "n2", "n3"} {
 		_, err := os.Stat(filepath.Join(out.RunDir, results.NodesDir, node, "stdout.log"))

@@ -2,6 +2,8 @@ package harness
 
 import (
 	"context"
+	"github.com/kchaos/kchaos/spec"
+	"github.com/kchaos/kchaos/workloads"
 	"math/rand/v2"
 	"path/filepath"
 	"sync/atomic"
@@ -38,14 +40,22 @@ func (c scriptedClient) Invoke(_ context.Context, inv history.Op) history.Op {
 
 func (c scriptedClient) Close() { c.closed.Add(1) }
 
+// workloadFunc is a workload of clients only, opened by the function: no keys, no final reads.
+type workloadFunc func() (workloads.Client, error)
+
+func (w workloadFunc) Keys() []string                                       { return nil }
+func (w workloadFunc) NewClient() (workloads.Client, error)                 { return w() }
+func (w workloadFunc) FinalReads(context.Context, workloads.Recorder) error { return nil }
+func (w workloadFunc) SkipFinalReads(workloads.Recorder, string)            {}
+
 func TestWorkerRetiresProcessAfterInfo(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "history.jsonl")
 	rec, err := NewRecorder(path, time.Now())
 	require.NoError(t, err)
 	var calls, closed, opened atomic.Int64
 	const concurrency = 3
-	r := &run{spec: Spec{Concurrency: concurrency}, rec: rec,
-		openClient: func() (opClient, error) { opened.Add(1); return scriptedClient{&calls, &closed}, nil }}
+	r := &run{spec: spec.Spec{Concurrency: concurrency}, rec: rec,
+		work: workloadFunc(func() (workloads.Client, error) { opened.Add(1); return scriptedClient{&calls, &closed}, nil })}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -101,38 +111,10 @@ func TestWorkerRetiresProcessAfterInfo(t *testing.T) {
 	}
 }
 
-func TestSpecValidation(t *testing.T) {
-	tests := []struct {
-		name string
-		edit func(*Spec)
-		says string
-	}{
-		{"bad name", func(s *Spec) { s.Name = "a/b" }, "name:"},
-		{"latest is reserved", func(s *Spec) { s.Name = "latest" }, "name:"},
-		{"unknown workload", func(s *Spec) { s.Workload = "bank" }, "workload:"},
-		{"zero partitions", func(s *Spec) { s.Partitions = -1 }, "partitions:"},
-		{"acks 2", func(s *Spec) { s.Acks = "2" }, "acks:"},
-		{"short time limit", func(s *Spec) { s.TimeLimit = Duration(10 * time.Millisecond) }, "time-limit:"},
-		{"no concurrency", func(s *Spec) { s.Concurrency = -3 }, "concurrency:"},
-		{"negative rate", func(s *Spec) { s.Rate = -1 }, "rate:"},
-		{"unknown nemesis", func(s *Spec) { s.Nemesis = []string{"meteor"} }, "nemesis:"},
-		{"cluster field", func(s *Spec) { s.Cluster.MinInsyncReplicas = 5 }, "min-insync-replicas"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			spec := Spec{}.WithDefaults()
-			tt.edit(&spec)
-			err := spec.Validate()
-			require.ErrorContains(t, err, tt.says)
-		})
-	}
-	require.NoError(t, Spec{}.WithDefaults().Validate())
-}
-
 // An invalid spec fails before anything is created: not even the run directory.
 func TestRunRejectsInvalidSpecBeforeStarting(t *testing.T) {
 	dir := t.TempDir()
-	_, err := Run(context.Background(), Spec{ResultsDir: dir, Partitions: -1}, Options{})
+	_, err := Run(context.Background(), spec.Spec{ResultsDir: dir, Partitions: -1}, Options{})
 	require.ErrorContains(t, err, "partitions")
 	entries, rerr := filepath.Glob(filepath.Join(dir, "*"))
 	require.NoError(t, rerr)

@@ -11,7 +11,12 @@
 //     Reads it received per key, in order.
 //   - assign, subscribe: Keys.
 //   - anything else, which includes every nemesis and observer line: Raw, the JSON text. The
-//     observer's values decode with Op.PartitionState, Op.Controller and Op.ObserverGap.
+//     observer's values decode with Op.PartitionState, Op.Controller, Op.ObserverGap and
+//     Op.FinalRead; a nemesis value's nodes with DecodeNemesisValue.
+//
+// A line's f must be one its writer may write (a client f, an observer f of the closed list, a
+// nemesis name), and nemesis and observer lines are info; reading fails on any other line. An
+// error is any JSON: Error is its text, ErrorRaw keeps it when it is not a string.
 //
 // Message values are JSON scalars held in a Value: integers cheaply, anything else as canonical
 // JSON text. Processes are a Process: a client number, NemesisProcess or ObserverProcess.
@@ -33,7 +38,7 @@
 // The constructors: SendInvoke, SendOK, SendFail, SendInfo; PollInvoke, PollOK (with
 // []KeyReads), PollFail, PollInfo; AssignInvoke, SubscribeInvoke and Op.Complete for their
 // completions (and for any completion that carries its invocation's value); Nemesis for fault
-// lines; ObservePartitionState, ObserveController, ObserveGap for the observer. Micro-ops for
+// lines; ObservePartitionState, ObserveController, ObserveGap, ObserveFinalRead for the observer. Micro-ops for
 // multi-key sends and txns: Send, SendAt, Poll, PollResult. A process whose operation ended
 // Info must never invoke again: the worker goes on under a new process number.
 //
@@ -42,5 +47,6 @@
 // Read and ReadFile parse a whole history on all CPUs with a hand-written scanner for the
 // shapes above, falling back to encoding/json for anything else; Decoder reads one line at a
 // time. A malformed line is a *LineError naming the line. Pair matches invocations with their
-// completions.
+// completions; FaultWindows pairs the nemesis lines into faults. Printable makes any history
+// text (a key, a value, an error) safe to print.
 package history

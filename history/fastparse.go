@@ -210,7 +210,8 @@ func (s *scanner) parse(line []byte, op *Op) bool {
 		break
 	}
 	s.ws()
-	return s.i == len(s.b) && seen&requiredFields == requiredFields
+	// Lines checkLine refuses go to parseSlow, for its error message.
+	return s.i == len(s.b) && seen&requiredFields == requiredFields && checkLine(op) == nil
 }
 
 func (s *scanner) ws() {

@@ -34,6 +34,13 @@ func fuzzSeeds(t testing.TB) [][]byte {
 		`{"index":0,"time":1,"process":2,"type":"ok","f":"send","value":[["send","k",01]]}`,
 		` {"f":"poll","index":0,"time":1,"process":2,"type":"ok","value":[["poll",{}]]} `,
 		`{"index":0,"time":1,"process":"nemesis","type":"info","f":"x","value":[1, {"a" : null}]}`,
+		`{"index":0,"time":1,"process":2,"type":"info","f":"send","value":[["send","k",1]],"error":["network","Disconnected"]}`,
+		`{"index":0,"time":1,"process":2,"type":"fail","f":"poll","value":[["poll"]],"error":{"type":"x"}}`,
+		`{"index":0,"time":1,"process":2,"type":"fail","f":"poll","value":[["poll"]],"error":""}`,
+		`{"index":0,"time":1,"process":2,"type":"ok","f":"read"}`,
+		`{"index":0,"time":1,"process":"nemesis","type":"invoke","f":"start-kill","value":null}`,
+		`{"index":0,"time":1,"process":"observer","type":"info","f":"final-read","value":{"key":"k","complete":true}}`,
+		`{"index":0,"time":1,"process":"observer","type":"info","f":"nope","value":null}`,
 	} {
 		seeds = append(seeds, []byte(s))
 	}

@@ -113,3 +113,52 @@ func (op *Op) decodeObserved(f string, v any, required []string) error {
 	}
 	return nil
 }
+
+// FinalRead is the value of an observer "final-read" line, which a kchaos run writes for each key
+// after its final reads: whether they read the whole log, where they stopped, and which processes
+// did the reading.
+type FinalRead struct {
+	Key string `json:"key"`
+	// Complete is true when the reads have the whole log: they passed the marker, a write the
+	// final reader made first (so everything the log held before it is below it). Without the
+	// marker's offset (acks=0), they reached the high watermark and either passed the highest
+	// offset any operation saw (Target) or saw the high watermark stand still below it for longer
+	// than a follower may lag. When false, what was not read cannot be called lost or unseen with
+	// certainty.
+	Complete bool `json:"complete"`
+	// Marker is the offset of the marker write, -1 when not known.
+	Marker int64 `json:"marker"`
+	// ReachedTarget is true when the reads passed Target.
+	ReachedTarget bool `json:"reached_target"`
+	// Position is the offset after the last record read.
+	Position      int64 `json:"position"`
+	HighWatermark int64 `json:"high_watermark"`
+	Target        int64 `json:"target"`
+	// Processes are the final readers: every value of the key they read is in the final log.
+	Processes []int64 `json:"processes"`
+	// Skipped says why there were no final reads at all (an interrupted or failed run).
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// ObserveFinalRead returns the observer line reporting fr.
+func ObserveFinalRead(fr FinalRead) Op {
+	return observerOp(FFinalRead, fr)
+}
+
+// FinalRead decodes the value of a final-read line. Only key and complete are required, so that
+// hand-written histories may leave out what they do not know.
+func (op *Op) FinalRead() (FinalRead, error) {
+	var fr FinalRead
+	err := op.decodeObserved(FFinalRead, &fr, []string{"key", "complete"})
+	return fr, err
+}
+
+// IsObserverF reports whether f is one of the observer functions, FPartitionState, FController,
+// FObserverGap and FFinalRead.
+func IsObserverF(f string) bool {
+	switch f {
+	case FPartitionState, FController, FObserverGap, FFinalRead:
+		return true
+	}
+	return false
+}

@@ -155,11 +155,13 @@ const (
 	FSubscribe = "subscribe" // Keys: the partitions whose topics a consumer subscribes to
 )
 
-// Observer function names (Op.F of ObserverProcess lines; the value is in Op.Raw).
+// Observer function names (Op.F of ObserverProcess lines; the value is in Op.Raw). They are a
+// closed list (see IsObserverF): a checker must know what every observer line means.
 const (
 	FPartitionState = "partition-state" // see PartitionState
 	FController     = "controller"      // see Controller
 	FObserverGap    = "observer-gap"    // see ObserverGap
+	FFinalRead      = "final-read"      // see FinalRead
 )
 
 // NoOffset stands for an offset that is not known, e.g. that of a send whose outcome is unknown.
@@ -179,7 +181,12 @@ type Op struct {
 	Mops    []Mop           // F is FSend, FPoll or FTxn
 	Keys    []string        // F is FAssign or FSubscribe
 	Raw     json.RawMessage // any other F
-	Error   string          // why a Fail or Info completion failed; "" for none
+	// Error says why a Fail or Info completion failed; "" for none. An error written as a JSON
+	// string is that string. Any other JSON (Jepsen writes vectors such as
+	// ["network","Disconnected"]) is kept, compacted, in ErrorRaw, and Error is its JSON text, a
+	// readable form for explanations.
+	Error    string
+	ErrorRaw json.RawMessage // the error when it is not a JSON string; nil otherwise
 }
 
 // HasMops reports whether f's value is a list of micro-operations.
@@ -316,9 +323,12 @@ func (op Op) Complete(t Type, err string) Op {
 }
 
 // Nemesis returns a nemesis line (type info) with function f and value v, marshaled with
-// encoding/json (nil is written as null).
+// encoding/json (nil is written as null). f must be a name Read accepts (see Op.Validate).
 func Nemesis(f string, v any) (Op, error) {
 	op := Op{Process: NemesisProcess, Type: Info, F: f}
+	if err := checkLine(&op); err != nil {
+		return Op{}, err
+	}
 	if err := op.setRaw(v); err != nil {
 		return Op{}, fmt.Errorf("nemesis %s: %w", f, err)
 	}

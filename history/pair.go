@@ -20,11 +20,13 @@ func Pair(ops []Op) ([]int, error) {
 		crashed = -2
 	)
 	// open[p] is the position of p's open invocation, idle or crashed; small process numbers
-	// index a slice, others a map.
+	// index a slice, others a map. Small is relative to the history, so that one line with a
+	// large process number costs no memory in proportion to it.
 	var open []int
 	var openMap map[Process]int
+	small := Process(min(1<<20, 2*len(ops)+64))
 	get := func(p Process) int {
-		if p < 1<<20 {
+		if p < small {
 			if int(p) < len(open) {
 				return open[p]
 			}
@@ -36,7 +38,7 @@ func Pair(ops []Op) ([]int, error) {
 		return idle
 	}
 	set := func(p Process, v int) {
-		if p < 1<<20 {
+		if p < small {
 			for int(p) >= len(open) {
 				open = append(open, idle)
 			}

@@ -100,9 +100,22 @@ func parseSlow(line []byte) (Op, error) {
 		return Op{}, fmt.Errorf("f %s: want a string", truncate(f))
 	}
 	if hasErr && !isNull(errStr) {
-		if err := json.Unmarshal(errStr, &op.Error); err != nil || errStr[0] != '"' {
-			return Op{}, fmt.Errorf("error %s: want a string", truncate(errStr))
+		if errStr[0] == '"' {
+			if err := json.Unmarshal(errStr, &op.Error); err != nil {
+				return Op{}, fmt.Errorf("error %s: %w", truncate(errStr), err)
+			}
+		} else {
+			// Any JSON: Jepsen writes vectors. Kept compact, its text the readable form.
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, errStr); err != nil {
+				return Op{}, fmt.Errorf("error: %w", err)
+			}
+			op.ErrorRaw = buf.Bytes()
+			op.Error = buf.String()
 		}
+	}
+	if err := checkLine(&op); err != nil {
+		return Op{}, err
 	}
 	if !hasV || isNull(value) {
 		return op, nil

@@ -170,11 +170,11 @@ func appendQuoted(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// truncate returns b, shortened for an error message.
+// truncate returns b, shortened and made printable for an error message.
 func truncate(b []byte) string {
 	const max = 64
 	if len(b) <= max {
-		return string(b)
+		return Printable(string(b))
 	}
-	return string(b[:max]) + "..."
+	return Printable(string(b[:max])) + "..."
 }

@@ -14,7 +14,7 @@ import (
 //	{"index":0,"time":5,"process":3,"type":"invoke","f":"send","value":[["send","kchaos/0",17]]}
 //
 // Fields come in the order index, time, process, type, f, value, error; error only when
-// op.Error is not empty. The value is taken from Mops, Keys or Raw as op.F says (see Op); a
+// op.Error is not empty, written from op.ErrorRaw when that is set. The value is taken from Mops, Keys or Raw as op.F says (see Op); a
 // nil value is written as null. Raw must hold valid JSON; it is compacted if it spans lines.
 func AppendJSON(dst []byte, op *Op) []byte {
 	dst = append(dst, `{"index":`...)
@@ -29,7 +29,11 @@ func AppendJSON(dst []byte, op *Op) []byte {
 	dst = appendQuoted(dst, op.F)
 	dst = append(dst, `,"value":`...)
 	dst = appendValue(dst, op)
-	if op.Error != "" {
+	switch {
+	case len(op.ErrorRaw) > 0:
+		dst = append(dst, `,"error":`...)
+		dst = appendRaw(dst, op.ErrorRaw)
+	case op.Error != "":
 		dst = append(dst, `,"error":`...)
 		dst = appendQuoted(dst, op.Error)
 	}
@@ -59,13 +63,18 @@ func appendValue(dst []byte, op *Op) []byte {
 	if len(op.Raw) == 0 {
 		return append(dst, "null"...)
 	}
-	if bytes.ContainsAny(op.Raw, "\r\n") {
+	return appendRaw(dst, op.Raw)
+}
+
+// appendRaw appends the JSON text raw, compacted if it spans lines.
+func appendRaw(dst []byte, raw json.RawMessage) []byte {
+	if bytes.ContainsAny(raw, "\r\n") {
 		var buf bytes.Buffer
-		if err := json.Compact(&buf, op.Raw); err == nil {
+		if err := json.Compact(&buf, raw); err == nil {
 			return append(dst, buf.Bytes()...)
 		}
 	}
-	return append(dst, op.Raw...)
+	return append(dst, raw...)
 }
 
 func appendMops(dst []byte, mops []Mop) []byte {
@@ -159,10 +168,11 @@ func NewWriter(w io.Writer) *Writer {
 	return &Writer{w: bufio.NewWriterSize(w, 64<<10)}
 }
 
-// Write writes op as one line.
+// Write writes op as one line. It refuses a line Read would refuse for its type, process or f
+// (see Op.Validate): a history is written to be read back.
 func (w *Writer) Write(op *Op) error {
-	if op.Type < Invoke || op.Type > Info {
-		return fmt.Errorf("write history line %d: invalid type %d", op.Index, op.Type)
+	if err := op.Validate(); err != nil {
+		return fmt.Errorf("write history line %d: %w", op.Index, err)
 	}
 	w.buf = AppendJSON(w.buf[:0], op)
 	w.buf = append(w.buf, '\n')

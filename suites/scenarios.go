@@ -7,12 +7,12 @@ package suites
 
 import (
 	"fmt"
+	"github.com/kchaos/kchaos/spec"
 	"slices"
 	"sort"
 	"time"
 
 	"github.com/kchaos/kchaos/broker"
-	"github.com/kchaos/kchaos/harness"
 )
 
 // Scenario is a chaos test and what it must find.
@@ -20,7 +20,7 @@ type Scenario struct {
 	Name string
 	// About says what the scenario shows, for listings and the README.
 	About string
-	Spec  harness.Spec
+	Spec  spec.Spec
 	// Expect are anomaly types a run must find (all of them); empty means the run must be valid.
 	Expect []string
 	// Explore marks a scenario whose outcome is recorded, not asserted: it answers a question.
@@ -47,15 +47,15 @@ const (
 	replicaLagMs     = 10000
 )
 
-func baseSpec(name string) harness.Spec {
-	return harness.Spec{
+func baseSpec(name string) spec.Spec {
+	return spec.Spec{
 		Name: name,
 		Cluster: broker.ClusterSpec{Brokers: 3, ReplicationFactor: 3, MinInsyncReplicas: 2,
 			ZooKeeperSessionTimeoutMs: sessionTimeoutMs, ReplicaLagTimeMaxMs: replicaLagMs},
 		Partitions:      4,
 		Acks:            "all",
-		TimeLimit:       harness.Duration(60 * time.Second),
-		NemesisInterval: harness.Duration(10 * time.Second),
+		TimeLimit:       spec.Duration(60 * time.Second),
+		NemesisInterval: spec.Duration(10 * time.Second),
 		Concurrency:     10,
 		Rate:            200,
 	}
@@ -77,7 +77,7 @@ func All() map[string]Scenario {
 	// killed while another still rejoins the ISR, a partition right after a pause).
 	all := baseSpec("safe-all")
 	all.Nemesis = []string{"kill", "pause", "partition", "zk-isolate", "lag"}
-	all.TimeLimit = harness.Duration(120 * time.Second)
+	all.TimeLimit = spec.Duration(120 * time.Second)
 	add(Scenario{Name: all.Name, Spec: all,
 		About: "replication factor 3, min.insync.replicas 2, acks=all, no unclean election, under kill, pause, partition, zk-isolate and lag mixed over 120 s: must be valid"})
 
@@ -100,8 +100,8 @@ func All() map[string]Scenario {
 	// Each fault waits for the ISR to shrink (replica lag, 10 s), then holds the isolated leader for
 	// the interval: longer than the session timeout, so that ZooKeeper lets it go and the
 	// controller elects another leader.
-	j2013.NemesisInterval = harness.Duration(12 * time.Second)
-	j2013.TimeLimit = harness.Duration(90 * time.Second)
+	j2013.NemesisInterval = spec.Duration(12 * time.Second)
+	j2013.TimeLimit = spec.Duration(90 * time.Second)
 	add(Scenario{Name: j2013.Name, Spec: j2013, Expect: []string{"lost-write", "unclean-leader-election"},
 		About: "Jepsen 2013: a leader cut off from its followers until the ISR is the leader alone, then isolated; with unclean election and min.insync.replicas 1 a follower outside the ISR takes over and acknowledged writes are lost"})
 

@@ -3,6 +3,7 @@
 package suites
 
 import (
+	"github.com/kchaos/kchaos/spec"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,7 @@ func resultsDir() string {
 	return filepath.Join("..", "results")
 }
 
-func specOf(t *testing.T, name string) (Scenario, harness.Spec) {
+func specOf(t *testing.T, name string) (Scenario, spec.Spec) {
 	s, err := Get(name)
 	require.NoError(t, err)
 	spec := s.Spec

@@ -213,77 +213,34 @@ func conclude(s Summary) Conclusions {
 	return c
 }
 
-// nemesisFaults pairs each nemesis start-X line with the next stop-X line, in start order.
+// nemesisFaults reads the fault windows of the history (history.FaultWindows) that happened,
+// in start order, with the brokers each hit. A step of a fault, such as the leader's isolation
+// in jepsen-2013, is a fault of its own here: it may stop a leader its parent left in place.
 func nemesisFaults(ops []history.Op) []fault {
 	var out []fault
-	openBy := map[string]int{} // kind → index in out of its open fault
-	for i := range ops {
-		op := &ops[i]
-		if op.Process != history.NemesisProcess || op.Error != "" {
-			continue
+	for _, w := range history.FaultWindows(ops) {
+		if w.Error != "" {
+			continue // it did not happen
 		}
-		kind, isStart := strings.CutPrefix(op.F, "start-")
-		if op.F == "isolate-jepsen-2013" {
-			// The second step of jepsen-2013 is a fault of its own: the leader's full isolation.
-			kind, isStart = "jepsen-2013-isolate", true
+		fl := fault{f: w.F, start: w.StartTime, brokers: brokersIn(w.Value), stopsLeader: slices.Contains(leaderStoppers, w.F)}
+		if w.Stopped {
+			fl.end = w.StopTime
 		}
-		if isStart {
-			out = append(out, fault{f: op.F, start: op.Time, brokers: brokersIn(op.Raw),
-				stopsLeader: slices.Contains(leaderStoppers, op.F)})
-			openBy[kind] = len(out) - 1
-		} else if kind, ok := strings.CutPrefix(op.F, "stop-"); ok {
-			for _, k := range []string{kind, kind + "-isolate"} {
-				if at, ok := openBy[k]; ok {
-					out[at].end = op.Time
-					delete(openBy, k)
-				}
-			}
-		}
+		out = append(out, fl)
 	}
 	return out
 }
 
-// brokersIn reads the brokers a nemesis value names: its "nodes", its "leader", or the keys of
-// its "grudge" (a partition hits every broker on either side), as n1, n2, ...
+// brokersIn returns the ids of the brokers a nemesis value hits (history.NemesisValue.Hit), sorted.
 func brokersIn(raw json.RawMessage) []int {
-	var v struct {
-		Nodes  []string            `json:"nodes"`
-		Leader string              `json:"leader"`
-		Grudge map[string][]string `json:"grudge"`
-	}
-	if json.Unmarshal(raw, &v) != nil {
-		return nil
-	}
-	names := append([]string{}, v.Nodes...)
-	if v.Leader != "" {
-		names = append(names, v.Leader)
-	}
-	for n := range v.Grudge {
-		names = append(names, n)
-	}
 	var ids []int
-	for _, n := range names {
-		if id, ok := brokerID(n); ok && !slices.Contains(ids, id) {
+	for _, n := range history.DecodeNemesisValue(raw).Hit() {
+		if id, ok := history.BrokerID(n); ok && !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
 	}
 	slices.Sort(ids)
 	return ids
-}
-
-func brokerID(name string) (int, bool) {
-	rest, ok := strings.CutPrefix(name, "n")
-	if !ok || rest == "" {
-		return 0, false
-	}
-	id := 0
-	for _, c := range rest {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		id = id*10 + int(c-'0')
-	}
-	return id, true
 }
 
 // faultOn returns the fault active on broker at time t, or nil.

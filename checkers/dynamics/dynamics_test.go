@@ -113,3 +113,55 @@ func TestSummarizeIsDeterministic(t *testing.T) {
 		require.Equal(t, first, Summarize(b.ops, Settings{}))
 	}
 }
+
+// The faults come from history.FaultWindows, as the nemesis writes them: a lag hits its follower
+// (not the leader it names), a failed start hit nothing, a failed stop left the fault in place,
+// and jepsen-2013's isolation step stops the leader until the scenario stops.
+func TestSummarizeNemesisLines(t *testing.T) {
+	tests := []struct {
+		name  string
+		build func(b *builder)
+		fault string // of the one ISR leave
+		end   float64
+	}{
+		{"lag hits the follower", func(b *builder) {
+			b.nemesis(2, "start-lag", map[string]any{"key": "t/0", "follower": "n3", "leader": "n1", "loss": 0.9})
+			b.state(5, "t/0", 1, 1, 2)
+			b.nemesis(8, "stop-lag", map[string]any{"nodes": []string{"n3"}})
+		}, "start-lag", 8},
+		{"failed start", func(b *builder) {
+			op, err := history.Nemesis("start-pause", map[string]any{"nodes": []string{"n3"}})
+			require.NoError(b.t, err)
+			op.Error = "no target"
+			b.at(2, op)
+			b.state(5, "t/0", 1, 1, 2)
+		}, "", 0},
+		{"failed stop", func(b *builder) {
+			b.nemesis(2, "start-pause", map[string]any{"nodes": []string{"n3"}})
+			op, err := history.Nemesis("stop-pause", map[string]any{"nodes": []string{"n3"}})
+			require.NoError(b.t, err)
+			op.Error = "docker unpause: timeout"
+			b.at(3, op)
+			b.state(5, "t/0", 1, 1, 2)
+			b.nemesis(9, "stop-pause", map[string]any{"nodes": []string{"n3"}})
+		}, "start-pause", 9},
+		{"jepsen-2013 isolation", func(b *builder) {
+			b.nemesis(2, "start-jepsen-2013", map[string]any{"key": "t/0", "leader": "n3", "phase": "cut-replication"})
+			b.nemesis(3, "isolate-jepsen-2013", map[string]any{"key": "t/0", "leader": "n3", "phase": "isolate-leader"})
+			b.state(5, "t/0", 1, 1, 2)
+			b.nemesis(9, "stop-jepsen-2013", map[string]any{"nodes": []string{"n3"}})
+		}, "isolate-jepsen-2013", 9},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &builder{t: t}
+			b.state(1, "t/0", 1, 1, 2, 3)
+			tt.build(b)
+			s := Summarize(b.ops, Settings{})
+			require.Len(t, s.Leaves, 1)
+			require.Equal(t, 3, s.Leaves[0].Broker)
+			require.Equal(t, tt.fault, s.Leaves[0].Fault)
+			require.Equal(t, int64(tt.end*float64(time.Second)), s.Leaves[0].FaultEnd)
+		})
+	}
+}

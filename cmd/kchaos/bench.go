@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/kchaos/kchaos/spec"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,6 +32,10 @@ least 90 % of runs; no false positive), 1 when not, 3 when the runs could not be
 `
 
 func runBench(args []string) int {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprint(os.Stdout, benchUsage)
+		return exitValid
+	}
 	if len(args) == 0 || args[0] != "detect" {
 		fmt.Fprint(os.Stderr, benchUsage)
 		return exitError
@@ -42,8 +47,8 @@ func runBench(args []string) int {
 	resultsDir := fs.String("results-dir", "results", "where run directories go")
 	timeLimit := fs.Duration("time-limit", 0, "override the scenario's time limit")
 	seed := fs.Int64("seed", 1, "seed of the first run; run i uses seed+i")
-	if err := fs.Parse(args[1:]); err != nil {
-		return exitError
+	if code, ok := parseFlags(fs, args[1:]); !ok {
+		return code
 	}
 	if *list {
 		for _, n := range suites.Names() {
@@ -69,10 +74,10 @@ func runBench(args []string) int {
 		if ctx.Err() != nil {
 			break
 		}
-		spec := scenario.Spec
-		spec.ResultsDir, spec.Seed = *resultsDir, *seed+int64(i)
+		s := scenario.Spec
+		s.ResultsDir, s.Seed = *resultsDir, *seed+int64(i)
 		if *timeLimit > 0 {
-			spec.TimeLimit = harness.Duration(*timeLimit)
+			s.TimeLimit = spec.Duration(*timeLimit)
 		}
 		started := time.Now()
 		// On a terminal the run's live progress line shows; logs get one line per run.
@@ -82,7 +87,7 @@ func runBench(args []string) int {
 				p.update(pr)
 			}
 		}
-		out, err := harness.Run(ctx, spec, harness.Options{Logf: func(string, ...any) {}, Progress: progress})
+		out, err := harness.Run(ctx, s, harness.Options{Logf: func(string, ...any) {}, Progress: progress})
 		p.finish()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "run %d/%d could not be done: %v\n", i+1, *runs, err)

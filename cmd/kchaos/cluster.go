@@ -53,8 +53,8 @@ func clusterUp(args []string) int {
 	detach := fs.Bool("detach", false, "leave the cluster running when the command ends (remove it with kchaos cluster down)")
 	topic := fs.String("topic", "", "also create this topic (partitions and replication from --partitions and --replication-factor)")
 	partitions := fs.Int("partitions", 4, "partitions of --topic")
-	if err := fs.Parse(args); err != nil {
-		return exitError
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

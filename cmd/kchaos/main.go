@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"sort"
 )
 
@@ -51,11 +52,47 @@ func main() {
 		usage()
 		os.Exit(0)
 	}
+	if name == "--version" || name == "version" {
+		fmt.Println("kchaos", version())
+		os.Exit(0)
+	}
 	cmd, ok := commands[name]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "kchaos: unknown command %q\n", name)
 		usage()
 		os.Exit(exitError)
 	}
-	os.Exit(cmd.run(os.Args[2:]))
+	os.Exit(runCommand(cmd, os.Args[2:]))
+}
+
+// runCommand runs cmd and turns a panic into exit 3 with its message: a crash must never read
+// as a verdict (2 is UNKNOWN).
+func runCommand(cmd command, args []string) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(os.Stderr, "kchaos: internal error (a bug; please report it with the input): %v\n%s", p, debug.Stack())
+			code = exitError
+		}
+	}()
+	return cmd.run(args)
+}
+
+// version is the module's version and, for a build from a checkout, its VCS revision.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v += " " + s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				v += " (modified)"
+			}
+		}
+	}
+	return v
 }

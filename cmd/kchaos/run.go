@@ -14,71 +14,41 @@ import (
 	"github.com/kchaos/kchaos/checkers"
 	"github.com/kchaos/kchaos/checkers/dynamics"
 	"github.com/kchaos/kchaos/harness"
+	"github.com/kchaos/kchaos/spec"
 )
 
 func init() {
 	commands["run"] = command{summary: "run a chaos test against a fresh cluster and check it", run: runRun}
 }
 
-// specFlags registers the flags of a test spec (Jepsen's names) and returns the spec once parsed.
-func specFlags(fs *flag.FlagSet) func() harness.Spec {
-	cluster := clusterFlags(fs)
-	var s harness.Spec
-	var timeLimit, interval, opTimeout, recovery, finalReads time.Duration
-	var nemesisList, targets, shapes string
-	fs.StringVar(&s.Name, "name", "kchaos", "test name: the run goes to RESULTS_DIR/NAME/TIMESTAMP")
-	fs.StringVar(&s.Workload, "workload", "queue", "client workload (queue)")
-	fs.StringVar(&s.Topic, "topic", "kchaos", "topic holding the workload's keys")
-	fs.IntVar(&s.Partitions, "partitions", 4, "partitions of the topic: the keys")
-	fs.StringVar(&s.Acks, "acks", "all", "producer acks: all, 1 or 0")
-	fs.BoolVar(&s.Subscribe, "subscribe", false, "consumers subscribe through a consumer group instead of assigning partitions")
-	fs.StringVar(&nemesisList, "nemesis", "none", "faults: none, all, or a comma list of kill,pause,partition,zk-isolate,lag,jepsen-2013")
-	fs.DurationVar(&interval, "nemesis-interval", 15*time.Second, "time between faults")
-	fs.StringVar(&targets, "nemesis-targets", "", "comma list of targets faults draw from: one, minority, majority, all, primaries, controller (default all of them)")
-	fs.StringVar(&shapes, "nemesis-shapes", "", "comma list of partition shapes: isolate, halves, majorities-ring, bridge, one-way (default all of them)")
-	fs.StringVar(&s.NemesisTraffic, "nemesis-traffic", "all", "what partitions cut: all (brokers, ZooKeeper, clients) or brokers")
-	fs.DurationVar(&timeLimit, "time-limit", 60*time.Second, "how long the workload and faults run")
-	fs.IntVar(&s.Concurrency, "concurrency", 10, "client workers")
-	fs.Float64Var(&s.Rate, "rate", 200, "target operations per second over all workers (0: unlimited)")
-	fs.Int64Var(&s.Seed, "seed", 0, "seed of the workload's and the nemesis' choices (0: from the clock)")
-	fs.StringVar(&s.ResultsDir, "results-dir", "results", "where run directories go")
-	fs.DurationVar(&opTimeout, "op-timeout", 5*time.Second, "time after which an operation's outcome is unknown")
-	fs.DurationVar(&recovery, "recovery-timeout", 2*time.Minute, "wait for brokers and leaders after healing")
-	fs.DurationVar(&finalReads, "final-read-timeout", 2*time.Minute, "time limit of the final reads")
-	return func() harness.Spec {
-		s.Cluster = cluster()
-		s.TimeLimit, s.NemesisInterval = harness.Duration(timeLimit), harness.Duration(interval)
-		s.OpTimeout, s.RecoveryTimeout, s.FinalReadTimeout = harness.Duration(opTimeout), harness.Duration(recovery), harness.Duration(finalReads)
-		s.Nemesis, s.NemesisTargets, s.NemesisShapes = splitList(nemesisList), splitList(targets), splitList(shapes)
-		if s.Seed == 0 {
-			s.Seed = time.Now().UnixNano()
-		}
-		return s
-	}
-}
-
-// splitList splits a comma list; "" and "none" are empty.
-func splitList(s string) []string {
-	if s == "" || s == "none" {
-		return nil
-	}
-	return strings.Split(s, ",")
-}
-
 func runRun(args []string) int {
 	fs := flag.NewFlagSet("kchaos run", flag.ContinueOnError)
-	spec := specFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return exitError
+	s := spec.Defaults()
+	spec.RegisterFlags(fs, &s, spec.Fields)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: kchaos run [flags]\n\n"+
+			"Runs a chaos test against a fresh cluster, checks it and writes its run directory. Exit status:\n"+
+			"0 valid, 1 invalid, 2 unknown, 3 the run could not be done.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "kchaos run: unexpected arguments %q\n", fs.Args())
 		return exitError
 	}
+	// Validate the spec as given, before defaults could hide an explicit zero, and before
+	// anything is created.
+	s = spec.FromFlags(fs, s)
+	if err := s.Validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "kchaos run:", err)
+		return exitError
+	}
 	ctx, stop := interruptContext()
 	defer stop()
 	p := newProgressLine()
-	out, err := harness.Run(ctx, spec(), harness.Options{Logf: p.logf, Progress: p.update})
+	out, err := harness.Run(ctx, s, harness.Options{Logf: p.logf, Progress: p.update})
 	p.finish()
 	return report(out, err)
 }

@@ -56,7 +56,7 @@ func startRun(t *testing.T, args ...string) (run *exec.Cmd, stdout, stderr *byte
 // reads, and the next start removes the containers it left.
 func TestRunKilledMidwayLeavesCheckableHistory(t *testing.T) {
 	resultsDir := t.TempDir()
-	run, _, stderr := startRun(t, "--name", "killed", "--time-limit", "120s", "--rate", "300", "--results-dir", resultsDir)
+	run, _, stderr := startRun(t, "--name", "killed", "--time-limit", "120s", "--rate", "300", "--nemesis", "none", "--results-dir", resultsDir)
 
 	history := filepath.Join(resultsDir, "latest", "history.jsonl")
 	require.Eventually(t, func() bool { return countClientLines(history) >= 1000 }, 3*time.Minute, 500*time.Millisecond,

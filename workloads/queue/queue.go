@@ -43,6 +43,11 @@ type Options struct {
 	Subscribe bool
 	// Group is the consumer group of subscribing consumers; "kchaos" when empty.
 	Group string
+	// ReplicaLagMax is the cluster's replica.lag.time.max.ms: without a marker offset (acks=0),
+	// final reads take a high watermark that stood still longer than this as the log's end.
+	ReplicaLagMax time.Duration
+	// Logf receives a line about each key whose final reads fell short; nil discards them.
+	Logf func(format string, args ...any)
 }
 
 // Keys returns the workload's keys, partition 0 first.
@@ -87,6 +92,7 @@ type Client struct {
 	watermarks map[string]int64 // high watermark seen by the last fetch, per key
 	needAssign bool
 	group      *kafka.Reader // the consumer group member of a subscribed consumer
+	offsets    *offsets      // the workload's offset tracking; nil for a client of its own
 }
 
 // NewClient opens a client for one process.
@@ -147,6 +153,14 @@ func (c *Client) Next(p history.Process, rng *rand.Rand) history.Op {
 
 // Invoke performs inv and returns its completion: ok, fail (certainly no effect) or info (unknown).
 func (c *Client) Invoke(ctx context.Context, inv history.Op) history.Op {
+	done := c.invoke(ctx, inv)
+	if c.offsets != nil {
+		c.offsets.see(&done)
+	}
+	return done
+}
+
+func (c *Client) invoke(ctx context.Context, inv history.Op) history.Op {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.OpTimeout)
 	defer cancel()
 	switch inv.F {

@@ -1,17 +1,18 @@
-// Package harness runs a chaos test: it validates a test spec, then drives the phases of a run
-// (start the cluster, create topics, run the workload and the nemesis for the time limit, heal,
-// wait for recovery, final reads, collect logs, tear down, check, write results), schedules
-// operations under Jepsen's invoke/ok/fail/info discipline and records them in one history.
-// Run is the Go API for go test suites; cmd/kchaos is a thin layer over it.
-package harness
+// Package spec is the run spec of a chaos test: its fields, their defaults, validation, the flags
+// of kchaos run and the re-run command, all from one table (Fields). It is written to each run
+// directory as test.json and read back with the same type by the harness, the report and the CLI.
+package spec
 
 import (
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/kchaos/kchaos/broker"
+	"github.com/kchaos/kchaos/nemesis"
 	"github.com/kchaos/kchaos/workloads/queue"
 )
 
@@ -31,7 +32,8 @@ type Spec struct {
 	// Subscribe makes consumers subscribe through a consumer group instead of assigning
 	// themselves partitions (the checkers then allow poll-skip and nonmonotonic-poll).
 	Subscribe bool `json:"subscribe,omitempty"`
-	// Nemesis lists the fault kinds (see nemesis.ParseKinds); empty runs without faults.
+	// Nemesis lists the fault kinds (see nemesis.ParseKinds); ["none"] runs without faults, and
+	// an empty list takes the default mix.
 	Nemesis []string `json:"nemesis"`
 	// NemesisInterval is the time between faults.
 	NemesisInterval Duration `json:"nemesis_interval"`
@@ -46,9 +48,11 @@ type Spec struct {
 	TimeLimit Duration `json:"time_limit"`
 	// Concurrency is the number of client workers.
 	Concurrency int `json:"concurrency"`
-	// Rate is the target of operations per second over all workers; 0 is as fast as they go.
+	// Rate is the target of operations per second over all workers; Unlimited is as fast as they
+	// go. Zero, like every zero field, means the default.
 	Rate float64 `json:"rate"`
-	// Seed makes the workload's and the nemesis' choices repeatable.
+	// Seed makes the workload's and the nemesis' choices repeatable; 0 means "draw one from the
+	// clock" (WithDefaults), and the seed drawn is what test.json and the re-run command hold.
 	Seed int64 `json:"seed"`
 	// ResultsDir is where run directories go.
 	ResultsDir string `json:"results_dir"`
@@ -59,6 +63,9 @@ type Spec struct {
 	// FinalReadTimeout bounds the final reads; reads cut short make the verdict unknown at best.
 	FinalReadTimeout Duration `json:"final_read_timeout"`
 }
+
+// Unlimited is the Rate of workers that go as fast as they can.
+const Unlimited = -1
 
 // Duration is a time.Duration written in JSON as Go's duration text ("60s").
 type Duration time.Duration
@@ -79,47 +86,38 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// WithDefaults returns s with every unset field given its default.
+// WithDefaults returns s with every unset (zero) field given its default from Fields, and a
+// zero Seed replaced by one drawn from the clock. The cluster's derived defaults (a replication
+// factor no larger than the brokers) come from broker.ClusterSpec.WithDefaults.
 func (s Spec) WithDefaults() Spec {
 	s.Cluster = s.Cluster.WithDefaults()
-	set := func(d *Duration, v time.Duration) {
-		if *d == 0 {
-			*d = Duration(v)
+	for _, f := range Fields {
+		v := f.value(&s)
+		if v.isZero() && f.Default != "" {
+			if err := v.Set(f.Default); err != nil {
+				panic(fmt.Sprintf("spec: default %q of --%s: %v", f.Default, f.Flag, err)) // a bug in the table
+			}
 		}
 	}
-	if s.Name == "" {
-		s.Name = "kchaos"
+	if s.Seed == 0 {
+		s.Seed = ClockSeed()
 	}
-	if s.Workload == "" {
-		s.Workload = "queue"
-	}
-	if s.Topic == "" {
-		s.Topic = "kchaos"
-	}
-	if s.Partitions == 0 {
-		s.Partitions = 4
-	}
-	if s.Acks == "" {
-		s.Acks = "all"
-	}
-	set(&s.NemesisInterval, 15*time.Second)
-	set(&s.TimeLimit, 60*time.Second)
-	if s.Concurrency == 0 {
-		s.Concurrency = 10
-	}
-	if s.ResultsDir == "" {
-		s.ResultsDir = "results"
-	}
-	set(&s.OpTimeout, 5*time.Second)
-	set(&s.RecoveryTimeout, 2*time.Minute)
-	set(&s.FinalReadTimeout, 2*time.Minute)
 	return s
+}
+
+// ClockSeed draws a non-zero seed from the clock.
+func ClockSeed() int64 {
+	if n := time.Now().UnixNano() & math.MaxInt64; n != 0 {
+		return n
+	}
+	return 1
 }
 
 var testName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
-// Validate reports every problem with the spec, each naming its field, before anything starts.
-// Call it on a spec with defaults applied.
+// Validate reports every problem with the spec, each naming its flag, before anything starts.
+// Call it on a spec with every field set (WithDefaults, or ParseArgs): a zero or empty value
+// here is one a user set explicitly, and an error.
 func (s Spec) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
@@ -143,8 +141,13 @@ func (s Spec) Validate() error {
 	if _, err := queue.RequiredAcks(s.Acks); err != nil {
 		errs = append(errs, err)
 	}
-	if err := validateNemesis(s); err != nil {
+	if len(s.Nemesis) == 0 {
+		bad("nemesis", `must not be empty (use "none" for no faults)`)
+	} else if _, err := s.NemesisConfig(); err != nil {
 		errs = append(errs, err)
+	}
+	if s.NemesisTraffic != string(nemesis.TrafficAll) && s.NemesisTraffic != string(nemesis.TrafficBrokers) {
+		bad("nemesis-traffic", "want %s or %s, got %q", nemesis.TrafficAll, nemesis.TrafficBrokers, s.NemesisTraffic)
 	}
 	if s.NemesisInterval.D() < time.Second {
 		bad("nemesis-interval", "must be at least 1s, got %s", s.NemesisInterval.D())
@@ -155,8 +158,11 @@ func (s Spec) Validate() error {
 	if s.Concurrency < 1 || s.Concurrency > 1000 {
 		bad("concurrency", "must be within 1..1000, got %d", s.Concurrency)
 	}
-	if s.Rate < 0 {
-		bad("rate", "must not be negative, got %g", s.Rate)
+	if math.IsNaN(s.Rate) || math.IsInf(s.Rate, 0) || (s.Rate <= 0 && s.Rate != Unlimited) {
+		bad("rate", "must be a positive number or unlimited, got %g", s.Rate)
+	}
+	if s.Seed == 0 {
+		bad("seed", "must not be 0 (leave the flag out to draw a seed from the clock)")
 	}
 	if s.OpTimeout.D() < 100*time.Millisecond {
 		bad("op-timeout", "must be at least 100ms, got %s", s.OpTimeout.D())
@@ -174,4 +180,23 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("invalid test spec: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// NemesisConfig turns the spec's nemesis fields into the nemesis' schedule; no kinds for
+// ["none"].
+func (s Spec) NemesisConfig() (nemesis.Config, error) {
+	kinds, err := nemesis.ParseKinds(strings.Join(s.Nemesis, ","))
+	if err != nil {
+		return nemesis.Config{}, err
+	}
+	cfg := nemesis.Config{Kinds: kinds, Interval: s.NemesisInterval.D(), Seed: s.Seed, Topic: s.Topic,
+		Traffic: nemesis.Traffic(s.NemesisTraffic)}
+	for _, t := range s.NemesisTargets {
+		cfg.Targets = append(cfg.Targets, nemesis.Target(t))
+	}
+	for _, sh := range s.NemesisShapes {
+		cfg.Shapes = append(cfg.Shapes, nemesis.Shape(sh))
+	}
+	cfg = cfg.WithDefaults()
+	return cfg, cfg.Validate()
 }

@@ -1,0 +1,295 @@
+package spec
+
+import (
+	"flag"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kchaos/kchaos/broker"
+)
+
+// Field is one setting of a run: its flag of kchaos run, its default and its place in the spec.
+// Fields is the one table that flags, defaults, validation of explicit values and the re-run
+// command are made from, so that none of them can forget a field.
+type Field struct {
+	// Flag is the flag's name, without dashes (Jepsen's where Jepsen has one).
+	Flag string
+	// Default is the value taken when the flag is absent, as the flag's text; "" when the zero
+	// value is the default.
+	Default string
+	// Usage is the flag's help text.
+	Usage string
+	// value binds the field of a spec as a flag value.
+	value func(*Spec) fieldValue
+}
+
+// fieldValue is a flag.Value bound to one field of a spec that can also tell whether it is unset.
+type fieldValue interface {
+	flag.Value
+	isZero() bool
+}
+
+// DefaultNemesis is the fault mix of a run that names none: the faults that force failover.
+const DefaultNemesis = "kill,pause,partition"
+
+// Fields is every setting of a run, in the order the re-run command writes them.
+var Fields = append(runFields, ClusterFields...)
+
+// runFields are the settings of the workload, the faults and the run itself.
+var runFields = []Field{
+	{"name", "kchaos", "test name: the run goes to RESULTS_DIR/NAME/TIMESTAMP", func(s *Spec) fieldValue { return (*stringValue)(&s.Name) }},
+	{"workload", "queue", "client workload (queue)", func(s *Spec) fieldValue { return (*stringValue)(&s.Workload) }},
+	{"topic", "kchaos", "topic holding the workload's keys", func(s *Spec) fieldValue { return (*stringValue)(&s.Topic) }},
+	{"partitions", "4", "partitions of the topic: the keys", func(s *Spec) fieldValue { return (*intValue)(&s.Partitions) }},
+	{"acks", "all", "producer acks: all, 1 or 0", func(s *Spec) fieldValue { return (*stringValue)(&s.Acks) }},
+	{"subscribe", "", "consumers subscribe through a consumer group instead of assigning partitions", func(s *Spec) fieldValue { return (*boolValue)(&s.Subscribe) }},
+	{"nemesis", DefaultNemesis, "faults: none, all, or a comma list of kill,pause,partition,zk-isolate,lag,jepsen-2013", func(s *Spec) fieldValue { return (*listValue)(&s.Nemesis) }},
+	{"nemesis-interval", "15s", "time between faults", func(s *Spec) fieldValue { return (*durationValue)(&s.NemesisInterval) }},
+	{"nemesis-targets", "", "comma list of targets faults draw from: one, minority, majority, all, primaries, controller (default all of them)", func(s *Spec) fieldValue { return (*listValue)(&s.NemesisTargets) }},
+	{"nemesis-shapes", "", "comma list of partition shapes: isolate, halves, majorities-ring, bridge, one-way (default all of them)", func(s *Spec) fieldValue { return (*listValue)(&s.NemesisShapes) }},
+	{"nemesis-traffic", "all", "what partitions cut: all (brokers, ZooKeeper, clients) or brokers", func(s *Spec) fieldValue { return (*stringValue)(&s.NemesisTraffic) }},
+	{"time-limit", "60s", "how long the workload and faults run", func(s *Spec) fieldValue { return (*durationValue)(&s.TimeLimit) }},
+	{"concurrency", "10", "client workers", func(s *Spec) fieldValue { return (*intValue)(&s.Concurrency) }},
+	{"rate", "200", "target operations per second over all workers (unlimited, or 0: as fast as they go)", func(s *Spec) fieldValue { return (*rateValue)(&s.Rate) }},
+	{"seed", "", "seed of the workload's and the nemesis' choices (default: drawn from the clock and recorded)", func(s *Spec) fieldValue { return (*int64Value)(&s.Seed) }},
+	{"results-dir", "results", "where run directories go", func(s *Spec) fieldValue { return (*stringValue)(&s.ResultsDir) }},
+	{"op-timeout", "5s", "time after which an operation's outcome is unknown", func(s *Spec) fieldValue { return (*durationValue)(&s.OpTimeout) }},
+	{"recovery-timeout", "2m0s", "wait for brokers and leaders after healing", func(s *Spec) fieldValue { return (*durationValue)(&s.RecoveryTimeout) }},
+	{"final-read-timeout", "2m0s", "time limit of the final reads", func(s *Spec) fieldValue { return (*durationValue)(&s.FinalReadTimeout) }},
+}
+
+// ClusterFields are the settings of the cluster (kchaos cluster up takes these alone); broker
+// owns their meaning and derived defaults.
+var ClusterFields = []Field{
+	{"image", broker.DefaultImage, "Kafka image (any image laid out like the official one, e.g. apache/kafka:3.9.1)", func(s *Spec) fieldValue { return (*stringValue)(&s.Cluster.Image) }},
+	{"brokers", strconv.Itoa(broker.DefaultBrokers), "number of Kafka brokers", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.Brokers) }},
+	{"zk-nodes", strconv.Itoa(broker.DefaultZooKeeperNodes), "number of ZooKeeper nodes (1 or 3)", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ZooKeeperNodes) }},
+	{"replication-factor", strconv.Itoa(broker.DefaultReplicationFactor), "default.replication.factor", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ReplicationFactor) }},
+	{"min-insync-replicas", strconv.Itoa(broker.DefaultMinInsyncReplicas), "min.insync.replicas", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.MinInsyncReplicas) }},
+	{"unclean-leader-election", "", "unclean.leader.election.enable", func(s *Spec) fieldValue { return (*boolValue)(&s.Cluster.UncleanLeaderElection) }},
+	{"replica-lag-time-max-ms", strconv.Itoa(broker.DefaultReplicaLagTimeMaxMs), "replica.lag.time.max.ms", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ReplicaLagTimeMaxMs) }},
+	{"zookeeper-session-timeout-ms", strconv.Itoa(broker.DefaultZooKeeperSessionTimeoutMs), "zookeeper.session.timeout.ms", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ZooKeeperSessionTimeoutMs) }},
+	{"broker-heap-mb", strconv.Itoa(broker.DefaultBrokerHeapMB), "JVM heap of each broker, in MB", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.BrokerHeapMB) }},
+	{"zk-heap-mb", strconv.Itoa(broker.DefaultZooKeeperHeapMB), "JVM heap of each ZooKeeper node, in MB", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ZooKeeperHeapMB) }},
+	{"server-property", "", "any other server.properties `key=value` (repeatable)", func(s *Spec) fieldValue { return (*propertiesValue)(&s.Cluster.ServerProperties) }},
+}
+
+// Defaults returns the spec of a run given no flags, but for its seed (zero: drawn at the start).
+func Defaults() Spec {
+	var s Spec
+	for _, f := range Fields {
+		if f.Default != "" {
+			if err := f.value(&s).Set(f.Default); err != nil {
+				panic(fmt.Sprintf("spec: default %q of --%s: %v", f.Default, f.Flag, err)) // a bug in the table
+			}
+		}
+	}
+	return s
+}
+
+// RegisterFlags registers each of fields (Fields, or ClusterFields) on fs, bound to s; s should
+// hold Defaults.
+func RegisterFlags(fs *flag.FlagSet, s *Spec, fields []Field) {
+	for _, f := range fields {
+		fs.Var(f.value(s), f.Flag, f.Usage)
+	}
+}
+
+// FromFlags returns the spec that flags registered by RegisterFlags on s describe, once fs is
+// parsed: a seed drawn from the clock when --seed was absent, and every value as given, so that
+// an explicit zero or empty value reaches Validate instead of turning into a default.
+func FromFlags(fs *flag.FlagSet, s Spec) Spec {
+	seeded := false
+	fs.Visit(func(f *flag.Flag) { seeded = seeded || f.Name == "seed" })
+	if !seeded {
+		s.Seed = ClockSeed()
+	}
+	return s
+}
+
+// ParseArgs parses the flags of kchaos run into a validated spec. It is what the CLI does and
+// what the re-run command is parsed back with.
+func ParseArgs(args []string) (Spec, error) {
+	fs := flag.NewFlagSet("kchaos run", flag.ContinueOnError)
+	fs.SetOutput(new(strings.Builder))
+	s := Defaults()
+	RegisterFlags(fs, &s, Fields)
+	if err := fs.Parse(args); err != nil {
+		return Spec{}, err
+	}
+	if fs.NArg() > 0 {
+		return Spec{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	s = FromFlags(fs, s)
+	return s, s.Validate()
+}
+
+// RerunArgs returns the flags of kchaos run that run s again: every field that differs from its
+// default, and always the seed. ParseArgs(RerunArgs(s)) gives s back.
+func RerunArgs(s Spec) []string {
+	def := Defaults()
+	var args []string
+	for _, f := range Fields {
+		v, d := f.value(&s), f.value(&def)
+		if f.Flag != "seed" && v.String() == d.String() {
+			continue
+		}
+		switch v := v.(type) {
+		case *boolValue:
+			args = append(args, fmt.Sprintf("--%s=%t", f.Flag, bool(*v)))
+		case *propertiesValue:
+			for _, k := range slices.Sorted(maps.Keys(*v)) {
+				args = append(args, "--"+f.Flag, k+"="+(*v)[k])
+			}
+		default:
+			args = append(args, "--"+f.Flag, v.String())
+		}
+	}
+	return args
+}
+
+// RerunCommand is RerunArgs as one shell command line, each argument quoted where the shell
+// needs it.
+func RerunCommand(s Spec) string {
+	parts := []string{"kchaos", "run"}
+	for _, a := range RerunArgs(s) {
+		parts = append(parts, shellQuote(a))
+	}
+	return strings.Join(parts, " ")
+}
+
+// shellQuote quotes a for a POSIX shell unless it is made only of safe characters.
+func shellQuote(a string) string {
+	if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,:/=@%+") == "" {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+}
+
+// The flag values, each bound to one field.
+type (
+	stringValue     string
+	intValue        int
+	int64Value      int64
+	rateValue       float64
+	boolValue       bool
+	durationValue   Duration
+	listValue       []string
+	propertiesValue map[string]string
+)
+
+func (v *stringValue) Set(s string) error { *v = stringValue(s); return nil }
+func (v *stringValue) String() string     { return string(*v) }
+func (v *stringValue) isZero() bool       { return *v == "" }
+
+func (v *intValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("%q is not an integer", s)
+	}
+	*v = intValue(n)
+	return nil
+}
+func (v *intValue) String() string { return strconv.Itoa(int(*v)) }
+func (v *intValue) isZero() bool   { return *v == 0 }
+
+func (v *int64Value) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not an integer", s)
+	}
+	*v = int64Value(n)
+	return nil
+}
+func (v *int64Value) String() string { return strconv.FormatInt(int64(*v), 10) }
+func (v *int64Value) isZero() bool   { return *v == 0 }
+
+// Set reads a rate: a positive number, or "unlimited" (also "0", as kchaos has always read it).
+func (v *rateValue) Set(s string) error {
+	if s == "unlimited" {
+		*v = Unlimited
+		return nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a number or \"unlimited\"", s)
+	}
+	switch {
+	case f < 0:
+		return fmt.Errorf("%q is negative", s)
+	case f == 0:
+		f = Unlimited
+	}
+	*v = rateValue(f)
+	return nil
+}
+func (v *rateValue) String() string {
+	if *v == Unlimited {
+		return "unlimited"
+	}
+	return strconv.FormatFloat(float64(*v), 'g', -1, 64)
+}
+func (v *rateValue) isZero() bool { return *v == 0 }
+
+func (v *boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", s)
+	}
+	*v = boolValue(b)
+	return nil
+}
+func (v *boolValue) String() string   { return strconv.FormatBool(bool(*v)) }
+func (v *boolValue) isZero() bool     { return !bool(*v) }
+func (v *boolValue) IsBoolFlag() bool { return true }
+
+func (v *durationValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as 90s or 2m", s)
+	}
+	*v = durationValue(d)
+	return nil
+}
+func (v *durationValue) String() string { return time.Duration(*v).String() }
+func (v *durationValue) isZero() bool   { return *v == 0 }
+
+// Set reads a comma list; each flag given replaces the list. An empty text is an empty list.
+func (v *listValue) Set(s string) error {
+	*v = nil
+	if s == "" {
+		*v = listValue{}
+		return nil
+	}
+	for _, item := range strings.Split(s, ",") {
+		*v = append(*v, strings.TrimSpace(item))
+	}
+	return nil
+}
+func (v *listValue) String() string { return strings.Join(*v, ",") }
+func (v *listValue) isZero() bool   { return *v == nil }
+
+// Set adds one key=value; the flag repeats.
+func (v *propertiesValue) Set(s string) error {
+	k, val, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want key=value, got %q", s)
+	}
+	if *v == nil {
+		*v = propertiesValue{}
+	}
+	(*v)[k] = val
+	return nil
+}
+func (v *propertiesValue) String() string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(*v)) {
+		parts = append(parts, k+"="+(*v)[k])
+	}
+	return strings.Join(parts, ",")
+}
+func (v *propertiesValue) isZero() bool { return len(*v) == 0 }

@@ -1,0 +1,223 @@
+package spec_test
+
+import (
+	"encoding/json"
+	"flag"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kchaos/kchaos/spec"
+	"github.com/kchaos/kchaos/suites"
+)
+
+// otherValue is, for each flag, a valid value that differs from its default.
+var otherValue = map[string]string{
+	"name": "other.name_1", "workload": "", "topic": "t-2", "partitions": "7", "acks": "1",
+	"subscribe": "true", "nemesis": "jepsen-2013,lag", "nemesis-interval": "42s",
+	"nemesis-targets": "primaries,one", "nemesis-shapes": "isolate,one-way", "nemesis-traffic": "brokers",
+	"time-limit": "1m30s", "concurrency": "3", "rate": "unlimited", "seed": "99", "results-dir": "/tmp/run s",
+	"op-timeout": "700ms", "recovery-timeout": "10s", "final-read-timeout": "20s",
+	"image": "apache/kafka:3.9.1", "brokers": "5", "zk-nodes": "3", "replication-factor": "2",
+	"min-insync-replicas": "1", "unclean-leader-election": "true", "replica-lag-time-max-ms": "1000",
+	"zookeeper-session-timeout-ms": "6000", "broker-heap-mb": "1024", "zk-heap-mb": "128",
+	"server-property": "log.retention.ms=1000",
+}
+
+// leafFields counts the settable fields of t, descending into nested structs.
+func leafFields(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Type.Kind() == reflect.Struct {
+			for _, sub := range leafFields(f.Type) {
+				out = append(out, f.Name+"."+sub)
+			}
+			continue
+		}
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+func TestEveryFieldHasAFlag(t *testing.T) {
+	require.Len(t, spec.Fields, len(leafFields(reflect.TypeFor[spec.Spec]())),
+		"every field of Spec (and of its cluster) has exactly one row in spec.Fields: %v", leafFields(reflect.TypeFor[spec.Spec]()))
+	var flags []string
+	for _, f := range spec.Fields {
+		require.NotContains(t, flags, f.Flag, "one row per flag")
+		flags = append(flags, f.Flag)
+		require.Contains(t, otherValue, f.Flag, "the round-trip test needs a value for --%s", f.Flag)
+	}
+}
+
+// TestRerunRoundTripsEveryField sets each field to a value that is not its default: the re-run
+// command names it, and parsing that command back gives the same spec.
+func TestRerunRoundTripsEveryField(t *testing.T) {
+	for _, f := range spec.Fields {
+		t.Run(f.Flag, func(t *testing.T) {
+			if otherValue[f.Flag] == "" {
+				t.Skipf("--%s has a single valid value", f.Flag)
+			}
+			want, err := spec.ParseArgs([]string{"--seed", "5", "--" + f.Flag + "=" + otherValue[f.Flag]})
+			require.NoError(t, err)
+			args := spec.RerunArgs(want)
+			require.True(t, slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--"+f.Flag) }),
+				"re-run args %q lack --%s", args, f.Flag)
+			got, err := spec.ParseArgs(args)
+			require.NoError(t, err)
+			require.Equal(t, want, got)
+		})
+	}
+}
+
+// TestRerunOfEverySuiteScenario parses back the re-run command of each scenario's test.json.
+func TestRerunOfEverySuiteScenario(t *testing.T) {
+	for _, name := range suites.Names() {
+		t.Run(name, func(t *testing.T) {
+			sc, err := suites.Get(name)
+			require.NoError(t, err)
+			s := sc.Spec
+			s.Seed = 1234
+			// What the harness writes to test.json, read back as the report reads it.
+			data, err := json.Marshal(s.WithDefaults())
+			require.NoError(t, err)
+			var written spec.Spec
+			require.NoError(t, json.Unmarshal(data, &written))
+			got, err := spec.ParseArgs(spec.RerunArgs(written))
+			require.NoError(t, err)
+			require.Equal(t, written, got, "re-run args: %q", spec.RerunArgs(written))
+		})
+	}
+}
+
+func TestRerunAlwaysNamesTheSeed(t *testing.T) {
+	s, err := spec.ParseArgs(nil)
+	require.NoError(t, err)
+	require.NotZero(t, s.Seed, "a seed drawn from the clock")
+	args := spec.RerunArgs(s)
+	require.Contains(t, strings.Join(args, " "), "--seed ")
+	require.NotContains(t, args, "0")
+}
+
+func TestRerunCommandQuotes(t *testing.T) {
+	s, err := spec.ParseArgs([]string{"--seed", "3", "--results-dir", "/tmp/it's here"})
+	require.NoError(t, err)
+	require.Equal(t, `kchaos run --seed 3 --results-dir '/tmp/it'\''s here'`, spec.RerunCommand(s))
+}
+
+// TestExplicitValuesAreNeverReplacedByDefaults: a zero, empty or non-finite value given on the
+// command line is an error naming its flag, never a silent default.
+func TestExplicitValuesAreNeverReplacedByDefaults(t *testing.T) {
+	for _, tc := range []struct{ args []string }{
+		{[]string{"--brokers", "0"}},
+		{[]string{"--partitions", "0"}},
+		{[]string{"--concurrency", "0"}},
+		{[]string{"--time-limit", "0"}},
+		{[]string{"--name", ""}},
+		{[]string{"--topic", ""}},
+		{[]string{"--acks", ""}},
+		{[]string{"--nemesis", ""}},
+		{[]string{"--nemesis-traffic", ""}},
+		{[]string{"--results-dir", ""}},
+		{[]string{"--image", ""}},
+		{[]string{"--zk-nodes", "0"}},
+		{[]string{"--replication-factor", "0"}},
+		{[]string{"--min-insync-replicas", "0"}},
+		{[]string{"--op-timeout", "0s"}},
+		{[]string{"--seed", "0"}},
+		{[]string{"--rate", "NaN"}},
+		{[]string{"--rate", "+Inf"}},
+		{[]string{"--rate", "-1"}},
+		{[]string{"--rate", "-0.5"}},
+		{[]string{"--server-property", "zookeeper.session.timeout.ms=6000"}},
+		{[]string{"--server-property", "replica.lag.time.max.ms=1"}},
+	} {
+		t.Run(strings.Join(tc.args, "="), func(t *testing.T) {
+			_, err := spec.ParseArgs(tc.args)
+			require.Error(t, err)
+			flagName := strings.TrimPrefix(tc.args[0], "--")
+			if flagName == "server-property" {
+				key, _, _ := strings.Cut(tc.args[1], "=")
+				require.ErrorContains(t, err, key)
+				return
+			}
+			require.ErrorContains(t, err, flagName)
+		})
+	}
+}
+
+func TestBadFlagValuesNameTheFlag(t *testing.T) {
+	for _, args := range [][]string{
+		{"--brokers", "three"}, {"--time-limit", "60"}, {"--subscribe=maybe"}, {"--server-property", "novalue"},
+		{"--no-such-flag"}, {"stray"},
+	} {
+		_, err := spec.ParseArgs(args)
+		require.Error(t, err, "%q", args)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	s, err := spec.ParseArgs([]string{"--seed", "1"})
+	require.NoError(t, err)
+	require.Equal(t, strings.Split(spec.DefaultNemesis, ","), s.Nemesis, "a run with no --nemesis injects faults")
+	none, err := spec.ParseArgs([]string{"--seed", "1", "--nemesis", "none"})
+	require.NoError(t, err)
+	cfg, err := none.NemesisConfig()
+	require.NoError(t, err)
+	require.Empty(t, cfg.Kinds)
+	// The Go API's zero spec takes the same defaults as the command line.
+	goAPI := spec.Spec{Seed: 1}.WithDefaults()
+	require.Equal(t, s, goAPI)
+}
+
+func TestRateZeroIsUnlimitedOnTheCommandLine(t *testing.T) {
+	for _, text := range []string{"0", "unlimited"} {
+		s, err := spec.ParseArgs([]string{"--seed", "1", "--rate", text})
+		require.NoError(t, err)
+		require.Equal(t, float64(spec.Unlimited), s.Rate)
+		require.Equal(t, float64(spec.Unlimited), s.WithDefaults().Rate, "the harness's defaults keep it")
+	}
+	require.Equal(t, 200.0, spec.Spec{}.WithDefaults().Rate, "the Go API's zero rate is the default")
+}
+
+func TestRegisterFlagsHelpShowsDefaults(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	s := spec.Defaults()
+	spec.RegisterFlags(fs, &s, spec.Fields)
+	require.Equal(t, "15s", fs.Lookup("nemesis-interval").DefValue)
+	require.Equal(t, spec.DefaultNemesis, fs.Lookup("nemesis").DefValue)
+}
+
+func TestSpecValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*spec.Spec)
+		says string
+	}{
+		{"bad name", func(s *spec.Spec) { s.Name = "a/b" }, "name:"},
+		{"latest is reserved", func(s *spec.Spec) { s.Name = "latest" }, "name:"},
+		{"unknown workload", func(s *spec.Spec) { s.Workload = "bank" }, "workload:"},
+		{"zero partitions", func(s *spec.Spec) { s.Partitions = -1 }, "partitions:"},
+		{"acks 2", func(s *spec.Spec) { s.Acks = "2" }, "acks:"},
+		{"short time limit", func(s *spec.Spec) { s.TimeLimit = spec.Duration(10 * time.Millisecond) }, "time-limit:"},
+		{"no concurrency", func(s *spec.Spec) { s.Concurrency = -3 }, "concurrency:"},
+		{"negative rate", func(s *spec.Spec) { s.Rate = -2 }, "rate:"},
+		{"zero rate", func(s *spec.Spec) { s.Rate = 0 }, "rate:"},
+		{"unknown nemesis", func(s *spec.Spec) { s.Nemesis = []string{"meteor"} }, "nemesis:"},
+		{"cluster field", func(s *spec.Spec) { s.Cluster.MinInsyncReplicas = 5 }, "min-insync-replicas"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := spec.Spec{}.WithDefaults()
+			tt.edit(&s)
+			err := s.Validate()
+			require.ErrorContains(t, err, tt.says)
+		})
+	}
+	require.NoError(t, spec.Spec{}.WithDefaults().Validate())
+}

@@ -1,0 +1,44 @@
+// Package workloads is what the harness drives of a client workload, whatever it is: clients that
+// generate and invoke operations under Jepsen's invoke/ok/fail/info discipline, and final reads
+// once faults are healed. Each workload (workloads/queue, ...) owns its generator, its Kafka
+// client, its offset tracking and its final reads, as Jepsen's workload namespaces do; the
+// harness holds none of it.
+package workloads
+
+import (
+	"context"
+	"math/rand/v2"
+
+	"github.com/kchaos/kchaos/history"
+)
+
+// Client is one process's client.
+type Client interface {
+	// Next generates the invocation of the process's next operation.
+	Next(p history.Process, rng *rand.Rand) history.Op
+	// Invoke runs inv and returns its completion (ok, fail or info).
+	Invoke(ctx context.Context, inv history.Op) history.Op
+	// Close releases the client's connections.
+	Close()
+}
+
+// Recorder is where a workload appends the operations it runs by itself (its final reads) and
+// its observer lines. The harness's recorder stamps index and time.
+type Recorder interface {
+	Append(op *history.Op)
+}
+
+// Workload is a client workload of one run.
+type Workload interface {
+	// Keys are the keys the workload reads and writes: each must have a leader before the
+	// workload starts and after the faults are healed.
+	Keys() []string
+	// NewClient opens a worker's client; a worker whose operation ended info opens a new one.
+	NewClient() (Client, error)
+	// FinalReads reads back, after healing, everything the keys hold, recording its operations
+	// and, per key, whether it read the whole log. It returns when done or when ctx ends.
+	FinalReads(ctx context.Context, rec Recorder) error
+	// SkipFinalReads records, per key, that there were no final reads, and why (an interrupted
+	// or failed run): the checkers then answer unknown at best.
+	SkipFinalReads(rec Recorder, reason string)
+}
