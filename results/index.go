@@ -207,7 +207,7 @@ func indexEntry(dir, name, stamp string) indexRow {
 	}
 	row.Started = row.started.Format("2006-01-02 15:04:05")
 	if spec, err := readSpec(filepath.Join(dir, SpecFile)); err == nil {
-		if n := spec.name(); n != "" {
+		if n := specName(spec); n != "" {
 			row.Name = n
 		}
 	}

@@ -85,7 +85,7 @@ const maxJUnitEntries = 50
 
 // junitXML returns the text of junit.xml for a run.
 func junitXML(r *storedRun) ([]byte, error) {
-	name := r.spec.name()
+	name := specName(r.spec)
 	if name == "" {
 		name = baseName(parentDir(r.dir))
 	}
@@ -101,16 +101,11 @@ func junitXML(r *storedRun) ([]byte, error) {
 		junitProperty{Name: "run", Value: name + "/" + baseName(r.dir)},
 		junitProperty{Name: "anomaly_types", Value: strings.Join(anomalyTypes(r.results), ",")},
 		junitProperty{Name: "report", Value: ReportFile})
-	if s := r.spec; s != nil {
-		if s.Seed != nil {
-			suite.Properties = append(suite.Properties, junitProperty{Name: "seed", Value: strconv.FormatInt(*s.Seed, 10)})
-		}
-		if s.Nemesis != nil {
-			suite.Properties = append(suite.Properties, junitProperty{Name: "nemesis", Value: strings.Join(s.Nemesis, ",")})
-		}
-		if s.Cluster.Image != nil {
-			suite.Properties = append(suite.Properties, junitProperty{Name: "cluster.image", Value: *s.Cluster.Image})
-		}
+	if r.spec != nil {
+		s := withDefaults(r.spec)
+		suite.Properties = append(suite.Properties, junitProperty{Name: "seed", Value: strconv.FormatInt(s.Seed, 10)},
+			junitProperty{Name: "nemesis", Value: strings.Join(s.Nemesis, ",")},
+			junitProperty{Name: "cluster.image", Value: s.Cluster.Image})
 	}
 
 	claims := anomalyClaims(r.results)

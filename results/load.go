@@ -10,6 +10,7 @@ import (
 
 	"github.com/kchaos/kchaos/checkers"
 	"github.com/kchaos/kchaos/history"
+	"github.com/kchaos/kchaos/spec"
 )
 
 // storedRun is what a run directory holds, read for the report: the spec (nil when the
@@ -17,7 +18,7 @@ import (
 // its pairing.
 type storedRun struct {
 	dir     string
-	spec    *runSpec
+	spec    *spec.Spec
 	results *checkers.Result
 	verdict string // "valid", "invalid" or "unknown"
 	ops     []history.Op
@@ -92,13 +93,14 @@ func readResults(path string) (*checkers.Result, error) {
 	return res, nil
 }
 
-// readSpec reads test.json. An error names the file, and the line for a malformed one.
-func readSpec(path string) (*runSpec, error) {
+// readSpec reads test.json as the harness writes it. An error names the file, and the line for
+// a malformed one.
+func readSpec(path string) (*spec.Spec, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
 	}
-	var s runSpec
+	var s spec.Spec
 	if err := json.Unmarshal(data, &s); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError

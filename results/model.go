@@ -277,7 +277,7 @@ func capMarks(m []mark) []mark {
 func (b *builder) header() {
 	v, r := b.view, b.run
 	v.Verdict = r.verdict
-	v.Name = r.spec.name()
+	v.Name = specName(r.spec)
 	if v.Name == "" {
 		v.Name = baseName(parentDir(r.dir))
 	}

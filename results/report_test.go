@@ -13,6 +13,7 @@ import (
 
 	"github.com/kchaos/kchaos/checkers"
 	"github.com/kchaos/kchaos/history"
+	"github.com/kchaos/kchaos/spec"
 	"github.com/stretchr/testify/require"
 )
 
@@ -27,12 +28,12 @@ func TestWriteReport(t *testing.T) {
 		lacks    []string
 	}{
 		{run: "valid/20260301T100000", verdict: "valid", lanes: 5,
-			contains: append([]string{"Every checker passed", `href="nodes/n1/server.log"`, "--nemesis kill,pause,partition", "partition isolate-leader",
+			contains: append([]string{"Every checker passed", `href="nodes/n1/server.log"`, "--nemesis-interval 4s", "partition isolate-leader",
 				"those whose broker was killed came back through its restart", `<a href="#part-p1" data-x="216.4">5.000 s</a>`,
 				`<td class="mono">2 → 3</td>`, `<a href="#fault-0" data-x="216.4" title="kill n2 from 5.000 s to 10.000 s">kill n2</a>`}, isrSection...)},
 		{run: "invalid/20260301T110000", verdict: "invalid", lanes: 5, unclean: 1,
 			chips: map[string]int{"lost-write": 1, "not-linearizable": 1, "unclean-leader-election": 1},
-			contains: append([]string{`href="linearizability/kchaos/0.html"`, "--unclean-leader-election ", "3 anomalies of 3 types",
+			contains: append([]string{`href="linearizability/kchaos/0.html"`, "--unclean-leader-election=true", "3 anomalies of 3 types",
 				`id="op-`, `href="#m-a0-0"`, `id="m-a0-0"`}, isrSection...)},
 		{run: "unknown/20260301T120000", verdict: "unknown", lanes: 3,
 			contains: append([]string{"timed out after 10s", "kchaos/1: versions were not seen", "observer missed zk versions", "1 final read did not reach"},
@@ -66,7 +67,7 @@ func TestWriteReport(t *testing.T) {
 			require.Equal(t, tt.unclean, strings.Count(page, `class="election e-unclean"`))
 			spec, err := readSpec(filepath.Join(dir, SpecFile))
 			require.NoError(t, err)
-			requireHas(t, page, fmt.Sprintf("--seed %d", *spec.Seed))
+			requireHas(t, page, fmt.Sprintf("--seed %d", spec.Seed))
 			for _, s := range tt.contains {
 				requireHas(t, page, s)
 			}
@@ -181,28 +182,34 @@ func TestWriteReportWithoutSpec(t *testing.T) {
 	requireHas(t, string(data), "<h1>valid</h1>")
 }
 
+// TestRerunCommand checks the command the report shows: spec.RerunCommand of test.json with its
+// defaults, wrapped without parting a flag from its value or a quoted word.
 func TestRerunCommand(t *testing.T) {
 	tests := []struct {
 		name string
 		spec string
-		want string
+		want []string // words that must be whole on a line
 	}{
 		{name: "jepsen flags", spec: `{"name":"t1","cluster":{"image":"kchaos/kafka:3.9.1","zk_nodes":1,"brokers":5,"replication_factor":3,"min_insync_replicas":2,"unclean_leader_election":true},
 			"partitions":4,"acks":"all","nemesis":["kill","partition"],"nemesis_interval":"15s","time_limit":"1m0s","concurrency":10,"rate":200,"seed":9007199254740993}`,
-			want: "kchaos run --name t1 --time-limit 1m0s --nemesis kill,partition --nemesis-interval 15s --brokers 5 --zk-nodes 1 --partitions 4 " +
-				"--replication-factor 3 --min-insync-replicas 2 --acks all --unclean-leader-election --concurrency 10 --rate 200 --seed 9007199254740993 --image kchaos/kafka:3.9.1"},
-		{name: "no faults, clean elections", spec: `{"name":"t2","nemesis":[],"cluster":{"unclean_leader_election":false},"rate":0.5}`,
-			want: "kchaos run --name t2 --nemesis none --unclean-leader-election=false --rate 0.5"},
-		{name: "quoting", spec: `{"name":"t3","cluster":{"server_properties":{"log.dirs":"/data/it's here"}},"results_dir":"my results"}`,
-			want: `kchaos run --name t3 --results-dir 'my results' --server-property 'log.dirs=/data/it'\''s here'`},
+			want: []string{"kchaos", "run", "--name t1", "--nemesis kill,partition", "--brokers 5", "--unclean-leader-election=true", "--seed 9007199254740993"}},
+		{name: "what test.json lacks takes its default", spec: `{"name":"t2","nemesis":["none"],"rate":0.5,"seed":3}`,
+			want: []string{"--name t2", "--nemesis none", "--rate 0.5", "--seed 3"}},
+		{name: "quoting", spec: `{"name":"t3","cluster":{"server_properties":{"log.dirs":"/data/it's a --dir here"}},"results_dir":"my results","seed":4}`,
+			want: []string{"--results-dir 'my results'", `--server-property 'log.dirs=/data/it'\''s a --dir here'`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var spec *runSpec
-			require.NoError(t, json.Unmarshal([]byte(tt.spec), &spec))
-			require.Equal(t, tt.want, strings.Join(rerunCommand(spec), " "))
-			wrapped := wrapCommand(rerunCommand(spec), 40)
-			require.Equal(t, tt.want, strings.ReplaceAll(wrapped, " \\\n  ", " "), "wrapping keeps the words")
+			var s spec.Spec
+			require.NoError(t, json.Unmarshal([]byte(tt.spec), &s))
+			line := spec.RerunCommand(withDefaults(&s))
+			words := commandWords(line)
+			require.Equal(t, line, strings.Join(words, " "), "the words are the command")
+			for _, w := range tt.want {
+				require.Contains(t, words, w)
+			}
+			wrapped := wrapCommand(words, 40)
+			require.Equal(t, line, strings.ReplaceAll(wrapped, " \\\n  ", " "), "wrapping keeps the words")
 		})
 	}
 }

@@ -1,149 +1,116 @@
 package results
 
 import (
+	"encoding"
 	"fmt"
-	"maps"
 	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kchaos/kchaos/spec"
 )
 
-// runSpec is test.json as the harness writes it (harness.Spec), read for the report. Its fields
-// are pointers so that a field test.json lacks is told from a zero one: the re-run command
-// leaves it out, and kchaos run then takes its default.
-//
-// TODO(spec): read test.json as spec.Spec, and write the re-run command with spec.RerunArgs,
-// once the spec package is on main; runSpec, rerunFlags and rerunCommand go then.
-type runSpec struct {
-	Name             *string        `json:"name"`
-	Cluster          runClusterSpec `json:"cluster"`
-	Workload         *string        `json:"workload"`
-	Topic            *string        `json:"topic"`
-	Partitions       *int64         `json:"partitions"`
-	Acks             *string        `json:"acks"`
-	Subscribe        *bool          `json:"subscribe"`
-	Nemesis          []string       `json:"nemesis"`
-	NemesisInterval  *string        `json:"nemesis_interval"`
-	NemesisTargets   []string       `json:"nemesis_targets"`
-	NemesisShapes    []string       `json:"nemesis_shapes"`
-	NemesisTraffic   *string        `json:"nemesis_traffic"`
-	TimeLimit        *string        `json:"time_limit"`
-	Concurrency      *int64         `json:"concurrency"`
-	Rate             *float64       `json:"rate"`
-	Seed             *int64         `json:"seed"`
-	ResultsDir       *string        `json:"results_dir"`
-	OpTimeout        *string        `json:"op_timeout"`
-	RecoveryTimeout  *string        `json:"recovery_timeout"`
-	FinalReadTimeout *string        `json:"final_read_timeout"`
-}
-
-// runClusterSpec is test.json's "cluster" (broker.ClusterSpec).
-type runClusterSpec struct {
-	Image                     *string           `json:"image"`
-	ZooKeeperNodes            *int64            `json:"zk_nodes"`
-	Brokers                   *int64            `json:"brokers"`
-	BrokerHeapMB              *int64            `json:"broker_heap_mb"`
-	ZooKeeperHeapMB           *int64            `json:"zk_heap_mb"`
-	ReplicationFactor         *int64            `json:"replication_factor"`
-	MinInsyncReplicas         *int64            `json:"min_insync_replicas"`
-	UncleanLeaderElection     *bool             `json:"unclean_leader_election"`
-	ReplicaLagTimeMaxMs       *int64            `json:"replica_lag_time_max_ms"`
-	ZooKeeperSessionTimeoutMs *int64            `json:"zookeeper_session_timeout_ms"`
-	ServerProperties          map[string]string `json:"server_properties"`
-}
-
-// name returns the spec's test name; "" when s is nil or has none.
-func (s *runSpec) name() string {
-	if s == nil || s.Name == nil {
+// specName returns the test name of a spec; "" when s is nil or has none.
+func specName(s *spec.Spec) string {
+	if s == nil {
 		return ""
 	}
-	return *s.Name
+	return s.Name
+}
+
+// withDefaults returns the spec a run of s ran with: its unset fields given their defaults, as
+// kchaos run gives them (test.json has them all but for an older or hand-written one), and its
+// seed as test.json has it, since a seed drawn now would be no run's.
+func withDefaults(s *spec.Spec) spec.Spec {
+	full := s.WithDefaults()
+	full.Seed = s.Seed
+	return full
 }
 
 // spec shows test.json and the command that runs the same test again.
 func (b *builder) spec() {
-	s := b.run.spec
-	if s == nil {
+	if b.run.spec == nil {
 		return
 	}
-	b.view.Spec = specRows(s)
-	b.view.Rerun = wrapCommand(rerunCommand(s), 78)
-	if img := deref(s.Cluster.Image); img != "" {
+	s := withDefaults(b.run.spec)
+	b.view.Spec = specRows(b.run.spec)
+	b.view.Rerun = wrapCommand(commandWords(spec.RerunCommand(s)), 78)
+	if img := s.Cluster.Image; img != "" {
 		b.view.Kafka = img
 		if _, tag, ok := strings.Cut(img[strings.LastIndex(img, "/")+1:], ":"); ok && versionRe.MatchString(tag) {
 			b.view.Kafka = "Kafka " + tag + " (" + img + ")"
 		}
 	}
-	b.view.SpecSummary = specSummary(s)
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
+	b.view.SpecSummary = specSummary(&s)
 }
 
 // specSummary says in one line what the test was: the cluster, its settings, the workload, the
 // faults and the seed.
-func specSummary(s *runSpec) string {
-	var parts []string
+func specSummary(s *spec.Spec) string {
 	c := &s.Cluster
-	if n := c.Brokers; n != nil {
-		part := fmt.Sprintf("%d %s", *n, plural(int(*n), "broker", "brokers"))
-		if z := c.ZooKeeperNodes; z != nil {
-			part += fmt.Sprintf(", %d ZooKeeper", *z)
-		}
-		parts = append(parts, part)
+	parts := []string{
+		fmt.Sprintf("%d %s, %d ZooKeeper", c.Brokers, plural(c.Brokers, "broker", "brokers"), c.ZooKeeperNodes),
+		fmt.Sprintf("%d %s, replication %d, min ISR %d, acks %s", s.Partitions, plural(s.Partitions, "partition", "partitions"),
+			c.ReplicationFactor, c.MinInsyncReplicas, s.Acks),
 	}
-	if n := s.Partitions; n != nil {
-		part := fmt.Sprintf("%d %s", *n, plural(int(*n), "partition", "partitions"))
-		if rf := c.ReplicationFactor; rf != nil {
-			part += fmt.Sprintf(", replication %d", *rf)
-		}
-		if m := c.MinInsyncReplicas; m != nil {
-			part += fmt.Sprintf(", min ISR %d", *m)
-		}
-		if a := s.Acks; a != nil {
-			part += ", acks " + *a
-		}
-		parts = append(parts, part)
+	if c.UncleanLeaderElection {
+		parts = append(parts, "unclean election on")
+	} else {
+		parts = append(parts, "unclean election off")
 	}
-	if u := c.UncleanLeaderElection; u != nil {
-		if *u {
-			parts = append(parts, "unclean election on")
-		} else {
-			parts = append(parts, "unclean election off")
-		}
+	if faults := strings.Join(s.Nemesis, ", "); faults != "" && faults != "none" {
+		parts = append(parts, "faults: "+faults+" every "+s.NemesisInterval.D().String())
+	} else {
+		parts = append(parts, "no faults")
 	}
-	if s.Nemesis != nil {
-		if text := strings.Join(s.Nemesis, ", "); text != "" && text != "none" {
-			part := "faults: " + text
-			if iv := deref(s.NemesisInterval); iv != "" {
-				part += " every " + iv
-			}
-			parts = append(parts, part)
-		} else {
-			parts = append(parts, "no faults")
-		}
+	load := s.TimeLimit.D().String()
+	if s.Rate > 0 {
+		load += " at " + strconv.FormatFloat(s.Rate, 'f', -1, 64) + " ops/s"
 	}
-	if tl := deref(s.TimeLimit); tl != "" {
-		part := tl
-		if r := deref(s.Rate); r > 0 {
-			part += " at " + strconv.FormatFloat(r, 'f', -1, 64) + " ops/s"
-		}
-		if c := s.Concurrency; c != nil {
-			part += fmt.Sprintf(", %d workers", *c)
-		}
-		parts = append(parts, part)
-	}
-	if seed := s.Seed; seed != nil {
-		parts = append(parts, "seed "+strconv.FormatInt(*seed, 10))
-	}
+	load += fmt.Sprintf(", %d workers", s.Concurrency)
+	parts = append(parts, load, "seed "+strconv.FormatInt(s.Seed, 10))
 	return strings.Join(parts, " · ")
+}
+
+// commandWords splits a shell command line as spec.RerunCommand writes it into words, a flag
+// and its value together ("--brokers 5"), so that wrapping never parts them. Spaces inside
+// single quotes, or escaped, do not split.
+func commandWords(line string) []string {
+	var args []string
+	var cur strings.Builder
+	quoted, escaped := false, false
+	for _, r := range line {
+		switch {
+		case escaped:
+			escaped = false
+		case r == '\\' && !quoted:
+			escaped = true
+		case r == '\'':
+			quoted = !quoted
+		case r == ' ' && !quoted:
+			if cur.Len() > 0 {
+				args = append(args, cur.String())
+				cur.Reset()
+			}
+			continue
+		}
+		cur.WriteRune(r)
+	}
+	if cur.Len() > 0 {
+		args = append(args, cur.String())
+	}
+	var words []string
+	for i := 0; i < len(args); i++ {
+		w := args[i]
+		if strings.HasPrefix(w, "--") && !strings.Contains(w, "=") && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
+			w += " " + args[i+1]
+			i++
+		}
+		words = append(words, w)
+	}
+	return words
 }
 
 // wrapCommand writes a command's words on lines of about width characters, continued with
@@ -168,16 +135,17 @@ func wrapCommand(words []string, width int) string {
 
 var versionRe = regexp.MustCompile(`^\d+\.\d+(\.\d+)?`)
 
-// specRows lists the fields of a spec struct by their JSON names, those of nested structs named
-// with dots, in declaration order; fields that are nil are left out.
-func specRows(spec any) []specRow {
+// specRows lists the fields of a spec by their JSON names, those of nested structs named with
+// dots, in declaration order, as test.json has them; a field test.json would leave out
+// (omitempty) is left out when it is empty.
+func specRows(s *spec.Spec) []specRow {
 	var out []specRow
 	var walk func(v reflect.Value, prefix string)
 	walk = func(v reflect.Value, prefix string) {
 		t := v.Type()
 		for i := range t.NumField() {
 			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 			if !f.IsExported() || name == "-" {
 				continue
 			}
@@ -185,35 +153,30 @@ func specRows(spec any) []specRow {
 				name = f.Name
 			}
 			fv := v.Field(i)
-			for fv.Kind() == reflect.Pointer {
-				if fv.IsNil() {
-					break
-				}
-				fv = fv.Elem()
-			}
-			switch {
-			case fv.Kind() == reflect.Pointer:
-				continue
-			case fv.Kind() == reflect.Struct:
+			if fv.Kind() == reflect.Struct && !fv.Type().Implements(textMarshaler) {
 				walk(fv, prefix+name+".")
 				continue
-			case fv.Kind() == reflect.Map && fv.IsNil():
+			}
+			if strings.Contains(opts, "omitempty") && fv.IsZero() {
 				continue
 			}
 			out = append(out, specRow{Name: prefix + name, Value: cutUTF8(specText(fv), 400)})
 		}
 	}
-	v := reflect.ValueOf(spec)
-	for v.Kind() == reflect.Pointer {
-		v = v.Elem()
-	}
-	walk(v, "")
+	walk(reflect.ValueOf(s).Elem(), "")
 	return out
 }
 
-// specText writes a spec value for a person: lists comma-separated ("none" when empty), maps
-// as key=value in key order.
+var textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+
+// specText writes a spec value for a person: durations as Go writes them, lists comma-separated
+// ("none" when empty), maps as key=value in key order.
 func specText(v reflect.Value) string {
+	if m, ok := v.Interface().(encoding.TextMarshaler); ok {
+		if text, err := m.MarshalText(); err == nil {
+			return string(text)
+		}
+	}
 	switch v.Kind() {
 	case reflect.Slice, reflect.Array:
 		if v.Len() == 0 {
@@ -235,92 +198,4 @@ func specText(v reflect.Value) string {
 		return strconv.FormatFloat(v.Float(), 'f', -1, 64)
 	}
 	return fmt.Sprint(v.Interface())
-}
-
-// rerunFlags maps test.json fields to the flags of kchaos run, in the order they are written.
-var rerunFlags = []struct {
-	flag  string
-	value func(s *runSpec) any // a pointer or a slice; nil when test.json lacks the field
-}{
-	{"name", func(s *runSpec) any { return s.Name }},
-	{"time-limit", func(s *runSpec) any { return s.TimeLimit }},
-	{"nemesis", func(s *runSpec) any { return s.Nemesis }},
-	{"nemesis-interval", func(s *runSpec) any { return s.NemesisInterval }},
-	{"brokers", func(s *runSpec) any { return s.Cluster.Brokers }},
-	{"zk-nodes", func(s *runSpec) any { return s.Cluster.ZooKeeperNodes }},
-	{"partitions", func(s *runSpec) any { return s.Partitions }},
-	{"replication-factor", func(s *runSpec) any { return s.Cluster.ReplicationFactor }},
-	{"min-insync-replicas", func(s *runSpec) any { return s.Cluster.MinInsyncReplicas }},
-	{"acks", func(s *runSpec) any { return s.Acks }},
-	{"unclean-leader-election", func(s *runSpec) any { return s.Cluster.UncleanLeaderElection }},
-	{"concurrency", func(s *runSpec) any { return s.Concurrency }},
-	{"rate", func(s *runSpec) any { return s.Rate }},
-	{"seed", func(s *runSpec) any { return s.Seed }},
-	{"image", func(s *runSpec) any { return s.Cluster.Image }},
-	{"workload", func(s *runSpec) any { return s.Workload }},
-	{"topic", func(s *runSpec) any { return s.Topic }},
-	{"op-timeout", func(s *runSpec) any { return s.OpTimeout }},
-	{"recovery-timeout", func(s *runSpec) any { return s.RecoveryTimeout }},
-	{"final-read-timeout", func(s *runSpec) any { return s.FinalReadTimeout }},
-	{"replica-lag-time-max-ms", func(s *runSpec) any { return s.Cluster.ReplicaLagTimeMaxMs }},
-	{"zookeeper-session-timeout-ms", func(s *runSpec) any { return s.Cluster.ZooKeeperSessionTimeoutMs }},
-	{"broker-heap-mb", func(s *runSpec) any { return s.Cluster.BrokerHeapMB }},
-	{"zk-heap-mb", func(s *runSpec) any { return s.Cluster.ZooKeeperHeapMB }},
-	{"results-dir", func(s *runSpec) any { return s.ResultsDir }},
-}
-
-// rerunCommand writes the kchaos run command line that runs the spec again, every value
-// shell-quoted, as words: "kchaos", "run", then each flag with its value.
-func rerunCommand(s *runSpec) []string {
-	words := []string{"kchaos", "run"}
-	for _, rf := range rerunFlags {
-		var val string
-		switch v := rf.value(s).(type) {
-		case *bool:
-			if v != nil && *v {
-				words = append(words, "--"+rf.flag)
-			} else if v != nil {
-				words = append(words, "--"+rf.flag+"=false")
-			}
-			continue
-		case *string:
-			if v == nil {
-				continue
-			}
-			val = *v
-		case *int64:
-			if v == nil {
-				continue
-			}
-			val = strconv.FormatInt(*v, 10)
-		case *float64:
-			if v == nil {
-				continue
-			}
-			val = strconv.FormatFloat(*v, 'f', -1, 64)
-		case []string:
-			if v == nil {
-				continue
-			}
-			val = strings.Join(v, ",")
-			if val == "" {
-				val = "none"
-			}
-		}
-		words = append(words, "--"+rf.flag+" "+shellQuote(val))
-	}
-	for _, k := range slices.Sorted(maps.Keys(s.Cluster.ServerProperties)) {
-		words = append(words, "--server-property "+shellQuote(k+"="+s.Cluster.ServerProperties[k]))
-	}
-	return words
-}
-
-var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./:=,@%+-]+$`)
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if shellSafe.MatchString(s) {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -77,8 +77,8 @@ func (b *builder) timelines() {
 			}
 		}
 	}
-	if s := b.run.spec; s != nil && s.Cluster.Brokers != nil && *s.Cluster.Brokers > 0 && *s.Cluster.Brokers <= 100 {
-		n := *s.Cluster.Brokers
+	if s := b.run.spec; s != nil && s.Cluster.Brokers > 0 && s.Cluster.Brokers <= 100 {
+		n := s.Cluster.Brokers
 		for id := 1; id <= int(n); id++ {
 			brokerSet[id] = true
 		}
