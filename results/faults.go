@@ -10,8 +10,8 @@ import (
 	"github.com/kchaos/kchaos/history"
 )
 
-// faultWindow is a fault from its start-X nemesis line to the next stop-X line (the end of the
-// history when none came).
+// faultWindow is a fault as the report draws it: a history.FaultWindow, its stop the end of the
+// history when it never stopped, with its label, title and lane.
 type faultWindow struct {
 	kind, class       string
 	start, stop       int64
@@ -35,28 +35,23 @@ func faultClass(kind string) string {
 	return "f-other"
 }
 
-// buildFaults pairs each start-X nemesis line with the next stop-X line, in order.
+// buildFaults reads the fault windows of the history (history.FaultWindows, the one pairing of
+// nemesis lines into faults). A step within a fault (isolate-jepsen-2013) is drawn as an event of
+// its fault, not as a window of its own; a fault that failed to start is a window of no length.
 func (b *builder) buildFaults() {
-	open := map[string][]int{} // kind → indexes into b.faults of open windows, oldest first
-	for i := range b.ops {
-		op := &b.ops[i]
-		if op.Process != history.NemesisProcess {
+	for _, w := range history.FaultWindows(b.ops) {
+		if w.Parent >= 0 {
 			continue
 		}
+		f := faultWindow{kind: w.Kind, class: faultClass(w.Kind), start: w.StartTime, stop: b.end, startPos: w.Start, stopPos: w.Stop,
+			value: w.Value, err: w.Error, stopErr: strings.Join(w.StopErrors, "; ")}
 		switch {
-		case strings.HasPrefix(op.F, "start-"):
-			kind := strings.TrimPrefix(op.F, "start-")
-			b.faults = append(b.faults, faultWindow{kind: kind, class: faultClass(kind), start: op.Time, stop: b.end,
-				startPos: i, stopPos: -1, value: op.Raw, err: op.Error})
-			open[kind] = append(open[kind], len(b.faults)-1)
-		case strings.HasPrefix(op.F, "stop-"):
-			kind := strings.TrimPrefix(op.F, "stop-")
-			if q := open[kind]; len(q) > 0 {
-				f := &b.faults[q[0]]
-				f.stop, f.stopPos, f.stopErr = op.Time, i, op.Error
-				open[kind] = q[1:]
-			}
+		case w.Error != "":
+			f.stop = w.StartTime
+		case w.Stopped:
+			f.stop = w.StopTime
 		}
+		b.faults = append(b.faults, f)
 	}
 	starts := make([]float64, len(b.faults))
 	ends := make([]float64, len(b.faults))
@@ -133,23 +128,9 @@ func (b *builder) nemesisEvents() []eventMark {
 	return out
 }
 
-// faultValue is what a fault's label shows of its start line's value: the nodes it hit, the
-// partition's shape, the follower and leader of a lag, or the key it aimed at.
-type faultValue struct {
-	Nodes    []string `json:"nodes"`
-	Shape    string   `json:"shape"`
-	Follower string   `json:"follower"`
-	Leader   string   `json:"leader"`
-	Key      string   `json:"key"`
-}
-
-// faultLabel names a fault shortly: "kill n2", "partition majorities-ring", "lag n3→n1". A value
-// of another shape than faultValue gives the kind alone.
+// faultLabel names a fault shortly: "kill n2", "partition majorities-ring", "lag n3→n1".
 func faultLabel(kind string, raw []byte) string {
-	var v faultValue
-	if len(raw) > 0 && json.Unmarshal(raw, &v) != nil {
-		v = faultValue{}
-	}
+	v := history.DecodeNemesisValue(raw)
 	var parts []string
 	if len(v.Nodes) > 0 {
 		parts = append(parts, strings.Join(v.Nodes, ","))

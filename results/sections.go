@@ -288,34 +288,21 @@ func (b *builder) errors() {
 	}
 }
 
-// finalReadF is the f of the observer line that reports a key's final read.
-const finalReadF = "final-read"
-
-// finalReadLine is the value of a final-read observer line.
-//
-// TODO(history): read it as history.FinalRead once that is on main.
-type finalReadLine struct {
-	Key           string          `json:"key"`
-	Complete      bool            `json:"complete"`
-	Position      json.RawMessage `json:"position"`
-	HighWatermark json.RawMessage `json:"high_watermark"`
-	Target        json.RawMessage `json:"target"`
-}
-
 // finalReads lists what the final reads reached, per key.
 func (b *builder) finalReads() {
 	incomplete := 0
 	for i := range b.ops {
 		op := &b.ops[i]
-		if op.Process != history.ObserverProcess || op.F != finalReadF {
+		if op.Process != history.ObserverProcess || op.F != history.FFinalRead {
 			continue
 		}
-		var v finalReadLine
-		if err := json.Unmarshal(op.Raw, &v); err != nil {
+		v, err := op.FinalRead()
+		if err != nil {
+			b.view.Warnings = append(b.view.Warnings, "Skipped an observer line: "+err.Error())
 			continue
 		}
-		row := finalReadRow{Key: v.Key, Position: rawText(v.Position), HighWatermark: rawText(v.HighWatermark),
-			Target: rawText(v.Target), Complete: "yes", Class: "ok"}
+		row := finalReadRow{Key: v.Key, Position: strconv.FormatInt(v.Position, 10), HighWatermark: strconv.FormatInt(v.HighWatermark, 10),
+			Target: strconv.FormatInt(v.Target, 10), Complete: "yes", Class: "ok"}
 		if !v.Complete {
 			row.Complete, row.Class = "no", "fail"
 			incomplete++
@@ -327,19 +314,6 @@ func (b *builder) finalReads() {
 		b.view.Warnings = append(b.view.Warnings, fmt.Sprintf("%d final %s did not reach the high watermark: what they did not read cannot be called lost with certainty.",
 			incomplete, plural(incomplete, "read", "reads")))
 	}
-}
-
-// rawText writes a JSON value for a person: a string without its quotes, anything else as
-// written, cut short; nothing for a missing value.
-func rawText(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return cutUTF8(s, 200)
-	}
-	if len(raw) == 0 {
-		return "null"
-	}
-	return cutUTF8(string(raw), 200)
 }
 
 // viz lists porcupine's visualizations present in the run directory.
