@@ -3,14 +3,16 @@ package results
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
 // Printable returns s with every character that would not show as itself written as a Go escape
-// (\x1b, \u202e): control characters but newline and tab, the controls that reorder text
-// (bidirectional overrides and isolates, which can make a key read as another), and bytes that
-// are not UTF-8. Text from a history is shown through it, in the report and on a terminal, so
+// (\x1b, \u202e): control characters but newline and tab, format characters such as those that
+// reorder text (bidirectional overrides and isolates, which can make a key read as another), and
+// bytes that are not UTF-8. It escapes in place where history.Printable quotes the whole
+// string, so that multi-line text (an entry's JSON, the re-run command) keeps its lines. Text from a history is shown through it, in the report and on a terminal, so
 // that it can neither hide nor pass for other text, nor drive a terminal with escape sequences.
 func Printable(s string) string {
 	if !needsEscape(s) {
@@ -22,10 +24,12 @@ func Printable(s string) string {
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case hidden(r) && r < 0x100:
+		case hidden(r) && r < 0x80:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case hidden(r):
+		case hidden(r) && r <= 0xffff:
 			fmt.Fprintf(&b, `\u%04x`, r)
+		case hidden(r):
+			fmt.Fprintf(&b, `\U%08x`, r)
 		default:
 			b.WriteString(s[i : i+size])
 		}
@@ -45,19 +49,12 @@ func needsEscape(s string) bool {
 	return false
 }
 
-// hidden reports whether r does not show as itself: C0 and C1 controls (newline and tab aside),
-// DEL, and the bidirectional formatting characters.
+// hidden reports whether r does not show as itself: what strconv.IsPrint (and so
+// history.Printable) calls unprintable, that is control characters, format characters such as
+// the bidirectional overrides and isolates, and spaces other than U+0020; newline and tab aside,
+// since the report shows multi-line text.
 func hidden(r rune) bool {
-	switch {
-	case r == '\n' || r == '\t':
-		return false
-	case r < 0x20, r >= 0x7f && r < 0xa0:
-		return true
-	case r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069,
-		r == 0x2028, r == 0x2029, r == 0xfeff:
-		return true
-	}
-	return false
+	return r != '\n' && r != '\t' && !strconv.IsPrint(r)
 }
 
 // printableStrings rewrites, with Printable, every string reachable from v (a pointer to a view):

@@ -518,7 +518,7 @@ func TestPrintable(t *testing.T) {
 		{"kchaos/0", "kchaos/0"},
 		{"a\nb\tc", "a\nb\tc"},
 		{"\x1b[31mred\x1b[0m", `\x1b[31mred\x1b[0m`},
-		{"nul\x00 del\x7f c1\u0085", `nul\x00 del\x7f c1\x85`},
+		{"nul\x00 del\x7f c1\u0085 nbsp\u00a0 zwsp\u200b", `nul\x00 del\x7f c1\u0085 nbsp\u00a0 zwsp\u200b`},
 		{"abc\u202edcba", `abc\u202edcba`},
 		{"isolate\u2066x\u2069", `isolate\u2066x\u2069`},
 		{"bad \xff utf-8", `bad \xff utf-8`},
