@@ -1,6 +1,11 @@
 // Package results owns the run directory: its layout, the files a run leaves (test.json,
-// history.jsonl, results.json, report files, node logs) and the results/latest link. It writes
-// what others computed; it computes no verdict.
+// history.jsonl, results.json, report files, node logs), the results/latest link and the index
+// of a results directory. It writes what others computed; it computes no verdict.
+//
+// WriteRun writes every output of a run directory: results.json (a checkers.Result), porcupine's
+// views, report.html, junit.xml and the index. It reads results.json back as checkers.Result
+// (checkers.ReadResult) and test.json as spec.Spec: no field is looked up by name. The same run
+// directory gives the same bytes.
 package results
 
 import (

@@ -28,8 +28,9 @@ func reportCommand(args []string, stdout, stderr io.Writer) int {
        kchaos report --index RESULTS_DIR
 
 Writes RUN_DIR/report.html and RUN_DIR/junit.xml again from what RUN_DIR holds (history.jsonl,
-results.json, test.json, nodes/), then the index.html of the results directory RUN_DIR is in.
-With --index, writes only RESULTS_DIR/index.html.
+results.json, test.json, nodes/), then the index.html of the results directory RUN_DIR is in,
+when kchaos made it (it holds .kchaos-results) or it holds runs of an older kchaos. With
+--index, writes only RESULTS_DIR/index.html, on the same condition.
 
 `)
 		fs.PrintDefaults()
