@@ -1,7 +1,9 @@
 package txn
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"github.com/kchaos/kchaos/history"
 )
@@ -28,25 +30,21 @@ func offsetText(o int64) string {
 // abortedReads finds polls that read a value whose transaction failed.
 func (m *model) abortedReads(r *Result) {
 	for ti := range m.txns {
-		t := &m.txns[ti]
-		seen := map[int32]bool{}
-		for mi := range t.mops {
-			mop := &t.mops[mi]
-			for _, kr := range mop.Reads {
-				for _, rec := range kr.Records {
-					v := m.lookup(kr.Key, rec.Value)
-					w := m.vals[v].writer
-					if w < 0 || m.txns[w].typ != history.Fail || seen[v] {
-						continue
-					}
-					seen[v] = true
-					c := AbortedReadCase{Key: kr.Key, Value: rec.Value, Offset: rec.Offset, Writer: m.ref(w), Reader: m.ref(int32(ti))}
-					c.Explanation = fmt.Sprintf("%s sent %s=%s and failed (aborted), yet %s read it at %s",
-						m.describe(w), kr.Key, rec.Value, m.describe(int32(ti)), offsetText(rec.Offset))
-					r.AbortedReads = append(r.AbortedReads, c)
-				}
+		var seen map[int32]bool
+		m.each(&m.txns[ti], nil, func(key string, rec history.Record, v int32) {
+			w := m.vals[v].writer
+			if w < 0 || m.txns[w].typ != history.Fail || seen[v] {
+				return
 			}
-		}
+			if seen == nil {
+				seen = map[int32]bool{}
+			}
+			seen[v] = true
+			c := AbortedReadCase{Key: key, Value: rec.Value, Offset: rec.Offset, Writer: m.ref(w), Reader: m.ref(int32(ti))}
+			c.Explanation = fmt.Sprintf("%s sent %s=%s and failed (aborted), yet %s read it at %s",
+				m.describe(w), key, rec.Value, m.describe(int32(ti)), offsetText(rec.Offset))
+			r.AbortedReads = append(r.AbortedReads, c)
+		})
 	}
 }
 
@@ -55,32 +53,21 @@ func (m *model) abortedReads(r *Result) {
 func (m *model) precommittedReads(r *Result) {
 	for ti := range m.txns {
 		t := &m.txns[ti]
-		var sent map[valKey]bool
-		for mi := range t.mops {
-			if mop := &t.mops[mi]; mop.Kind == history.MopSend {
-				if sent == nil {
-					sent = map[valKey]bool{}
-				}
-				sent[valKey{m.keyID[mop.Key], mop.Value}] = true
-			}
-		}
-		if sent == nil {
+		var sent []int32
+		m.each(t, func(_ int, _ *history.Mop, v int32) { sent = append(sent, v) }, nil)
+		if len(sent) == 0 {
 			continue
 		}
 		var c *PrecommittedReadCase
-		for mi := range t.mops {
-			for _, kr := range t.mops[mi].Reads {
-				for _, rec := range kr.Records {
-					if !sent[valKey{m.keyID[kr.Key], rec.Value}] {
-						continue
-					}
-					if c == nil {
-						c = &PrecommittedReadCase{Op: m.ref(int32(ti)), Key: kr.Key, Value: rec.Value, Offset: rec.Offset}
-					}
-					c.Count++
-				}
+		m.each(t, nil, func(key string, rec history.Record, v int32) {
+			if !slices.Contains(sent, v) {
+				return
 			}
-		}
+			if c == nil {
+				c = &PrecommittedReadCase{Op: m.ref(int32(ti)), Key: key, Value: rec.Value, Offset: rec.Offset}
+			}
+			c.Count++
+		})
 		if c != nil {
 			c.Explanation = fmt.Sprintf("%s sent %s=%s and read it back at %s before it committed", m.describe(int32(ti)), c.Key, c.Value, offsetText(c.Offset))
 			if c.Count > 1 {
@@ -130,15 +117,10 @@ func (m *model) tornTransactions(r *Result) {
 			continue
 		}
 		var c TornTransactionCase
-		for mi := range t.mops {
-			mop := &t.mops[mi]
-			if mop.Kind != history.MopSend {
-				continue
-			}
-			v := m.lookup(mop.Key, mop.Value)
+		m.each(t, func(mi int, mop *history.Mop, v int32) {
 			vi := &m.vals[v]
 			if vi.writer != int32(ti) || vi.writerMop != int32(mi) {
-				continue // sent twice: the first send speaks for it
+				return // sent twice: the first send speaks for it
 			}
 			offset := mop.Offset
 			if offset == history.NoOffset && vi.pos >= 0 {
@@ -146,7 +128,7 @@ func (m *model) tornTransactions(r *Result) {
 			}
 			if vi.reads > 0 {
 				c.Seen = append(c.Seen, SeenSend{Key: mop.Key, Value: mop.Value, Offset: offset, Reader: m.ref(vi.reader)})
-				continue
+				return
 			}
 			miss := MissedSend{Key: mop.Key, Value: mop.Value, Offset: offset}
 			switch {
@@ -159,10 +141,10 @@ func (m *model) tornTransactions(r *Result) {
 			case m.finalReads[vi.key]:
 				miss.FinalRead = true
 			default:
-				continue
+				return
 			}
 			c.Missing = append(c.Missing, miss)
-		}
+		}, nil)
 		if len(c.Seen) == 0 || len(c.Missing) == 0 {
 			continue
 		}
@@ -180,9 +162,11 @@ func (m *model) tornTransactions(r *Result) {
 
 // readerAt returns the first transaction that read key k at offset, or -1.
 func (m *model) readerAt(k int32, offset int64) int32 {
-	for _, e := range m.logs[k] {
-		if e.offset == offset {
-			return m.vals[e.val].reader
+	log := m.logs[k]
+	i, _ := slices.BinarySearchFunc(log, offset, func(e entry, o int64) int { return cmp.Compare(e.offset, o) })
+	for ; i < len(log) && log[i].offset == offset; i++ {
+		if rd := m.vals[log[i].val].reader; rd >= 0 {
+			return rd
 		}
 	}
 	return -1
@@ -192,27 +176,24 @@ func (m *model) readerAt(k int32, offset int64) int32 {
 // committed transaction sent to that key before sending it another value, which the reader did
 // not read.
 func (m *model) intermediateReads(r *Result) {
+	last := map[int32]int32{} // key → the value read at the highest entry
+	var order []int32         // keys in the order first read
+	var read []int32          // values read
 	for _, ti := range m.vertices {
 		t := &m.txns[ti]
-		last := map[int32]int32{} // key → the value read at the highest entry
-		var order []int32         // keys in the order first read
-		read := map[int32]bool{}
-		for mi := range t.mops {
-			for _, kr := range t.mops[mi].Reads {
-				k := m.keyID[kr.Key]
-				for _, rec := range kr.Records {
-					v := m.lookup(kr.Key, rec.Value)
-					read[v] = true
-					prev, ok := last[k]
-					if !ok {
-						order = append(order, k)
-					}
-					if !ok || m.vals[v].pos > m.vals[prev].pos {
-						last[k] = v
-					}
-				}
+		clear(last)
+		order, read = order[:0], read[:0]
+		m.each(t, nil, func(_ string, _ history.Record, v int32) {
+			read = append(read, v)
+			k := m.vals[v].key
+			prev, ok := last[k]
+			if !ok {
+				order = append(order, k)
 			}
-		}
+			if !ok || m.vals[v].pos > m.vals[prev].pos {
+				last[k] = v
+			}
+		})
 		for _, k := range order {
 			v := last[k]
 			vi := &m.vals[v]
@@ -221,21 +202,23 @@ func (m *model) intermediateReads(r *Result) {
 				continue
 			}
 			wt := &m.txns[w]
-			for mi := int(vi.writerMop) + 1; mi < len(wt.mops); mi++ {
-				mop := &wt.mops[mi]
-				if mop.Kind != history.MopSend || mop.Key != m.keys[k] || read[m.lookup(mop.Key, mop.Value)] {
-					continue
+			var later *history.Mop
+			m.each(wt, func(mi int, mop *history.Mop, lv int32) {
+				if later == nil && mi > int(vi.writerMop) && m.vals[lv].key == k && !slices.Contains(read, lv) {
+					later = mop
 				}
-				offset := history.NoOffset
-				if vi.pos >= 0 {
-					offset = m.logs[k][vi.pos].offset
-				}
-				c := G1bCase{Key: m.keys[k], Value: vi.value, Offset: offset, Later: mop.Value, Writer: m.ref(w), Reader: m.ref(ti)}
-				c.Explanation = fmt.Sprintf("%s last read %s=%s at %s, an intermediate value: %s sent it and then %s=%s, which the reader did not read",
-					m.describe(ti), c.Key, c.Value, offsetText(offset), m.describe(w), c.Key, c.Later)
-				r.IntermediateReads = append(r.IntermediateReads, c)
-				break
+			}, nil)
+			if later == nil {
+				continue
 			}
+			offset := history.NoOffset
+			if vi.pos >= 0 {
+				offset = m.logs[k][vi.pos].offset
+			}
+			c := G1bCase{Key: m.keys[k], Value: vi.value, Offset: offset, Later: later.Value, Writer: m.ref(w), Reader: m.ref(ti)}
+			c.Explanation = fmt.Sprintf("%s last read %s=%s at %s, an intermediate value: %s sent it and then %s=%s, which the reader did not read",
+				m.describe(ti), c.Key, c.Value, offsetText(offset), m.describe(w), c.Key, c.Later)
+			r.IntermediateReads = append(r.IntermediateReads, c)
 		}
 	}
 }

@@ -451,62 +451,51 @@ func (m *model) explainStep(a, b int32, k kind, an, bn string) Step {
 	off := func(o int64) *int64 { return &o }
 	switch k {
 	case ww:
-		for _, mop := range m.txns[tb].mops {
-			if mop.Kind != history.MopSend {
-				continue
-			}
-			k := m.keyID[mop.Key]
-			v2 := m.lookup(mop.Key, mop.Value)
+		for _, v2 := range m.sent(tb) {
+			k := m.vals[v2].key
 			for _, p := range m.positions(v2) {
 				if p == 0 || m.writerVertex(m.logs[k][p-1].val) != a {
 					continue
 				}
 				prev, cur := m.logs[k][p-1], m.logs[k][p]
-				st.Key, st.Value, st.Offset = mop.Key, val(m.vals[prev.val].value), off(prev.offset)
-				st.NextValue, st.NextOffset = val(mop.Value), off(cur.offset)
+				st.Key, st.Value, st.Offset = m.keys[k], val(m.vals[prev.val].value), off(prev.offset)
+				st.NextValue, st.NextOffset = val(m.vals[v2].value), off(cur.offset)
 				st.Explanation = fmt.Sprintf("%s sent %s=%s at offset %d, and %s sent %s=%s at the next offset, %d (ww)",
-					m.who(an, ta), st.Key, *st.Value, prev.offset, m.who(bn, tb), st.Key, mop.Value, cur.offset)
+					m.who(an, ta), st.Key, *st.Value, prev.offset, m.who(bn, tb), st.Key, *st.NextValue, cur.offset)
 				return st
 			}
 		}
 	case wr:
-		for _, mop := range m.txns[tb].mops {
-			for _, kr := range mop.Reads {
-				for _, rec := range kr.Records {
-					if m.writerVertex(m.lookup(kr.Key, rec.Value)) != a {
-						continue
-					}
-					st.Key, st.Value, st.Offset = kr.Key, val(rec.Value), off(rec.Offset)
-					st.Explanation = fmt.Sprintf("%s sent %s=%s, and %s read it at %s (wr)",
-						m.who(an, ta), kr.Key, rec.Value, m.who(bn, tb), offsetText(rec.Offset))
-					return st
-				}
+		m.each(&m.txns[tb], nil, func(key string, rec history.Record, v int32) {
+			if st.Key != "" || m.writerVertex(v) != a {
+				return
 			}
+			st.Key, st.Value, st.Offset = key, val(rec.Value), off(rec.Offset)
+			st.Explanation = fmt.Sprintf("%s sent %s=%s, and %s read it at %s (wr)",
+				m.who(an, ta), key, rec.Value, m.who(bn, tb), offsetText(rec.Offset))
+		})
+		if st.Key != "" {
+			return st
 		}
 	case rw:
 		last := map[int32]int32{}
 		var order []int32
-		for _, mop := range m.txns[ta].mops {
-			for _, kr := range mop.Reads {
-				k := m.keyID[kr.Key]
-				for _, rec := range kr.Records {
-					v := m.lookup(kr.Key, rec.Value)
-					p := m.vals[v].pos
-					if rec.Offset != history.NoOffset {
-						p = m.entryAt(k, rec.Offset, v)
-					}
-					if p < 0 {
-						continue
-					}
-					if old, ok := last[k]; !ok || p > old {
-						if !ok {
-							order = append(order, k)
-						}
-						last[k] = p
-					}
-				}
+		m.each(&m.txns[ta], nil, func(_ string, rec history.Record, v int32) {
+			k := m.vals[v].key
+			p := m.vals[v].pos
+			if rec.Offset != history.NoOffset {
+				p = m.entryAt(k, rec.Offset, v)
 			}
-		}
+			if p < 0 {
+				return
+			}
+			if old, ok := last[k]; !ok || p > old {
+				if !ok {
+					order = append(order, k)
+				}
+				last[k] = p
+			}
+		})
 		for _, k := range order {
 			p := last[k]
 			if int(p+1) >= len(m.logs[k]) || m.writerVertex(m.logs[k][p+1].val) != b {

@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"cmp"
 	"context"
 	"slices"
 
@@ -84,29 +85,24 @@ func (m *model) buildGraph(ctx context.Context) (*graph, EdgeStats, error) {
 		t := &m.txns[ti]
 		clear(lastPos)
 		keys = keys[:0]
-		for mi := range t.mops {
-			for _, kr := range t.mops[mi].Reads {
-				k := m.keyID[kr.Key]
-				for _, rec := range kr.Records {
-					v := m.lookup(kr.Key, rec.Value)
-					add(m.writerVertex(v), int32(vx), wr)
-					p := m.vals[v].pos
-					if rec.Offset != history.NoOffset {
-						// The entry at the offset read, not the value's first (a duplicate).
-						p = m.entryAt(k, rec.Offset, v)
-					}
-					if p < 0 {
-						continue
-					}
-					if old, ok := lastPos[k]; !ok || p > old {
-						if !ok {
-							keys = append(keys, k)
-						}
-						lastPos[k] = p
-					}
-				}
+		m.each(t, nil, func(_ string, rec history.Record, v int32) {
+			add(m.writerVertex(v), int32(vx), wr)
+			k := m.vals[v].key
+			p := m.vals[v].pos
+			if rec.Offset != history.NoOffset {
+				// The entry at the offset read, not the value's first (a duplicate).
+				p = m.entryAt(k, rec.Offset, v)
 			}
-		}
+			if p < 0 {
+				return
+			}
+			if old, ok := lastPos[k]; !ok || p > old {
+				if !ok {
+					keys = append(keys, k)
+				}
+				lastPos[k] = p
+			}
+		})
 		for _, k := range keys {
 			if next := lastPos[k] + 1; int(next) < len(m.logs[k]) {
 				add(int32(vx), m.writerVertex(m.logs[k][next].val), rw)
@@ -163,15 +159,7 @@ func (m *model) buildGraph(ctx context.Context) (*graph, EdgeStats, error) {
 // entryAt returns the entry of key k at offset that holds value v, or -1.
 func (m *model) entryAt(k int32, offset int64, v int32) int32 {
 	log := m.logs[k]
-	i, _ := slices.BinarySearchFunc(log, offset, func(e entry, o int64) int {
-		switch {
-		case e.offset < o:
-			return -1
-		case e.offset > o:
-			return 1
-		}
-		return 0
-	})
+	i, _ := slices.BinarySearchFunc(log, offset, func(e entry, o int64) int { return cmp.Compare(e.offset, o) })
 	for ; i < len(log) && log[i].offset == offset; i++ {
 		if log[i].val == v {
 			return int32(i)

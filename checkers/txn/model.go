@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -20,6 +21,7 @@ type txnInfo struct {
 	committed bool         // ok, or info (or never completed) with a send some ok poll read
 	vertex    int32        // its vertex in the dependency graph, -1 when not committed
 	mops      []history.Mop
+	ids       []int32 // the value id of each send and of each record read, in order
 }
 
 // valKey names a value sent to or read from a key.
@@ -93,13 +95,17 @@ func build(ops []history.Op) (*model, error) {
 		}
 		m.txns = append(m.txns, t)
 	}
+	var ids []int32
+	bounds := make([]int32, 0, len(m.txns)+1)
 	for ti := range m.txns {
 		t := &m.txns[ti]
+		bounds = append(bounds, int32(len(ids)))
 		for mi := range t.mops {
 			mop := &t.mops[mi]
 			switch mop.Kind {
 			case history.MopSend:
 				v := m.vid(m.key(mop.Key), mop.Value)
+				ids = append(ids, v)
 				if vi := &m.vals[v]; vi.writer < 0 {
 					vi.writer, vi.writerMop = int32(ti), int32(mi)
 				}
@@ -107,7 +113,9 @@ func build(ops []history.Op) (*model, error) {
 				for r := range mop.Reads {
 					k := m.key(mop.Reads[r].Key)
 					for _, rec := range mop.Reads[r].Records {
-						vi := &m.vals[m.vid(k, rec.Value)]
+						v := m.vid(k, rec.Value)
+						ids = append(ids, v)
+						vi := &m.vals[v]
 						vi.reads++
 						if t.typ == history.OK {
 							vi.okReads++
@@ -120,19 +128,20 @@ func build(ops []history.Op) (*model, error) {
 			}
 		}
 	}
+	bounds = append(bounds, int32(len(ids)))
 	for ti := range m.txns {
 		t := &m.txns[ti]
+		t.ids = ids[bounds[ti]:bounds[ti+1]:bounds[ti+1]]
 		switch t.typ {
 		case history.OK:
 			t.committed = true
 		case history.Info, history.Invoke:
 			// Jepsen's must-have-committed: an ok poll read one of its sends.
-			for mi := range t.mops {
-				if mop := &t.mops[mi]; mop.Kind == history.MopSend && m.vals[m.lookup(mop.Key, mop.Value)].okReads > 0 {
+			m.each(t, func(_ int, _ *history.Mop, v int32) {
+				if m.vals[v].okReads > 0 {
 					t.committed = true
-					break
 				}
-			}
+			}, nil)
 		}
 		if t.committed {
 			t.vertex = int32(len(m.vertices))
@@ -179,9 +188,11 @@ func (m *model) vid(k int32, v history.Value) int32 {
 	return id
 }
 
-// lookup returns the id of a value the model has numbered.
-func (m *model) lookup(key string, v history.Value) int32 {
-	return m.valID[valKey{m.keyID[key], v}]
+// sent returns the value ids of t's sends, in order.
+func (m *model) sent(ti int32) []int32 {
+	var out []int32
+	m.each(&m.txns[ti], func(_ int, _ *history.Mop, v int32) { out = append(out, v) }, nil)
+	return out
 }
 
 // buildLogs lays out each key's log. Sends tell their offsets when their transaction committed;
@@ -191,33 +202,23 @@ func (m *model) buildLogs() {
 	m.logs = make([][]entry, len(m.keys))
 	for ti := range m.txns {
 		t := &m.txns[ti]
-		for mi := range t.mops {
-			mop := &t.mops[mi]
-			switch mop.Kind {
-			case history.MopSend:
-				if t.committed && mop.Offset != history.NoOffset {
-					k := m.keyID[mop.Key]
-					m.logs[k] = append(m.logs[k], entry{mop.Offset, m.lookup(mop.Key, mop.Value)})
-				}
-			case history.MopPoll:
-				for r := range mop.Reads {
-					kr := &mop.Reads[r]
-					k := m.keyID[kr.Key]
-					for _, rec := range kr.Records {
-						if rec.Offset == history.NoOffset {
-							continue
-						}
-						m.logs[k] = append(m.logs[k], entry{rec.Offset, m.lookup(kr.Key, rec.Value)})
-						m.maxRead[k] = max(m.maxRead[k], rec.Offset)
-					}
-				}
+		m.each(t, func(_ int, mop *history.Mop, v int32) {
+			if t.committed && mop.Offset != history.NoOffset {
+				k := m.vals[v].key
+				m.logs[k] = append(m.logs[k], entry{mop.Offset, v})
 			}
-		}
+		}, func(_ string, rec history.Record, v int32) {
+			if rec.Offset != history.NoOffset {
+				k := m.vals[v].key
+				m.logs[k] = append(m.logs[k], entry{rec.Offset, v})
+				m.maxRead[k] = max(m.maxRead[k], rec.Offset)
+			}
+		})
 	}
 	for k, log := range m.logs {
 		// By offset; one offset holding several values (inconsistent offsets, the queue checker's
 		// concern) keeps them in the order first seen.
-		sort.SliceStable(log, func(i, j int) bool { return log[i].offset < log[j].offset })
+		slices.SortStableFunc(log, func(a, b entry) int { return cmp.Compare(a.offset, b.offset) })
 		out := log[:0]
 		for _, e := range log {
 			dup := false
@@ -242,6 +243,34 @@ func (m *model) buildLogs() {
 				m.morePos[e.val] = []int32{vi.pos}
 			}
 			m.morePos[e.val] = append(m.morePos[e.val], int32(p))
+		}
+	}
+}
+
+// each calls send for each send micro-operation of t (with its index in t.mops and its value id)
+// and read for each record t read (with its key and value id), in order. Either may be nil.
+func (m *model) each(t *txnInfo, send func(mi int, mop *history.Mop, v int32), read func(key string, rec history.Record, v int32)) {
+	i := 0
+	for mi := range t.mops {
+		mop := &t.mops[mi]
+		switch mop.Kind {
+		case history.MopSend:
+			if send != nil {
+				send(mi, mop, t.ids[i])
+			}
+			i++
+		case history.MopPoll:
+			for r := range mop.Reads {
+				kr := &mop.Reads[r]
+				if read == nil {
+					i += len(kr.Records)
+					continue
+				}
+				for _, rec := range kr.Records {
+					read(kr.Key, rec, t.ids[i])
+					i++
+				}
+			}
 		}
 	}
 }
