@@ -136,11 +136,21 @@ func (m *model) findCycles(ctx context.Context, g *graph) ([]cycle, error) {
 	s := newSearcher(ctx, g)
 	var found []cycle
 	byType := map[string][]int32{} // type → a vertex of each cycle found
+	type components struct {
+		comp  []int32
+		multi [][]int32
+	}
+	cache := map[kind]components{} // G-single and G2 share their subgraphs
 	for _, sp := range specs() {
-		comp, multi, err := g.components(ctx, sp.allowed)
-		if err != nil {
-			return found, err
+		c, ok := cache[sp.allowed]
+		if !ok {
+			var err error
+			if c.comp, c.multi, err = g.components(ctx, sp.allowed); err != nil {
+				return found, err
+			}
+			cache[sp.allowed] = c
 		}
+		comp, multi := c.comp, c.multi
 		redundant := impliedBy(sp.typ)
 	scc:
 		for _, members := range multi {

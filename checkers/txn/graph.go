@@ -168,26 +168,45 @@ func (m *model) entryAt(k int32, offset int64, v int32) int32 {
 	return -1
 }
 
-// csr sorts and merges edges into a graph of n vertices, and counts them by kind.
+// csr buckets edges by source (a counting sort), sorts each vertex's edges by target, merges
+// the edges between the same two vertices, and counts them by kind.
 func csr(n int, edges []edge) (*graph, EdgeStats, error) {
-	slices.SortFunc(edges, func(a, b edge) int {
-		if a.from != b.from {
-			return int(a.from - b.from)
-		}
-		return int(a.to - b.to)
-	})
-	g := &graph{n: n, off: make([]int32, n+1)}
-	for i := 0; i < len(edges); {
-		e := edges[i]
-		for i++; i < len(edges) && edges[i].from == e.from && edges[i].to == e.to; i++ {
-			e.k |= edges[i].k
-		}
-		g.dst = append(g.dst, e.to)
-		g.kinds = append(g.kinds, e.k)
-		g.off[e.from+1]++
+	start := make([]int32, n+1)
+	for _, e := range edges {
+		start[e.from+1]++
 	}
 	for v := 0; v < n; v++ {
-		g.off[v+1] += g.off[v]
+		start[v+1] += start[v]
+	}
+	fill := slices.Clone(start[:n])
+	dst := make([]int32, len(edges))
+	kinds := make([]kind, len(edges))
+	for _, e := range edges {
+		dst[fill[e.from]], kinds[fill[e.from]] = e.to, e.k
+		fill[e.from]++
+	}
+	g := &graph{n: n, off: make([]int32, n+1), dst: dst[:0], kinds: kinds[:0]}
+	type out struct {
+		to int32
+		k  kind
+	}
+	var buf []out
+	for v := 0; v < n; v++ {
+		buf = buf[:0]
+		for i := start[v]; i < start[v+1]; i++ {
+			buf = append(buf, out{dst[i], kinds[i]})
+		}
+		slices.SortFunc(buf, func(a, b out) int { return cmp.Compare(a.to, b.to) })
+		for i := 0; i < len(buf); {
+			o := buf[i]
+			for i++; i < len(buf) && buf[i].to == o.to; i++ {
+				o.k |= buf[i].k
+			}
+			// Writing in place is safe: vertex v's merged edges never outrun its unmerged ones.
+			g.dst = append(g.dst, o.to)
+			g.kinds = append(g.kinds, o.k)
+		}
+		g.off[v+1] = int32(len(g.dst))
 	}
 	var s EdgeStats
 	for _, k := range g.kinds {

@@ -24,12 +24,6 @@ type txnInfo struct {
 	ids       []int32 // the value id of each send and of each record read, in order
 }
 
-// valKey names a value sent to or read from a key.
-type valKey struct {
-	key int32
-	v   history.Value
-}
-
 // valInfo is what the history says of one value of one key.
 type valInfo struct {
 	key       int32
@@ -58,7 +52,9 @@ type model struct {
 	keys  []string
 	keyID map[string]int32
 	vals  []valInfo
-	valID map[valKey]int32
+	// Value ids by key: integers (what the harness writes) in intIDs, others in otherIDs.
+	intIDs   []map[int64]int32
+	otherIDs []map[history.Value]int32
 
 	logs       [][]entry         // key → entries, by offset
 	morePos    map[int32][]int32 // a value at more than one entry → all its entries
@@ -75,7 +71,7 @@ func build(ops []history.Op) (*model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pair operations: %w", err)
 	}
-	m := &model{ops: ops, partner: partner, keyID: map[string]int32{}, valID: map[valKey]int32{},
+	m := &model{ops: ops, partner: partner, keyID: map[string]int32{},
 		finalReads: map[int32]bool{}, morePos: map[int32][]int32{}}
 	for i := range ops {
 		op := &ops[i]
@@ -173,19 +169,35 @@ func (m *model) key(k string) int32 {
 		m.keyID[k] = id
 		m.keys = append(m.keys, k)
 		m.maxRead = append(m.maxRead, -1)
+		m.intIDs = append(m.intIDs, map[int64]int32{})
+		m.otherIDs = append(m.otherIDs, nil)
 	}
 	return id
 }
 
 func (m *model) vid(k int32, v history.Value) int32 {
-	vk := valKey{k, v}
-	id, ok := m.valID[vk]
-	if !ok {
-		id = int32(len(m.vals))
-		m.valID[vk] = id
-		m.vals = append(m.vals, valInfo{key: k, value: v, writer: -1, writerMop: -1, pos: -1, reader: -1})
+	if n, ok := v.Int(); ok {
+		if id, ok := m.intIDs[k][n]; ok {
+			return id
+		}
+		id := m.newVal(k, v)
+		m.intIDs[k][n] = id
+		return id
 	}
+	if m.otherIDs[k] == nil {
+		m.otherIDs[k] = map[history.Value]int32{}
+	}
+	if id, ok := m.otherIDs[k][v]; ok {
+		return id
+	}
+	id := m.newVal(k, v)
+	m.otherIDs[k][v] = id
 	return id
+}
+
+func (m *model) newVal(k int32, v history.Value) int32 {
+	m.vals = append(m.vals, valInfo{key: k, value: v, writer: -1, writerMop: -1, pos: -1, reader: -1})
+	return int32(len(m.vals) - 1)
 }
 
 // sent returns the value ids of t's sends, in order.
