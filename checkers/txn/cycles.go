@@ -464,14 +464,19 @@ func (m *model) explainStep(a, b int32, k kind, an, bn string) Step {
 		for _, v2 := range m.sent(tb) {
 			k := m.vals[v2].key
 			for _, p := range m.positions(v2) {
-				if p == 0 || m.writerVertex(m.logs[k][p-1].val) != a {
+				q := m.prevWritten(k, p)
+				if q < 0 || m.writerVertex(m.logs[k][q].val) != a {
 					continue
 				}
-				prev, cur := m.logs[k][p-1], m.logs[k][p]
+				prev, cur := m.logs[k][q], m.logs[k][p]
 				st.Key, st.Value, st.Offset = m.keys[k], val(m.vals[prev.val].value), off(prev.offset)
 				st.NextValue, st.NextOffset = val(m.vals[v2].value), off(cur.offset)
 				st.Explanation = fmt.Sprintf("%s sent %s=%s at offset %d, and %s sent %s=%s at the next offset, %d (ww)",
 					m.who(an, ta), st.Key, *st.Value, prev.offset, m.who(bn, tb), st.Key, *st.NextValue, cur.offset)
+				if q != p-1 {
+					st.Explanation = fmt.Sprintf("%s sent %s=%s at offset %d, and %s sent %s=%s at offset %d, the next a committed transaction sent (ww)",
+						m.who(an, ta), st.Key, *st.Value, prev.offset, m.who(bn, tb), st.Key, *st.NextValue, cur.offset)
+				}
 				return st
 			}
 		}
@@ -508,14 +513,19 @@ func (m *model) explainStep(a, b int32, k kind, an, bn string) Step {
 		})
 		for _, k := range order {
 			p := last[k]
-			if int(p+1) >= len(m.logs[k]) || m.writerVertex(m.logs[k][p+1].val) != b {
+			q := m.nextWritten(k, p)
+			if q < 0 || m.writerVertex(m.logs[k][q].val) != b {
 				continue
 			}
-			cur, next := m.logs[k][p], m.logs[k][p+1]
+			cur, next := m.logs[k][p], m.logs[k][q]
 			st.Key, st.Value, st.Offset = m.keys[k], val(m.vals[cur.val].value), off(cur.offset)
 			st.NextValue, st.NextOffset = val(m.vals[next.val].value), off(next.offset)
-			st.Explanation = fmt.Sprintf("%s last read %s=%s at offset %d, and %s sent %s=%s at the next offset, %d, which %s did not read (rw)",
-				m.who(an, ta), st.Key, *st.Value, cur.offset, m.who(bn, tb), st.Key, *st.NextValue, next.offset, an)
+			where := "the next offset"
+			if q != p+1 {
+				where = "the next offset a committed transaction sent to"
+			}
+			st.Explanation = fmt.Sprintf("%s last read %s=%s at offset %d, and %s sent %s=%s at %s, %d, which %s did not read (rw)",
+				m.who(an, ta), st.Key, *st.Value, cur.offset, m.who(bn, tb), st.Key, *st.NextValue, where, next.offset, an)
 			return st
 		}
 	case proc:

@@ -55,10 +55,12 @@ func (g *graph) kindOf(a, b int32) kind {
 
 // buildGraph draws the edges between the committed transactions (the vertices):
 //
-//   - ww: the writers of two consecutive entries of a key's log;
+//   - ww: the writers of two consecutive entries of a key's log (consecutive among the entries
+//     committed transactions wrote);
 //   - wr: from the writer of a value to each transaction that read it;
-//   - rw: from a transaction whose last read of a key is an entry to the writer of the next entry
-//     (Elle's anti-dependency; with ww, every later writer of the key follows);
+//   - rw: from a transaction whose last read of a key is an entry to the writer of the next
+//     entry (Elle's anti-dependency; Jepsen's kafka workload relates the reader to every later
+//     writer of the key, which the ww edges from that writer on do);
 //   - process: between a process's consecutive committed transactions;
 //   - realtime: from an ok transaction to each transaction invoked after it completed, reduced
 //     as Elle does: not past a later transaction that itself follows it.
@@ -69,9 +71,14 @@ func (m *model) buildGraph(ctx context.Context) (*graph, EdgeStats, error) {
 			edges = append(edges, edge{a, b, k})
 		}
 	}
-	for _, log := range m.logs {
-		for p := 1; p < len(log); p++ {
-			add(m.writerVertex(log[p-1].val), m.writerVertex(log[p].val), ww)
+	m.indexWritten()
+	for k, log := range m.logs {
+		for p := range log {
+			if w := m.writerVertex(log[p].val); w >= 0 {
+				if q := m.prevWritten(int32(k), int32(p)); q >= 0 {
+					add(m.writerVertex(log[q].val), w, ww)
+				}
+			}
 		}
 	}
 	lastPos := map[int32]int32{} // key → highest entry read, per transaction
@@ -104,8 +111,8 @@ func (m *model) buildGraph(ctx context.Context) (*graph, EdgeStats, error) {
 			}
 		})
 		for _, k := range keys {
-			if next := lastPos[k] + 1; int(next) < len(m.logs[k]) {
-				add(int32(vx), m.writerVertex(m.logs[k][next].val), rw)
+			if q := m.nextWritten(k, lastPos[k]); q >= 0 {
+				add(int32(vx), m.writerVertex(m.logs[k][q].val), rw)
 			}
 		}
 	}
@@ -155,6 +162,41 @@ func (m *model) buildGraph(ctx context.Context) (*graph, EdgeStats, error) {
 	}
 	return csr(len(m.vertices), edges)
 }
+
+// indexWritten computes, for each entry of each key's log, the entries before and after it
+// that committed transactions wrote. Entries of aborted or unknown transactions (which
+// read_uncommitted consumers read) are stepped over, so that the version order runs through
+// them.
+func (m *model) indexWritten() {
+	m.prevW = make([][]int32, len(m.logs))
+	m.nextW = make([][]int32, len(m.logs))
+	for k, log := range m.logs {
+		prev, next := make([]int32, len(log)), make([]int32, len(log))
+		last := int32(-1)
+		for p := range log {
+			prev[p] = last
+			if m.writerVertex(log[p].val) >= 0 {
+				last = int32(p)
+			}
+		}
+		last = -1
+		for p := len(log) - 1; p >= 0; p-- {
+			next[p] = last
+			if m.writerVertex(log[p].val) >= 0 {
+				last = int32(p)
+			}
+		}
+		m.prevW[k], m.nextW[k] = prev, next
+	}
+}
+
+// prevWritten returns the last entry of key k before entry p that a committed transaction
+// wrote, or -1.
+func (m *model) prevWritten(k, p int32) int32 { return m.prevW[k][p] }
+
+// nextWritten returns the first entry of key k after entry p that a committed transaction
+// wrote, or -1.
+func (m *model) nextWritten(k, p int32) int32 { return m.nextW[k][p] }
 
 // entryAt returns the entry of key k at offset that holds value v, or -1.
 func (m *model) entryAt(k int32, offset int64, v int32) int32 {

@@ -58,6 +58,8 @@ type model struct {
 
 	logs       [][]entry         // key → entries, by offset
 	morePos    map[int32][]int32 // a value at more than one entry → all its entries
+	prevW      [][]int32         // key → entry → the previous entry a committed transaction wrote
+	nextW      [][]int32         // key → entry → the next entry a committed transaction wrote
 	maxRead    []int64           // key → the highest offset any poll read, -1 if none
 	finalReads map[int32]bool    // keys whose final reads read the whole log
 	errors     []string
