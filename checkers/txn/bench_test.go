@@ -57,3 +57,30 @@ func BenchmarkCheck100k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCycleSearch100k times the cycle search alone (components and searches of every
+// cycle type) on the histories of BenchmarkCheck100k.
+//
+//	go test ./checkers/txn -run '^$' -bench CycleSearch100k -benchtime 3x
+func BenchmarkCycleSearch100k(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		plant bool
+	}{{"valid", false}, {"planted", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			search, err := txn.CycleSearch(generate(genOptions{txns: 100_000, processes: 10, keys: 8, maxPoll: 4, seed: 42, plant: bc.plant}))
+			require.NoError(b, err)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := cpuTime()
+			for i := 0; i < b.N; i++ {
+				n, err := search()
+				require.NoError(b, err)
+				if i == 0 {
+					b.ReportMetric(float64(n), "cycles")
+				}
+			}
+			b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+		})
+	}
+}
