@@ -193,7 +193,11 @@ func TestRandomHistories(t *testing.T) {
 			}
 		}
 	}
-	for _, typ := range []string{"G0", "G1c", "G-single", "G2", "G1c-realtime", "G-single-realtime", "aborted-read", "duplicate", "precommitted-read"} {
+	for _, typ := range []string{
+		"G0", "G0-process", "G0-realtime", "G1c", "G1c-process", "G1c-realtime",
+		"G-single", "G-single-process", "G-single-realtime", "G2", "G2-process", "G2-realtime",
+		"G1b", "aborted-read", "duplicate", "precommitted-read", "torn-transaction",
+	} {
 		require.Positive(t, types[typ], "%s never found: %v", typ, types)
 	}
 }
