@@ -33,8 +33,8 @@ func (m *model) abortedReads(r *Result) {
 		var seen map[int32]bool
 		m.each(&m.txns[ti], nil, func(key string, rec history.Record, v int32) {
 			w := m.vals[v].writer
-			if w < 0 || m.txns[w].typ != history.Fail || seen[v] {
-				return
+			if w < 0 || w == int32(ti) || m.txns[w].typ != history.Fail || seen[v] {
+				return // a failed transaction reading its own send is a precommitted-read
 			}
 			if seen == nil {
 				seen = map[int32]bool{}
@@ -108,8 +108,8 @@ func (m *model) duplicates(r *Result) {
 	}
 }
 
-// tornTransactions finds committed transactions with a send someone read and a send nobody
-// read, though its key was read past where it belongs (or the key's final reads read it all).
+// tornTransactions finds committed transactions with a send another transaction read and a send
+// nobody read, though its key was read past where it belongs (or the key's final reads read it all).
 func (m *model) tornTransactions(r *Result) {
 	for ti := range m.txns {
 		t := &m.txns[ti]
@@ -126,9 +126,12 @@ func (m *model) tornTransactions(r *Result) {
 			if offset == history.NoOffset && vi.pos >= 0 {
 				offset = m.logs[vi.key][vi.pos].offset
 			}
-			if vi.reads > 0 {
-				c.Seen = append(c.Seen, SeenSend{Key: mop.Key, Value: mop.Value, Offset: offset, Reader: m.ref(vi.reader)})
+			if vi.otherReader >= 0 {
+				c.Seen = append(c.Seen, SeenSend{Key: mop.Key, Value: mop.Value, Offset: offset, Reader: m.ref(vi.otherReader)})
 				return
+			}
+			if vi.reads > 0 {
+				return // read, if only by its own transaction
 			}
 			miss := MissedSend{Key: mop.Key, Value: mop.Value, Offset: offset}
 			switch {

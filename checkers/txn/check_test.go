@@ -65,6 +65,7 @@ func TestHistories(t *testing.T) {
 		{"torn-transaction-final-ok", nil, [4]txn.Validity{V, V, V, V}},
 		{"G0", []string{"G0"}, [4]txn.Validity{V, V, V, V}},
 		{"G0-ok", nil, [4]txn.Validity{V, V, V, V}},
+		{"G0-aborted-between", []string{"G0", "aborted-read"}, [4]txn.Validity{I, I, V, I}},
 		{"G1c", []string{"G1c"}, [4]txn.Validity{V, V, V, I}},
 		{"G1c-ok", nil, [4]txn.Validity{V, V, V, V}},
 		{"G1c-ww", []string{"G1c"}, [4]txn.Validity{V, V, V, V}},
@@ -121,6 +122,10 @@ func TestCycleExplanation(t *testing.T) {
 		{"G0", "G0", []string{
 			"T1 (index 2, process 0) sent x/0=1 at offset 0, and T2 (index 3, process 1) sent x/0=2 at the next offset, 1 (ww)",
 			"T2 (index 3, process 1) sent y/0=2 at offset 0, and T1 (index 2, process 0) sent y/0=1 at the next offset, 1 (ww)",
+		}},
+		{"G0-aborted-between", "G0", []string{
+			"T1 (index 4, process 0) sent x/0=1 at offset 0, and T2 (index 5, process 1) sent x/0=3 at offset 2, the next one a committed transaction sent to x/0 (ww)",
+			"T2 (index 5, process 1) sent y/0=5 at offset 0, and T1 (index 4, process 0) sent y/0=4 at the next offset, 1 (ww)",
 		}},
 		{"G1c-realtime", "G1c-realtime", []string{
 			"T1 (index 1, process 0) completed at index 1, 0.001 s before T2 (index 3, process 1) was invoked at index 2 (realtime)",

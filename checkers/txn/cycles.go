@@ -474,8 +474,8 @@ func (m *model) explainStep(a, b int32, k kind, an, bn string) Step {
 				st.Explanation = fmt.Sprintf("%s sent %s=%s at offset %d, and %s sent %s=%s at the next offset, %d (ww)",
 					m.who(an, ta), st.Key, *st.Value, prev.offset, m.who(bn, tb), st.Key, *st.NextValue, cur.offset)
 				if q != p-1 {
-					st.Explanation = fmt.Sprintf("%s sent %s=%s at offset %d, and %s sent %s=%s at offset %d, the next a committed transaction sent (ww)",
-						m.who(an, ta), st.Key, *st.Value, prev.offset, m.who(bn, tb), st.Key, *st.NextValue, cur.offset)
+					st.Explanation = fmt.Sprintf("%s sent %s=%s at offset %d, and %s sent %s=%s at offset %d, the next one a committed transaction sent to %s (ww)",
+						m.who(an, ta), st.Key, *st.Value, prev.offset, m.who(bn, tb), st.Key, *st.NextValue, cur.offset, st.Key)
 				}
 				return st
 			}

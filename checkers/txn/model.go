@@ -34,6 +34,8 @@ type valInfo struct {
 	reads     int32 // polls (of any outcome) that read it
 	okReads   int32 // ok polls that read it
 	reader    int32 // the first transaction that read it, -1 if none
+	// otherReader is the first transaction other than writer that read it, -1 if none.
+	otherReader int32
 }
 
 // entry is one place in a key's log: an offset and the value seen there.
@@ -130,6 +132,14 @@ func build(ops []history.Op) (*model, error) {
 	for ti := range m.txns {
 		t := &m.txns[ti]
 		t.ids = ids[bounds[ti]:bounds[ti+1]:bounds[ti+1]]
+		m.each(t, nil, func(_ string, _ history.Record, v int32) {
+			if vi := &m.vals[v]; vi.otherReader < 0 && vi.writer != int32(ti) {
+				vi.otherReader = int32(ti)
+			}
+		})
+	}
+	for ti := range m.txns {
+		t := &m.txns[ti]
 		switch t.typ {
 		case history.OK:
 			t.committed = true
@@ -198,7 +208,7 @@ func (m *model) vid(k int32, v history.Value) int32 {
 }
 
 func (m *model) newVal(k int32, v history.Value) int32 {
-	m.vals = append(m.vals, valInfo{key: k, value: v, writer: -1, writerMop: -1, pos: -1, reader: -1})
+	m.vals = append(m.vals, valInfo{key: k, value: v, writer: -1, writerMop: -1, pos: -1, reader: -1, otherReader: -1})
 	return int32(len(m.vals) - 1)
 }
 

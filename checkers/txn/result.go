@@ -144,13 +144,12 @@ type Result struct {
 	Stats     Stats     `json:"stats"`
 
 	// The entries, all of them, by type.
-	AbortedReads       []AbortedReadCase      `json:"-"`
-	PrecommittedReads  []PrecommittedReadCase `json:"-"`
-	Duplicates         []DuplicateCase        `json:"-"`
-	TornTransactions   []TornTransactionCase  `json:"-"`
-	IntermediateReads  []G1bCase              `json:"-"`
-	Cycles             []CycleCase            `json:"-"` // sorted by type, then by first transaction
-	cycleSearchStopped bool
+	AbortedReads      []AbortedReadCase      `json:"-"`
+	PrecommittedReads []PrecommittedReadCase `json:"-"`
+	Duplicates        []DuplicateCase        `json:"-"`
+	TornTransactions  []TornTransactionCase  `json:"-"`
+	IntermediateReads []G1bCase              `json:"-"`
+	Cycles            []CycleCase            `json:"-"` // sorted by type, then by first transaction
 }
 
 // Stats counts what the history held and what the cycle search looked at.
