@@ -151,15 +151,15 @@ func (m *model) findCycles(ctx context.Context, g *graph) ([]cycle, error) {
 			cache[sp.allowed] = c
 		}
 		comp, multi := c.comp, c.multi
-		redundant := impliedBy(sp.typ)
-	scc:
+		taken := map[int32]bool{} // components with a cycle of this type already, or a worse one
+		for _, typ := range impliedBy(sp.typ) {
+			for _, v := range byType[typ] {
+				taken[comp[v]] = true
+			}
+		}
 		for _, members := range multi {
-			for _, typ := range redundant {
-				for _, v := range byType[typ] {
-					if comp[v] == comp[members[0]] {
-						continue scc // this component has one already, or a worse one
-					}
-				}
+			if taken[comp[members[0]]] {
+				continue
 			}
 			c, err := s.search(members, sp)
 			if err != nil {
@@ -173,18 +173,15 @@ func (m *model) findCycles(ctx context.Context, g *graph) ([]cycle, error) {
 		if sp.wwFree && sp.allowed&rt != 0 {
 			// Every component of wr, process and realtime edges holds a cycle read_committed
 			// forbids; make sure each is reported even when the searches above missed it.
-			var have []int32
+			covered := map[int32]bool{}
 			for _, c := range found {
 				if c.wwFree {
-					have = append(have, c.vertices[0])
+					covered[comp[c.vertices[0]]] = true
 				}
 			}
-		cover:
 			for _, members := range multi {
-				for _, v := range have {
-					if comp[v] == comp[members[0]] {
-						continue cover
-					}
+				if covered[comp[members[0]]] {
+					continue
 				}
 				c, err := s.bfs(members, members[0], spec{allowed: sp.allowed, done: func(state) bool { return true }}, -1)
 				if err != nil {
