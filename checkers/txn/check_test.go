@@ -116,8 +116,8 @@ func TestCycleExplanation(t *testing.T) {
 		steps []string // each step's explanation must hold these
 	}{
 		{"G1c", "G1c", []string{
-			"T1 (index 2, process 0) sent x/0=1, and T2 (index 3, process 1) read it at offset 0 (wr)",
-			"T2 (index 3, process 1) sent y/0=2, and T1 (index 2, process 0) read it at offset 0 (wr)",
+			"T1 (index 2, process 0) sent x/0=1 at offset 0, and T2 (index 3, process 1) read it (wr)",
+			"T2 (index 3, process 1) sent y/0=2 at offset 0, and T1 (index 2, process 0) read it (wr)",
 		}},
 		{"G0", "G0", []string{
 			"T1 (index 2, process 0) sent x/0=1 at offset 0, and T2 (index 3, process 1) sent x/0=2 at the next offset, 1 (ww)",
@@ -129,12 +129,12 @@ func TestCycleExplanation(t *testing.T) {
 		}},
 		{"G1c-realtime", "G1c-realtime", []string{
 			"T1 (index 1, process 0) completed at index 1, 0.001 s before T2 (index 3, process 1) was invoked at index 2 (realtime)",
-			"T2 (index 3, process 1) sent y/0=2, and T1 (index 1, process 0) read it at offset 0 (wr)",
+			"T2 (index 3, process 1) sent y/0=2 at offset 0, and T1 (index 1, process 0) read it (wr)",
 		}},
 		{"G1c-process", "G1c-process", []string{
 			"process 0 completed T1 (index 2) before invoking T2 (index 3) (process)",
-			"T2 (index 4, process 0) sent x/0=1, and T3 (index 5, process 1) read it at offset 0 (wr)",
-			"T3 (index 5, process 1) sent y/0=2, and T1 (index 2, process 0) read it at offset 0 (wr)",
+			"T2 (index 4, process 0) sent x/0=1 at offset 0, and T3 (index 5, process 1) read it (wr)",
+			"T3 (index 5, process 1) sent y/0=2 at offset 0, and T1 (index 2, process 0) read it (wr)",
 		}},
 		{"G2", "G2", []string{
 			"T1 (index 4, process 1) last read x/0=1 at offset 0, and T2 (index 5, process 2) sent x/0=3 at the next offset, 1, which T1 did not read (rw)",

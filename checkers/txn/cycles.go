@@ -483,8 +483,8 @@ func (m *model) explainStep(a, b int32, k kind, an, bn string) Step {
 				return
 			}
 			st.Key, st.Value, st.Offset = key, val(rec.Value), off(rec.Offset)
-			st.Explanation = fmt.Sprintf("%s sent %s=%s, and %s read it at %s (wr)",
-				m.who(an, ta), key, rec.Value, m.who(bn, tb), offsetText(rec.Offset))
+			st.Explanation = fmt.Sprintf("%s sent %s=%s at %s, and %s read it (wr)",
+				m.who(an, ta), key, rec.Value, offsetText(rec.Offset), m.who(bn, tb))
 		})
 		if st.Key != "" {
 			return st
