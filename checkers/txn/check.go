@@ -47,7 +47,7 @@ func Check(ctx context.Context, ops []history.Op, opts Options) (*Result, error)
 			var found []cycle
 			found, err = m.findCycles(ctx, g)
 			for _, c := range found {
-				r.Cycles = append(r.Cycles, m.explain(g, c))
+				r.Cycles = append(r.Cycles, m.explain(c))
 			}
 		}
 	}

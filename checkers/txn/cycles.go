@@ -405,7 +405,7 @@ func classify(kinds []kind) string {
 }
 
 // explain turns a cycle into a CycleCase, rotated to start at its least vertex.
-func (m *model) explain(g *graph, c cycle) CycleCase {
+func (m *model) explain(c cycle) CycleCase {
 	at := 0
 	for i, v := range c.vertices {
 		if v < c.vertices[at] {

@@ -160,7 +160,8 @@ func (m *model) buildGraph(ctx context.Context) (*graph, EdgeStats, error) {
 			frontier = append(frontier, vx)
 		}
 	}
-	return csr(len(m.vertices), edges)
+	g, s := csr(len(m.vertices), edges)
+	return g, s, nil
 }
 
 // indexWritten computes, for each entry of each key's log, the entries before and after it
@@ -212,7 +213,7 @@ func (m *model) entryAt(k int32, offset int64, v int32) int32 {
 
 // csr buckets edges by source (a counting sort), sorts each vertex's edges by target, merges
 // the edges between the same two vertices, and counts them by kind.
-func csr(n int, edges []edge) (*graph, EdgeStats, error) {
+func csr(n int, edges []edge) (*graph, EdgeStats) {
 	start := make([]int32, n+1)
 	for _, e := range edges {
 		start[e.from+1]++
@@ -258,7 +259,7 @@ func csr(n int, edges []edge) (*graph, EdgeStats, error) {
 		s.Process += int(k & proc >> 3)
 		s.Realtime += int(k & rt >> 4)
 	}
-	return g, s, nil
+	return g, s
 }
 
 // components finds the strongly connected components of g restricted to edges of kinds allowed,
