@@ -241,21 +241,14 @@ func (m *model) buildLogs() {
 	}
 	for k, log := range m.logs {
 		// By offset; one offset holding several values (inconsistent offsets, the queue checker's
-		// concern) keeps them in the order first seen.
-		slices.SortStableFunc(log, func(a, b entry) int { return cmp.Compare(a.offset, b.offset) })
-		out := log[:0]
-		for _, e := range log {
-			dup := false
-			for j := len(out) - 1; j >= 0 && out[j].offset == e.offset; j-- {
-				if out[j].val == e.val {
-					dup = true
-					break
-				}
+		// concern) keeps them in the order their values first appear in the history.
+		slices.SortFunc(log, func(a, b entry) int {
+			if c := cmp.Compare(a.offset, b.offset); c != 0 {
+				return c
 			}
-			if !dup {
-				out = append(out, e)
-			}
-		}
+			return cmp.Compare(a.val, b.val)
+		})
+		out := slices.Compact(log)
 		m.logs[k] = slices.Clip(out)
 		for p, e := range out {
 			vi := &m.vals[e.val]
