@@ -284,3 +284,34 @@ func TestTxnLines(t *testing.T) {
 		history.Send("x/0", history.IntValue(8)),
 	}, op.Mops)
 }
+
+// TestStringValues checks histories whose values are strings, not the integers the harness
+// writes: the same anomalies come out.
+func TestStringValues(t *testing.T) {
+	str := func(v history.Value) history.Value { return history.StringValue("v" + v.String()) }
+	for _, file := range []string{"G1c", "G2", "duplicate", "aborted-read", "torn-transaction", "G1b"} {
+		ops := read(t, file)
+		want := check(t, ops, txnRC)
+		for i := range ops {
+			mops := make([]history.Mop, len(ops[i].Mops))
+			for j, mop := range ops[i].Mops {
+				mop.Value = str(mop.Value)
+				var reads []history.KeyReads
+				for _, kr := range mop.Reads {
+					var recs []history.Record
+					for _, rec := range kr.Records {
+						recs = append(recs, history.Record{Offset: rec.Offset, Value: str(rec.Value)})
+					}
+					reads = append(reads, history.KeyReads{Key: kr.Key, Records: recs})
+				}
+				mop.Reads = reads
+				mops[j] = mop
+			}
+			ops[i].Mops = mops
+		}
+		got := check(t, ops, txnRC)
+		require.Equal(t, want.AnomalyTypes, got.AnomalyTypes, file)
+		require.Equal(t, want.Valid, got.Valid, file)
+		require.Equal(t, want.Counts, got.Counts, file)
+	}
+}
