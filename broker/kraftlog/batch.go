@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"slices"
 )
 
 // The ways a log can stop being readable. A Decode error wraps exactly one of them in a
@@ -54,7 +55,6 @@ const (
 	lengthPrefix    = 12 // baseOffset and batchLength: the bytes batchLength does not count
 
 	attrCompressionMask = 0x07
-	attrTransactional   = 0x10
 	attrControl         = 0x20
 
 	// maxBatchBytes caps what one compressed batch may inflate to. KRaft writes batches of at
@@ -175,7 +175,14 @@ func (l *Log) decodeBatch(b []byte) (int, *DecodeError) {
 
 	control := attributes&attrControl != 0
 	rr := &reader{b: body}
-	recs := make([]Record, 0, min(int(count), rr.remaining()/7+1))
+	// Records go straight into l.Records; on an error the batch's records are taken back out, so
+	// a batch counts whole or not at all.
+	n0 := len(l.Records)
+	fail = func(kind error, format string, args ...any) (int, *DecodeError) {
+		l.Records = l.Records[:n0]
+		return 0, &DecodeError{Kind: kind, Offset: l.NextOffset, Detail: fmt.Sprintf(format, args...)}
+	}
+	l.Records = slices.Grow(l.Records, min(int(count), rr.remaining()/7+1))
 	for i := range count {
 		length := rr.varint()
 		rec := &reader{b: rr.take(int(length))}
@@ -187,8 +194,11 @@ func (l *Log) decodeBatch(b []byte) (int, *DecodeError) {
 		offsetDelta := rec.varint()
 		key := rec.bytes()
 		value := rec.bytes()
-		headers := rec.varint()
-		for range max(headers, 0) {
+		headers := int(rec.varint())
+		if headers < 0 || headers > rec.remaining()/2 {
+			rec.fail("%d headers in %d bytes", headers, rec.remaining())
+		}
+		for j := 0; j < headers && rec.err() == nil; j++ {
 			rec.bytes()
 			rec.bytes()
 		}
@@ -214,12 +224,11 @@ func (l *Log) decodeBatch(b []byte) (int, *DecodeError) {
 		} else {
 			r.decodeMetadata()
 		}
-		recs = append(recs, r)
+		l.Records = append(l.Records, r)
 	}
 	if rr.remaining() != 0 {
 		return fail(ErrMalformed, "batch at offset %d: %d bytes after its %d records", baseOffset, rr.remaining(), count)
 	}
-	l.Records = append(l.Records, recs...)
 	l.NextOffset = baseOffset + int64(count)
 	l.Batches++
 	return size, nil
