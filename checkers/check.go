@@ -35,6 +35,9 @@ type Options struct {
 	// created, as in a kchaos run: a partition the clients used must have its states from the
 	// znode's first version on, or the leader-election checker cannot decide.
 	ObservedFromCreation bool
+	// UncleanLeaderElectionAllowed says the cluster ran with unclean.leader.election.enable:
+	// unclean elections are listed but do not make the verdict invalid.
+	UncleanLeaderElectionAllowed bool
 }
 
 // Check runs every checker on a history and combines their verdicts: invalid when an anomaly is
@@ -58,7 +61,7 @@ func CheckAnalysis(a *Analysis, opts Options) *Result {
 		r.Linearizable = CheckLinearizable(a, opts.LinearizabilityTimeout, opts.Workers)
 	}()
 	r.Queue = checkQueue(a, opts.ExpectFinalReads)
-	r.LeaderElection = CheckLeaderElection(a, opts.ObservedFromCreation)
+	r.LeaderElection = CheckLeaderElection(a, opts.ObservedFromCreation, opts.UncleanLeaderElectionAllowed)
 	r.Stats = ComputeStats(a)
 	dyn := dynamics.Summarize(a.Ops, opts.Cluster)
 	r.Stats.ISRDynamics = &dyn
