@@ -63,6 +63,7 @@ func CheckAnalysis(a *Analysis, opts Options) *Result {
 	r.Queue = checkQueue(a, opts.ExpectFinalReads)
 	r.LeaderElection = CheckLeaderElection(a, opts.ObservedFromCreation, opts.UncleanLeaderElectionAllowed)
 	r.Stats = ComputeStats(a)
+	r.Coverage = checkCoverage(a, a.electionTimes())
 	dyn := dynamics.Summarize(a.Ops, opts.Cluster)
 	r.Stats.ISRDynamics = &dyn
 	wg.Wait()
@@ -84,8 +85,9 @@ func CheckAnalysis(a *Analysis, opts Options) *Result {
 		CheckerLinearizable:   r.Linearizable,
 		CheckerLeaderElection: r.LeaderElection,
 		CheckerStats:          r.Stats,
+		CheckerCoverage:       r.Coverage,
 	}
-	verdicts := []Validity{r.Queue.Valid, r.Linearizable.Valid}
+	verdicts := []Validity{r.Queue.Valid, r.Linearizable.Valid, r.Coverage.Valid}
 	if r.LeaderElection.Checked {
 		verdicts = append(verdicts, r.LeaderElection.Valid)
 	}
