@@ -89,7 +89,6 @@ func TestNothingVacuous(t *testing.T) {
 	}
 }
 
-
 // TestCoverageCounts: acknowledged sends, reads and elections are counted before, during and
 // after each kind of fault.
 func TestCoverageCounts(t *testing.T) {
