@@ -193,10 +193,18 @@ func (lr *logReader) nonZero() (int64, bool, error) {
 	}
 }
 
+// zeroChunk is compared against, a chunk at a time, to find the end of the preallocated zeros.
+var zeroChunk [32 << 10]byte
+
+// indexNonZero returns the index of the first non-zero byte of b, -1 if none.
 func indexNonZero(b []byte) int {
-	for i, c := range b {
+	skipped := 0
+	for len(b)-skipped >= len(zeroChunk) && bytes.Equal(b[skipped:skipped+len(zeroChunk)], zeroChunk[:]) {
+		skipped += len(zeroChunk)
+	}
+	for i, c := range b[skipped:] {
 		if c != 0 {
-			return i
+			return skipped + i
 		}
 	}
 	return -1

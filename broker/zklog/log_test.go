@@ -174,8 +174,8 @@ func TestReadLogErrors(t *testing.T) {
 			errMsg: "data length needs 4 bytes"},
 		{name: "bytes after the record", log: logFile(entry(cat(header(7, 1, OpDelete), enc(nil).str("/a"), enc{1, 2, 3}))),
 			bad: fileHeaderSize, errMsg: "3 bytes left"},
-		{name: "huge string length", log: logFile(entry(header(7, 1, OpDelete).i32(1<<30))), bad: fileHeaderSize},
-		{name: "huge vector count", log: logFile(entry(header(7, 1, OpMulti).i32(1<<30))), bad: fileHeaderSize},
+		{name: "huge string length", log: logFile(entry(header(7, 1, OpDelete).i32(1 << 30))), bad: fileHeaderSize},
+		{name: "huge vector count", log: logFile(entry(header(7, 1, OpMulti).i32(1 << 30))), bad: fileHeaderSize},
 		{name: "not a log", log: []byte("ZKSN0000000000000000"), errMsg: "not a ZooKeeper transaction log"},
 		{name: "short header", log: []byte("ZKLG"), errMsg: "not a ZooKeeper transaction log"},
 		{name: "version 1", log: enc(nil).i32(logMagic).i32(1).i64(0), errMsg: "format version 1"},
@@ -288,5 +288,16 @@ func TestTornTailAtEveryByte(t *testing.T) {
 			require.Equal(t, last.Offset, torn.Offset)
 			require.False(t, errors.As(err, new(*CorruptError)))
 		}
+	}
+}
+
+func TestIndexNonZero(t *testing.T) {
+	big := make([]byte, 3*len(zeroChunk)+10)
+	require.Equal(t, -1, indexNonZero(big))
+	require.Equal(t, -1, indexNonZero(nil))
+	for _, at := range []int{0, 5, len(zeroChunk) - 1, len(zeroChunk), 2*len(zeroChunk) + 3, len(big) - 1} {
+		b := bytes.Clone(big)
+		b[at] = 7
+		require.Equal(t, at, indexNonZero(b))
 	}
 }

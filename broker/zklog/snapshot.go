@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/adler32"
 	"io"
+	pathpkg "path"
 )
 
 // Snapshot is a ZooKeeper snapshot: the data tree and the sessions as they were at (or, since
@@ -95,6 +96,8 @@ func ReadSnapshot(r io.Reader, zxid int64) (*Snapshot, error) {
 			Aversion: d.int32("aversion"), EphemeralOwner: d.int64("ephemeralOwner"), Pzxid: d.int64("pzxid")}
 		if path == "" {
 			path = "/"
+		} else if parent := pathpkg.Dir(path); s.Nodes[parent] == nil && d.err == nil {
+			d.fail("znode %s before its parent", path)
 		}
 		if _, dup := s.Nodes[path]; dup && d.err == nil {
 			d.fail("znode %s twice", path)
