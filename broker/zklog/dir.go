@@ -16,18 +16,21 @@ import (
 )
 
 // ParseName returns the kind ("log" or "snapshot") and zxid of a file of dataDir/version-2
-// (log.1a2b, snapshot.0, snapshot.6c.gz), and whether name is one.
+// (log.1a2b, snapshot.0, snapshot.6c.gz), and whether name is one. A snapshot being written
+// (snapshot.6c.tmp) is not.
 func ParseName(name string) (kind string, zxid int64, ok bool) {
-	kind, rest, ok := strings.Cut(path.Base(name), ".")
-	if !ok || (kind != "log" && kind != "snapshot") {
+	parts := strings.Split(path.Base(name), ".")
+	switch {
+	case len(parts) == 2 && (parts[0] == "log" || parts[0] == "snapshot"):
+	case len(parts) == 3 && parts[0] == "snapshot" && (parts[2] == "gz" || parts[2] == "snappy"):
+	default:
 		return "", 0, false
 	}
-	hex, _, _ := strings.Cut(rest, ".")
-	z, err := strconv.ParseUint(hex, 16, 64)
+	z, err := strconv.ParseUint(parts[1], 16, 64)
 	if err != nil {
 		return "", 0, false
 	}
-	return kind, int64(z), true
+	return parts[0], int64(z), true
 }
 
 // LogFile is one transaction log file of a data directory.
@@ -105,7 +108,7 @@ func (d *DataDir) readFile(name string, open func() (io.ReadCloser, error)) erro
 	base := path.Base(name)
 	switch kind {
 	case "log":
-		h, txns, err := ReadLogHeader(f)
+		h, txns, err := ReadLogFile(f)
 		lf := LogFile{Name: base, Zxid: zxid, Header: h, Txns: txns}
 		if !errors.As(err, &lf.Torn) && err != nil {
 			return fmt.Errorf("transaction log %s: %w", base, err)
@@ -151,6 +154,8 @@ type History struct {
 	// Torn names the log files whose last entry was only partly written; that entry never took
 	// effect (ZooKeeper acknowledges a transaction once it is in its log).
 	Torn []string
+
+	base *Snapshot // the snapshot replayed on, nil for an empty tree
 }
 
 // Last is the zxid of the last transaction, or Snapshot when there is none.
@@ -180,19 +185,30 @@ func (d *DataDir) Replay() (*History, error) {
 	if len(d.Snapshots) > 0 {
 		snap = d.Snapshots[0]
 	}
-	h := &History{}
-	if snap != nil {
-		h.Snapshot = snap.Zxid
-	}
 	var all []Txn
+	var torn []string
 	for _, l := range d.Logs {
 		all = append(all, l.Txns...)
 		if l.Torn != nil {
-			h.Torn = append(h.Torn, l.Name)
+			torn = append(torn, l.Name)
 		}
 	}
+	h, err := replayAll(snap, all)
+	if err != nil {
+		return nil, err
+	}
+	h.Torn = torn
+	return h, nil
+}
+
+// replayAll replays txns, from any number of logs, on snap.
+func replayAll(snap *Snapshot, txns []Txn) (*History, error) {
+	h := &History{base: snap}
+	if snap != nil {
+		h.Snapshot = snap.Zxid
+	}
 	var err error
-	if h.Txns, err = Sorted(all, h.Snapshot); err != nil {
+	if h.Txns, err = Sorted(txns, h.Snapshot); err != nil {
 		return nil, err
 	}
 	changes, err := Replay(snap, h.Txns)
@@ -206,32 +222,44 @@ func (d *DataDir) Replay() (*History, error) {
 	return h, nil
 }
 
-// Agree checks that the histories of the servers of one ensemble hold the same transactions over
-// the zxids they have in common, and returns the one that reaches furthest (the longest when two
-// do). A disagreement is an error naming the first zxid where they differ.
-func Agree(servers map[string]*History) (*History, error) {
+// Merge checks that the histories of the servers of one ensemble hold the same transactions
+// over the zxids they have in common, and returns the ensemble's history: every server's
+// transactions, replayed on the oldest snapshot among them. A server fills the zxids another
+// lacks (a follower that was down, a log cut short). A disagreement is an error naming the
+// servers and the first zxid where they differ; so is a transaction that one server holds and
+// another skips without a gap, such as a proposal logged by a leader that died before it was
+// committed.
+func Merge(servers map[string]*History) (*History, error) {
 	names := slices.Sorted(maps.Keys(servers))
 	if len(names) == 0 {
-		return nil, errors.New("no ZooKeeper server history to compare")
+		return nil, errors.New("no ZooKeeper server history to merge")
 	}
-	best := names[0]
-	for _, n := range names[1:] {
-		a, b := servers[best], servers[n]
-		if err := agree(a, b); err != nil {
-			return nil, fmt.Errorf("ZooKeeper servers %s and %s disagree: %w", best, n, err)
-		}
-		if b.Last() > a.Last() || (b.Last() == a.Last() && b.Snapshot < a.Snapshot) {
-			best = n
-		}
-	}
-	for _, n := range names {
-		if n != best {
-			if err := agree(servers[best], servers[n]); err != nil {
-				return nil, fmt.Errorf("ZooKeeper servers %s and %s disagree: %w", best, n, err)
+	for i, a := range names {
+		for _, b := range names[i+1:] {
+			if err := agree(servers[a], servers[b]); err != nil {
+				return nil, fmt.Errorf("ZooKeeper servers %s and %s disagree: %w", a, b, err)
 			}
 		}
 	}
-	return servers[best], nil
+	base := servers[names[0]]
+	var all []Txn
+	var torn []string
+	for _, n := range names {
+		h := servers[n]
+		if h.Snapshot < base.Snapshot {
+			base = h
+		}
+		all = append(all, h.Txns...)
+		for _, t := range h.Torn {
+			torn = append(torn, n+"/"+t)
+		}
+	}
+	m, err := replayAll(base.base, all)
+	if err != nil {
+		return nil, err
+	}
+	m.Torn = torn
+	return m, nil
 }
 
 // agree compares two histories over the zxids both hold.

@@ -91,3 +91,27 @@ func TestKafkaChanges(t *testing.T) {
 	_, err = KafkaChanges([]Change{{Zxid: 9, Path: "/controller", Kind: Updated, Data: []byte("x")}})
 	require.ErrorContains(t, err, "zxid 0x9")
 }
+
+func TestParseName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		kind string
+		zxid int64
+	}{
+		{"log.1", "log", 1},
+		{"version-2/log.10000000a", "log", 0x10000000a},
+		{"snapshot.0", "snapshot", 0},
+		{"snapshot.6c.gz", "snapshot", 0x6c},
+		{"snapshot.6c.snappy", "snapshot", 0x6c},
+		{"snapshot.6c.tmp", "", 0},
+		{"log.1.gz", "", 0},
+		{"log.xyz", "", 0},
+		{"acceptedEpoch", "", 0},
+		{"log", "", 0},
+	} {
+		kind, zxid, ok := ParseName(tc.name)
+		require.Equal(t, tc.kind != "", ok, tc.name)
+		require.Equal(t, tc.kind, kind, tc.name)
+		require.Equal(t, tc.zxid, zxid, tc.name)
+	}
+}

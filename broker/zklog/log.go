@@ -69,8 +69,8 @@ func ReadLog(r io.Reader) ([]Txn, error) {
 	return txns, err
 }
 
-// ReadLogHeader is ReadLog that also returns the file header.
-func ReadLogHeader(r io.Reader) (LogHeader, []Txn, error) {
+// ReadLogFile is ReadLog that also returns the file header.
+func ReadLogFile(r io.Reader) (LogHeader, []Txn, error) {
 	return readLog(r)
 }
 

@@ -3,6 +3,7 @@ package zklog
 import (
 	"bytes"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func TestReplay(t *testing.T) {
 		cat(header(s1, 15, OpCreate), createRec("/controller", `{"brokerid":1}`, true)),
 		cat(header(s1, 16, OpCreate), createRec("/brokers/ids/1", "b1", true)),
 		cat(header(s1, 17, OpCloseSession), enc(nil).i32(1).str("/controller")), // lists one, owns two
-		cat(header(s2, 18, OpCloseSession)),                                    // no record: deletes what it owns
+		cat(header(s2, 18, OpCloseSession)),                                     // no record: deletes what it owns
 		cat(header(s1, 19, OpSetData), setDataRec("/old", "n", 5)),
 		cat(header(s1, 20, OpDelete), enc(nil).str("/old")),
 	)
@@ -209,25 +210,45 @@ func TestReadTar(t *testing.T) {
 	require.Len(t, fromTar.Snapshots, 1)
 }
 
-func TestAgree(t *testing.T) {
+func TestMerge(t *testing.T) {
 	d, err := ReadDir(os.DirFS("testdata/killrestart"))
 	require.NoError(t, err)
 	full, err := d.Replay()
 	require.NoError(t, err)
-	d.Logs = d.Logs[:1]
-	short, err := d.Replay()
+	logs := d.Logs
+	d.Logs = logs[:1]
+	short, err := d.Replay() // up to 0x6c
 	require.NoError(t, err)
-	late := &History{Snapshot: 0x6c, Txns: full.Txns[0x6c:]}
-
-	best, err := Agree(map[string]*History{"zk1": short, "zk2": full, "zk3": late})
+	d.Logs = logs[1:]
+	holed, err := d.Replay() // 0x1..0x6c missing
 	require.NoError(t, err)
-	require.Same(t, full, best)
+	require.False(t, holed.Complete())
 
-	forked := &History{Txns: append([]Txn(nil), full.Txns...)}
+	for name, servers := range map[string]map[string]*History{
+		"one":                        {"zk1": full},
+		"one behind":                 {"zk1": short, "zk2": full},
+		"one with a hole, one short": {"zk1": holed, "zk2": short},
+		"all":                        {"zk1": short, "zk2": holed, "zk3": full},
+	} {
+		t.Run(name, func(t *testing.T) {
+			m, err := Merge(servers)
+			require.NoError(t, err)
+			require.True(t, m.Complete())
+			require.Equal(t, full.Txns, m.Txns)
+			require.Equal(t, full.Changes, m.Changes)
+		})
+	}
+
+	forked := &History{Txns: slices.Clone(full.Txns)}
 	forked.Txns[0x50].Checksum++
-	_, err = Agree(map[string]*History{"zk1": full, "zk2": forked})
+	_, err = Merge(map[string]*History{"zk1": full, "zk2": forked})
 	require.ErrorContains(t, err, "ZooKeeper servers zk1 and zk2 disagree: zxid 0x51 is")
 
-	_, err = Agree(nil)
+	skipped := &History{Txns: slices.Delete(slices.Clone(full.Txns), 0x60, 0x61)}
+	skipped.Missing = nil // as if zk2 never had 0x61 and did not know it
+	_, err = Merge(map[string]*History{"zk1": full, "zk2": skipped})
+	require.ErrorContains(t, err, "zxid 0x61 (error) is only in the first")
+
+	_, err = Merge(nil)
 	require.Error(t, err)
 }
