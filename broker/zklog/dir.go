@@ -289,9 +289,9 @@ func agree(a, b *History) error {
 		}
 		delete(byZxid, t.Zxid)
 	}
-	for z, t := range byZxid {
+	for _, z := range slices.Sorted(maps.Keys(byZxid)) {
 		if !missingIn(b, z) {
-			return fmt.Errorf("zxid %#x (%s) is only in the first", z, t.Type)
+			return fmt.Errorf("zxid %#x (%s) is only in the first", z, byZxid[z].Type)
 		}
 	}
 	return nil
