@@ -10,6 +10,17 @@
 //
 // The package is pure: it reads bytes and never touches the network, Docker or the clock.
 //
+// Times: a transaction's time is the ZooKeeper leader's wall clock, in milliseconds since the Unix
+// epoch, when it accepted the request. kchaos's containers share the host's clock, so a history
+// whose times count from a start read with time.Now places a change at
+// time.UnixMilli(c.Time).Sub(start) — to the millisecond, and ordered within a millisecond by
+// zxid. Zxids, not times, order changes.
+//
+// Completeness: within a leader epoch (the high 32 bits of a zxid) zxids follow one another by
+// one, and each epoch starts at counter 1, so a missing transaction shows as a gap (Gaps,
+// IncompleteError, History.Missing). What cannot show is the end: transactions after the last one
+// read, and proposals a dead leader logged but never committed.
+//
 // Formats, as ZooKeeper 3.8 writes them (FileTxnLog, FileSnap, SerializeUtils, zookeeper.jute):
 // integers are big-endian; a buffer or string is an int32 length (-1 for null) and its bytes; a
 // vector is an int32 count (-1 for null) and its elements; a bool is one byte.

@@ -80,9 +80,10 @@ func (e *IncompleteError) Error() string {
 	return "incomplete ZooKeeper history: transactions " + strings.Join(parts, ", ") + " are missing"
 }
 
-// Epoch and Counter split a zxid: the leader epoch in the high 32 bits, the transaction counter
-// within the epoch in the low 32.
-func Epoch(zxid int64) int64   { return int64(uint64(zxid) >> 32) }
+// Epoch is the leader epoch of a zxid, its high 32 bits.
+func Epoch(zxid int64) int64 { return int64(uint64(zxid) >> 32) }
+
+// Counter is the transaction counter of a zxid within its epoch, its low 32 bits.
 func Counter(zxid int64) int64 { return zxid & 0xffffffff }
 
 // Sorted returns txns in zxid order without those at or before after, and without duplicates

@@ -252,3 +252,11 @@ func TestMerge(t *testing.T) {
 	_, err = Merge(nil)
 	require.Error(t, err)
 }
+
+func TestEpochAndCounter(t *testing.T) {
+	require.EqualValues(t, 0, Epoch(0x6c))
+	require.EqualValues(t, 0x6c, Counter(0x6c))
+	require.EqualValues(t, 3, Epoch(0x300000007))
+	require.EqualValues(t, 7, Counter(0x300000007))
+	require.EqualValues(t, 0xffffffff, Epoch(-1))
+}
