@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -299,5 +300,26 @@ func TestIndexNonZero(t *testing.T) {
 		b := bytes.Clone(big)
 		b[at] = 7
 		require.Equal(t, at, indexNonZero(b))
+	}
+}
+
+// TestLengthsAreBoundedByTheInput gives ReadLog lengths and counts far beyond the bytes that
+// follow them: it allocates in proportion to its input, not to what the input claims.
+func TestLengthsAreBoundedByTheInput(t *testing.T) {
+	for name, log := range map[string][]byte{
+		"entry of 200 MiB": logFile(enc(nil).i64(1).i32(200<<20), make(enc, 1000)),
+		"string of 1 GiB":  logFile(entry(header(7, 1, OpDelete).i32(1 << 30))),
+		"vector of 2^30":   logFile(entry(header(7, 1, OpMulti).i32(1 << 30))),
+		"acl vector":       logFile(entry(cat(header(7, 1, OpCreate), enc(nil).str("/a").buf(nil).i32(1<<30)))),
+		"paths of a close": logFile(entry(header(7, 1, OpCloseSession).i32(1 << 30))),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := ReadLog(bytes.NewReader(log))
+			runtime.ReadMemStats(&after)
+			require.Error(t, err)
+			require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "bytes allocated")
+		})
 	}
 }
