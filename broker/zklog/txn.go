@@ -184,12 +184,11 @@ func decodeTxn(b []byte) (Txn, error) {
 	}
 	start := d.off
 	rec, err := decodeRecord(d, t.Type)
-	switch {
-	case err != nil && t.Type == OpCloseSession:
+	if t.Type == OpCloseSession && (err != nil || (d.left() != 0 && d.left() != txnDigestSize)) {
 		// Without a CloseSessionTxn the bytes after the header are at most a digest.
-		d = &decoder{b: b, off: start}
-		rec = nil
-	case err != nil:
+		d, rec, err = &decoder{b: b, off: start}, nil, nil
+	}
+	if err != nil {
 		return t, fmt.Errorf("zxid %#x: %s record: %w", t.Zxid, t.Type, err)
 	}
 	t.Record = rec
