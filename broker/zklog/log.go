@@ -77,8 +77,10 @@ func ReadLogFile(r io.Reader) (LogHeader, []Txn, error) {
 func readLog(r io.Reader) (LogHeader, []Txn, error) {
 	lr := &logReader{r: bufio.NewReaderSize(r, 64<<10)}
 	var hdr [fileHeaderSize]byte
-	if n, err := io.ReadFull(lr.r, hdr[:]); err != nil {
+	if n, err := io.ReadFull(lr.r, hdr[:]); err == io.EOF || err == io.ErrUnexpectedEOF {
 		return LogHeader{}, nil, fmt.Errorf("%w: %d-byte file", ErrNotLog, n)
+	} else if err != nil {
+		return LogHeader{}, nil, fmt.Errorf("read the transaction log header: %w", err)
 	}
 	lr.off = fileHeaderSize
 	if m := binary.BigEndian.Uint32(hdr[0:]); m != logMagic {
@@ -117,6 +119,9 @@ func (lr *logReader) next() (Txn, error) {
 	var eh [entryHeaderSize]byte
 	n, err := io.ReadFull(lr.r, eh[:])
 	lr.off += int64(n)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return Txn{}, fmt.Errorf("read the entry at offset %d: %w", start, err)
+	}
 	if err != nil {
 		if isZero(eh[:n]) {
 			return Txn{}, io.EOF // the input ends on the end of an entry, or in the zeros after it

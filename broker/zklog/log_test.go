@@ -323,3 +323,27 @@ func TestLengthsAreBoundedByTheInput(t *testing.T) {
 		})
 	}
 }
+
+// failingReader returns its bytes, then err.
+type failingReader struct {
+	b   []byte
+	err error
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, r.err
+	}
+	n := copy(p, r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
+
+func TestReadLogPassesReadErrorsOn(t *testing.T) {
+	full := readTestFile(t, realLog)
+	boom := errors.New("boom")
+	for _, cut := range []int{0, 10, fileHeaderSize, fileHeaderSize + 5, 2000, len(full)} {
+		_, err := ReadLog(&failingReader{b: full[:cut], err: boom})
+		require.ErrorIs(t, err, boom, "error after %d bytes", cut)
+	}
+}
