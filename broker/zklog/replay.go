@@ -114,10 +114,19 @@ func duplicateZxid(sorted []Txn) error {
 }
 
 // sameTxn reports whether two entries hold the same transaction: same header and same bytes, as
-// far as their checksums tell.
+// far as their checksums tell. Two failed multis with the same header are the same: a server that
+// applied one before logging it (a follower catching up with a DIFF) logs its sub-transactions
+// rewritten, and either way it changed nothing.
 func sameTxn(a, b Txn) bool {
-	return a.Zxid == b.Zxid && a.Session == b.Session && a.Cxid == b.Cxid && a.Time == b.Time &&
-		a.Type == b.Type && a.Checksum == b.Checksum
+	if a.Zxid != b.Zxid || a.Session != b.Session || a.Cxid != b.Cxid || a.Time != b.Time || a.Type != b.Type {
+		return false
+	}
+	return a.Checksum == b.Checksum || (failedMulti(a) && failedMulti(b))
+}
+
+func failedMulti(t Txn) bool {
+	m, ok := t.Record.(*Multi)
+	return ok && m.Failed()
 }
 
 // Gaps returns the zxids missing from sorted, transactions in zxid order following the snapshot

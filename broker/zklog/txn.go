@@ -129,7 +129,9 @@ type CreateSession struct{ Timeout int32 }
 type CloseSession struct{ Paths []string }
 
 // Error is the record of a failed request (ErrorTxn), alone or as a multi's sub-transaction; Err
-// is ZooKeeper's error code (-101 no node, -110 node exists, ...).
+// is ZooKeeper's error code (-101 no node, -110 node exists, ...). In a failed multi logged by a
+// follower that caught up with a DIFF, a sub-transaction may be an error whose bytes are those of
+// its original record: Err is then meaningless, as it is to ZooKeeper.
 type Error struct{ Err int32 }
 
 // Multi is the record of a multi: all its sub-transactions took effect, or, when any of them is
@@ -251,7 +253,11 @@ func decodeRecord(d *decoder, op OpCode) (Record, error) {
 			}
 			sd := &decoder{b: data}
 			sub, err := decodeRecord(sd, typ)
-			if err == nil && sd.left() != 0 {
+			// A server that applies a failed multi before it logs it (a follower catching up
+			// with a DIFF from the leader) logs each sub-transaction turned into an error but
+			// still holding its original record: ZooKeeper reads the error code and ignores the
+			// rest, and so does this.
+			if err == nil && sd.left() != 0 && typ != OpError {
 				err = fmt.Errorf("%d bytes left after it", sd.left())
 			}
 			if err != nil {
