@@ -236,6 +236,10 @@ func TestDecodeRecords(t *testing.T) {
 		{name: "failed multi", txn: cat(header(5, 1, OpMulti), multiRec(
 			subTxn{OpError, enc(nil).i32(0)}, subTxn{OpError, enc(nil).i32(-101)})),
 			want: Txn{Type: OpMulti, Record: &Multi{Txns: []SubTxn{{OpError, &Error{0}}, {OpError, &Error{-101}}}}}},
+		{name: "failed multi as a follower catching up logs it", txn: cat(header(5, 1, OpMulti), multiRec(
+			subTxn{OpError, enc(nil).str("/controller_epoch").i32(1)}, subTxn{OpError, enc(nil).i32(-101)}), digest()),
+			want: Txn{Type: OpMulti, Digest: &TxnDigest{2, 12345},
+				Record: &Multi{Txns: []SubTxn{{OpError, &Error{int32(len("/controller_epoch"))}}, {OpError, &Error{-101}}}}}},
 		{name: "multi", txn: cat(header(5, 1, OpMulti), multiRec(
 			subTxn{OpCheck, enc(nil).str("/controller_epoch").i32(1)},
 			subTxn{OpSetData, setDataRec("/s", "v", 3)},

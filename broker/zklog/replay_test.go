@@ -111,6 +111,16 @@ func TestSortedDropsDuplicatesAndRejectsConflicts(t *testing.T) {
 	other.Checksum = 9
 	_, err = Sorted([]Txn{a, other}, 0)
 	require.ErrorContains(t, err, "two different transactions with zxid 0x2")
+
+	// One failed multi, as the leader and as a follower that caught up with a DIFF log it.
+	failed := Txn{Zxid: 3, Type: OpMulti, Checksum: 1, Record: &Multi{Txns: []SubTxn{{OpCheck, &Check{}}, {OpError, &Error{-101}}}}}
+	rewritten := Txn{Zxid: 3, Type: OpMulti, Checksum: 2, Record: &Multi{Txns: []SubTxn{{OpError, &Error{17}}, {OpError, &Error{-101}}}}}
+	got, err = Sorted([]Txn{failed, rewritten}, 0)
+	require.NoError(t, err)
+	require.Equal(t, []Txn{failed}, got)
+	succeeded := Txn{Zxid: 3, Type: OpMulti, Checksum: 2, Record: &Multi{Txns: []SubTxn{{OpCheck, &Check{}}}}}
+	_, err = Sorted([]Txn{failed, succeeded}, 0)
+	require.ErrorContains(t, err, "two different transactions with zxid 0x3")
 }
 
 func TestReadSnapshotOfCapture(t *testing.T) {
