@@ -17,9 +17,11 @@
 // zxid. Zxids, not times, order changes.
 //
 // Completeness: within a leader epoch (the high 32 bits of a zxid) zxids follow one another by
-// one, and each epoch starts at counter 1, so a missing transaction shows as a gap (Gaps,
-// IncompleteError, History.Missing). What cannot show is the end: transactions after the last one
-// read, and proposals a dead leader logged but never committed.
+// one, each epoch starts at counter 1, and epochs follow one another by one, so a missing
+// transaction or a missing epoch shows as a gap (Gaps, IncompleteError, History.Missing). What
+// cannot show is the end of an epoch or of the log: transactions after the last one read, and
+// proposals a dead leader logged but never committed. An epoch in which no transaction was ever
+// logged (a leader that died at once) reads as missing: unknown, never a false complete.
 //
 // Formats, as ZooKeeper 3.8 writes them (FileTxnLog, FileSnap, SerializeUtils, zookeeper.jute):
 // integers are big-endian; a buffer or string is an int32 length (-1 for null) and its bytes; a

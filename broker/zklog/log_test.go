@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -24,34 +25,63 @@ func readTestFile(t testing.TB, name string) []byte {
 // toolkitLine is a transaction as ZooKeeper's TxnLogToolkit prints it.
 var toolkitLine = regexp.MustCompile(`session 0x([0-9a-f]+) cxid 0x([0-9a-f]+) zxid 0x([0-9a-f]+) (\w+)`)
 
-// TestReadLogMatchesTxnLogToolkit reads the captured log and checks every transaction's session,
-// cxid, zxid and type against what ZooKeeper's own TxnLogToolkit printed for the same file.
-func TestReadLogMatchesTxnLogToolkit(t *testing.T) {
-	txns, err := ReadLog(bytes.NewReader(readTestFile(t, realLog)))
-	require.NoError(t, err)
+// toolkitCount is TxnLogToolkit's last line for a log.
+var toolkitCount = regexp.MustCompile(`EOF reached after (\d+) txns.`)
 
-	out := readTestFile(t, "testdata/killrestart/TxnLogToolkit-log.1.txt")
-	require.Contains(t, string(out), "EOF reached after 108 txns.")
-	lines := toolkitLine.FindAllSubmatch(out, -1)
-	require.Len(t, lines, 108)
-	require.Len(t, txns, 108)
-	hex := func(b []byte) int64 {
-		v, err := strconv.ParseUint(string(b), 16, 64)
-		require.NoError(t, err)
-		return int64(v)
+// TestReadLogMatchesTxnLogToolkit reads every captured log and checks every transaction's session,
+// cxid, zxid and type, and their number, against what ZooKeeper's own TxnLogToolkit printed for
+// the same file.
+func TestReadLogMatchesTxnLogToolkit(t *testing.T) {
+	for _, tc := range []struct {
+		dir   string
+		count map[string]int // transactions per log, as the toolkit counted them
+	}{
+		{"testdata/killrestart", map[string]int{"log.1": 108}},
+		{"testdata/ensemble/zk1", map[string]int{"log.100000001": 156}},
+		{"testdata/ensemble/zk2", map[string]int{"log.100000001": 81, "log.200000001": 75}},
+		{"testdata/ensemble/zk3", map[string]int{"log.100000001": 156}},
+	} {
+		toolkitFile := filepath.Join(tc.dir, "TxnLogToolkit.txt")
+		if tc.dir == "testdata/killrestart" {
+			toolkitFile = filepath.Join(tc.dir, "TxnLogToolkit-log.1.txt")
+		}
+		// The toolkit's output, one section per log: "== log.N" (or "== /path/log.N"), then its
+		// transactions, then their count.
+		sections := map[string][]byte{}
+		for _, sec := range bytes.Split(readTestFile(t, toolkitFile), []byte("== "))[1:] {
+			name, body, _ := bytes.Cut(sec, []byte("\n"))
+			sections[filepath.Base(string(name))] = body
+		}
+		require.Len(t, sections, len(tc.count), toolkitFile)
+		for name, count := range tc.count {
+			t.Run(filepath.Join(tc.dir, name), func(t *testing.T) {
+				out := sections[name]
+				require.Equal(t, strconv.Itoa(count), string(toolkitCount.FindSubmatch(out)[1]))
+				log := readTestFile(t, filepath.Join(tc.dir, name))
+				txns, err := ReadLog(bytes.NewReader(log))
+				require.NoError(t, err)
+				lines := toolkitLine.FindAllSubmatch(out, -1)
+				require.Len(t, lines, count)
+				require.Len(t, txns, count)
+				hex := func(b []byte) int64 {
+					v, err := strconv.ParseUint(string(b), 16, 64)
+					require.NoError(t, err)
+					return int64(v)
+				}
+				for i, m := range lines {
+					got := txns[i]
+					require.Equal(t, hex(m[1]), got.Session, "session of txn %d", i)
+					require.Equal(t, hex(m[2]), int64(got.Cxid), "cxid of txn %d", i)
+					require.Equal(t, hex(m[3]), got.Zxid, "zxid of txn %d", i)
+					require.Equal(t, string(m[4]), got.Type.String(), "type of txn %d", i)
+					// ZooKeeper 3.8 appends a digest to every transaction but a failed request.
+					require.Equal(t, got.Type != OpError, got.Digest != nil, "digest of txn %#x", got.Zxid)
+				}
+				last := txns[len(txns)-1]
+				require.EqualValues(t, len(log), last.Offset+last.Size, "the trimmed log ends with its last entry")
+			})
+		}
 	}
-	for i, m := range lines {
-		got := txns[i]
-		require.Equal(t, hex(m[1]), got.Session, "session of txn %d", i)
-		require.Equal(t, hex(m[2]), int64(got.Cxid), "cxid of txn %d", i)
-		require.Equal(t, hex(m[3]), got.Zxid, "zxid of txn %d", i)
-		require.Equal(t, string(m[4]), got.Type.String(), "type of txn %d", i)
-		require.EqualValues(t, i+1, got.Zxid, "zxids of a standalone server count from 1")
-		// ZooKeeper 3.8 appends a digest to every transaction but a failed request.
-		require.Equal(t, got.Type != OpError, got.Digest != nil, "digest of txn %#x", got.Zxid)
-	}
-	last := txns[len(txns)-1]
-	require.EqualValues(t, len(readTestFile(t, realLog)), last.Offset+last.Size, "the trimmed log ends with its last entry")
 }
 
 // TestPartitionStateHistoryOfCapture checks the exact sequence of versions of t/0's state znode

@@ -131,15 +131,20 @@ func failedMulti(t Txn) bool {
 
 // Gaps returns the zxids missing from sorted, transactions in zxid order following the snapshot
 // at zxid after. Within an epoch every zxid follows the last by one; a new epoch starts at counter
-// 1. The end of an epoch cannot be told from its log alone: proposals that a leader logged but
-// never committed vanish with that epoch.
+// 1; epochs follow one another by one, so an epoch skipped altogether is missing, as the range
+// of all its zxids: its transactions, if it had any, are unknown. The end of an epoch cannot be
+// told from the logs alone: transactions at the end of an epoch lost from every log, and
+// proposals that a leader logged but never committed, leave no gap.
 func Gaps(sorted []Txn, after int64) []ZxidRange {
 	var missing []ZxidRange
 	prev := after
 	for _, t := range sorted {
 		next := prev + 1
-		if Epoch(t.Zxid) > Epoch(prev) {
-			next = Epoch(t.Zxid)<<32 | 1
+		if e := Epoch(t.Zxid); e > Epoch(prev) {
+			for skipped := Epoch(prev) + 1; skipped < e; skipped++ {
+				missing = append(missing, ZxidRange{First: skipped<<32 | 1, Last: skipped<<32 | 0xffffffff})
+			}
+			next = e<<32 | 1
 		}
 		if t.Zxid > next {
 			missing = append(missing, ZxidRange{First: next, Last: t.Zxid - 1})

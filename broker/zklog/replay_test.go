@@ -80,6 +80,10 @@ func TestGaps(t *testing.T) {
 		{name: "new epoch from 1", zxids: []int64{e1 | 1, e1 | 2, e2 | 1}},
 		{name: "new epoch from 3", zxids: []int64{e1 | 1, e2 | 3}, missing: []ZxidRange{{e2 | 1, e2 | 2}}},
 		{name: "epoch after the snapshot", snapshot: e1 | 7, zxids: []int64{e2 | 1}},
+		{name: "an epoch skipped", zxids: []int64{e1 | 1, 3<<32 | 1}, missing: []ZxidRange{{e2 | 1, e2 | 0xffffffff}}},
+		{name: "the first epoch skipped", zxids: []int64{e2 | 1}, missing: []ZxidRange{{e1 | 1, e1 | 0xffffffff}}},
+		{name: "an epoch skipped, the next one short", zxids: []int64{e1 | 1, 3<<32 | 2},
+			missing: []ZxidRange{{e2 | 1, e2 | 0xffffffff}, {3<<32 | 1, 3<<32 | 1}}},
 		{name: "ensemble without its first transactions", zxids: []int64{e1 | 4}, missing: []ZxidRange{{e1 | 1, e1 | 3}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
