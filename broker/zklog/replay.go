@@ -18,6 +18,7 @@ const (
 	Deleted
 )
 
+// String names the kind as the operation that makes it: create, setData, delete.
 func (k ChangeKind) String() string {
 	switch k {
 	case Created:
@@ -61,6 +62,7 @@ func (c *Change) Timestamp() time.Time { return time.UnixMilli(c.Time).UTC() }
 // ZxidRange is the zxids from First to Last, both included.
 type ZxidRange struct{ First, Last int64 }
 
+// String is the range in hexadecimal, "0x5..0x9", or "0x5" for a single zxid.
 func (r ZxidRange) String() string {
 	if r.First == r.Last {
 		return fmt.Sprintf("%#x", r.First)
