@@ -2,9 +2,11 @@ package zklog
 
 import (
 	"bytes"
+	"compress/gzip"
 	"os"
 	"slices"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -273,4 +275,62 @@ func TestEpochAndCounter(t *testing.T) {
 	require.EqualValues(t, 3, Epoch(0x300000007))
 	require.EqualValues(t, 7, Counter(0x300000007))
 	require.EqualValues(t, 0xffffffff, Epoch(-1))
+}
+
+// TestReadDirFiles reads a data directory as ZooKeeper leaves it: epoch files beside the logs, a
+// snapshot being written, a gzip-compressed snapshot (snapshot.compression.method=gz).
+func TestReadDirFiles(t *testing.T) {
+	snap := readTestFile(t, "testdata/killrestart/snapshot.6c")
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	_, err := w.Write(snap)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	fsys := fstest.MapFS{
+		"acceptedEpoch":       {Data: []byte("1")},
+		"currentEpoch":        {Data: []byte("1")},
+		"log.1":               {Data: readTestFile(t, realLog)},
+		"snapshot.6c.gz":      {Data: gz.Bytes()},
+		"snapshot.6d.tmp":     {Data: snap[:100]},
+		"subdir/snapshot.0":   {Data: []byte("ignored")},
+		"log.6d":              {Data: readTestFile(t, "testdata/killrestart/log.6d")},
+		"snapshot.0.snappy.x": {Data: []byte("ignored")},
+	}
+	d, err := ReadDir(fsys)
+	require.NoError(t, err)
+	require.Len(t, d.Snapshots, 1)
+	require.EqualValues(t, 0x6c, d.Snapshots[0].Zxid)
+	require.Len(t, d.Snapshots[0].Nodes, 36)
+	require.Len(t, d.Logs, 2)
+	h, err := d.Replay()
+	require.NoError(t, err)
+	require.True(t, h.Complete())
+	require.EqualValues(t, 0x6c, h.Snapshot)
+	require.Len(t, h.Txns, 8)
+
+	fsys["snapshot.0.snappy"] = &fstest.MapFile{Data: []byte("x")}
+	_, err = ReadDir(fsys)
+	require.ErrorContains(t, err, "snappy compression is not supported")
+}
+
+// TestReadDirTornLog reads a directory whose last log was torn by a crash: the history holds the
+// transactions before the torn entry and names the log.
+func TestReadDirTornLog(t *testing.T) {
+	log := readTestFile(t, realLog)
+	d, err := ReadDir(fstest.MapFS{
+		"snapshot.0": {Data: readTestFile(t, "testdata/killrestart/snapshot.0")},
+		"log.1":      {Data: append(bytes.Clone(log[:len(log)-10]), make([]byte, 100)...)},
+	})
+	require.NoError(t, err)
+	require.NotNil(t, d.Logs[0].Torn)
+	h, err := d.Replay()
+	require.NoError(t, err)
+	require.Equal(t, []string{"log.1"}, h.Torn)
+	require.True(t, h.Complete())
+	require.EqualValues(t, 0x6b, h.Last())
+
+	_, err = ReadDir(fstest.MapFS{"log.1": {Data: append(bytes.Clone(log[:3000]), log[3100:]...)}})
+	var corrupt *CorruptError
+	require.ErrorAs(t, err, &corrupt)
+	require.ErrorContains(t, err, "transaction log log.1: corrupt at offset")
 }
