@@ -25,12 +25,14 @@ func (d *decoder) fail(format string, args ...any) {
 
 func (d *decoder) left() int { return len(d.b) - d.off }
 
-func (d *decoder) take(n int, what string) []byte {
+// take returns the next n bytes; what and suffix name them in an error (two strings, so that
+// callers need not concatenate them on every read).
+func (d *decoder) take(n int, what, suffix string) []byte {
 	if d.err != nil {
 		return nil
 	}
 	if n > d.left() {
-		d.fail("%s needs %d bytes, %d left", what, n, d.left())
+		d.fail("%s%s needs %d bytes, %d left", what, suffix, n, d.left())
 		return nil
 	}
 	p := d.b[d.off : d.off+n]
@@ -38,8 +40,10 @@ func (d *decoder) take(n int, what string) []byte {
 	return p
 }
 
-func (d *decoder) int32(what string) int32 {
-	p := d.take(4, what)
+func (d *decoder) int32(what string) int32 { return d.int32Of(what, "") }
+
+func (d *decoder) int32Of(what, suffix string) int32 {
+	p := d.take(4, what, suffix)
 	if p == nil {
 		return 0
 	}
@@ -47,7 +51,7 @@ func (d *decoder) int32(what string) int32 {
 }
 
 func (d *decoder) int64(what string) int64 {
-	p := d.take(8, what)
+	p := d.take(8, what, "")
 	if p == nil {
 		return 0
 	}
@@ -55,13 +59,13 @@ func (d *decoder) int64(what string) int64 {
 }
 
 func (d *decoder) bool(what string) bool {
-	p := d.take(1, what)
+	p := d.take(1, what, "")
 	return p != nil && p[0] != 0
 }
 
 // buffer reads a jute buffer; -1 is nil. The bytes are copied out of the input.
 func (d *decoder) buffer(what string) []byte {
-	n := d.int32(what + " length")
+	n := d.int32Of(what, " length")
 	if d.err != nil || n == -1 {
 		return nil
 	}
@@ -69,7 +73,7 @@ func (d *decoder) buffer(what string) []byte {
 		d.fail("%s has length %d", what, n)
 		return nil
 	}
-	p := d.take(int(n), what)
+	p := d.take(int(n), what, "")
 	if p == nil {
 		return nil
 	}
@@ -78,7 +82,7 @@ func (d *decoder) buffer(what string) []byte {
 
 // string reads a jute ustring; null reads as "".
 func (d *decoder) string(what string) string {
-	n := d.int32(what + " length")
+	n := d.int32Of(what, " length")
 	if d.err != nil || n == -1 {
 		return ""
 	}
@@ -86,7 +90,7 @@ func (d *decoder) string(what string) string {
 		d.fail("%s has length %d", what, n)
 		return ""
 	}
-	p := d.take(int(n), what)
+	p := d.take(int(n), what, "")
 	if p == nil {
 		return ""
 	}
@@ -100,7 +104,7 @@ func (d *decoder) string(what string) string {
 // count reads a vector's count; null reads as 0. Each element takes at least minSize bytes, so a
 // count the bytes left cannot hold is an error before anything is allocated for it.
 func (d *decoder) count(what string, minSize int) int {
-	n := d.int32(what + " count")
+	n := d.int32Of(what, " count")
 	if d.err != nil || n == -1 {
 		return 0
 	}

@@ -75,7 +75,7 @@ func ReadLogFile(r io.Reader) (LogHeader, []Txn, error) {
 }
 
 func readLog(r io.Reader) (LogHeader, []Txn, error) {
-	lr := &logReader{r: bufio.NewReaderSize(r, 64<<10)}
+	lr := &logReader{r: bufio.NewReaderSize(r, 16<<10)}
 	var hdr [fileHeaderSize]byte
 	if n, err := io.ReadFull(lr.r, hdr[:]); err == io.EOF || err == io.ErrUnexpectedEOF {
 		return LogHeader{}, nil, fmt.Errorf("%w: %d-byte file", ErrNotLog, n)
