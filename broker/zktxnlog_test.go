@@ -32,8 +32,11 @@ func TestZooKeeperHistoryHoldsEveryObservedState(t *testing.T) {
 	obs.WaitState(t, "z/0", at+1, 60*time.Second, "a new leader",
 		func(s broker.PartitionState) bool { return s.Leader > 0 && s.Leader != before.Leader })
 
+	read := time.Now()
 	h, err := c.ZooKeeperHistory(ctx)
 	require.NoError(t, err)
+	t.Logf("read %d transactions, %d znode changes, from 3 ZooKeeper servers in %s",
+		len(h.Txns), len(h.Changes), time.Since(read).Round(time.Millisecond))
 	require.True(t, h.Complete(), "zxids missing: %v", h.Missing)
 	require.Positive(t, zklog.Epoch(h.Last()), "an ensemble's zxids carry the leader's epoch")
 	changes, err := zklog.KafkaChanges(h.Changes)
