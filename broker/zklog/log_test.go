@@ -2,6 +2,7 @@ package zklog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -115,15 +116,23 @@ func TestPartitionStateHistoryOfCapture(t *testing.T) {
 		{0x6a, 3, []int{3, 1, 2}, 2},
 	}, got)
 
-	toolkit := string(readTestFile(t, "testdata/killrestart/TxnLogToolkit-log.1.txt"))
-	for zxid, state := range map[string]string{
-		"0x48": `{"controller_epoch":1,"leader":2,"version":1,"leader_epoch":0,"isr":[2,3,1]}`,
-		"0x4f": `{"controller_epoch":1,"leader":3,"version":1,"leader_epoch":1,"isr":[3,1]}`,
-		"0x6a": `{"controller_epoch":1,"leader":3,"version":1,"leader_epoch":1,"isr":[3,1,2]}`,
-	} {
-		// The toolkit prints the sub-transactions' raw bytes: lengths show as control characters.
-		require.Regexp(t, `zxid `+zxid+` multi check:[^\n]*/controller_epoch[^\n]*;(create|setData):[^\n]*/brokers/topics/t/partitions/0/state[^\n]*`+regexp.QuoteMeta(state), toolkit)
+	// The same sequence as TxnLogToolkit printed it: each state znode's JSON in the multi of its
+	// zxid and, after a setData's data, the new version as 4 raw bytes (a create makes version 0).
+	toolkit := readTestFile(t, "testdata/killrestart/TxnLogToolkit-log.1.txt")
+	var printed []version
+	for _, m := range regexp.MustCompile(`(?s)zxid 0x([0-9a-f]+) multi check:[^\n]*?;(create|setData):[^\n]*?/brokers/topics/t/partitions/0/state...(.)(\{[^}]*\})(.{4})`).FindAllSubmatch(toolkit, -1) {
+		zxid, err := strconv.ParseInt(string(m[1]), 16, 64)
+		require.NoError(t, err)
+		require.Equal(t, len(m[4]), int(m[3][0]), "the data's length precedes it")
+		st, err := ParsePartitionState(m[4])
+		require.NoError(t, err)
+		v := version{zxid: zxid, leader: st.Leader, isr: st.ISR}
+		if string(m[2]) == "setData" {
+			v.version = int32(binary.BigEndian.Uint32(m[5]))
+		}
+		printed = append(printed, v)
 	}
+	require.Equal(t, got, printed)
 }
 
 // TestBrokerRegistrationsOfCapture follows broker 2's registration: created at start, deleted
