@@ -61,11 +61,11 @@ func TestZooKeeperHistoryHoldsEveryObservedState(t *testing.T) {
 	observed := obs.States("z/0")
 	require.NotEmpty(t, observed)
 	for _, s := range observed {
-		k, ok := versions[s.ZKVersion]
-		require.True(t, ok, "observed version %d of z/0 is in the log", s.ZKVersion)
-		require.Equal(t, s.Leader, k.State.Leader, "leader of version %d", s.ZKVersion)
-		require.Equal(t, s.LeaderEpoch, k.State.LeaderEpoch, "leader epoch of version %d", s.ZKVersion)
-		require.Equal(t, s.ISR, k.State.ISR, "ISR of version %d", s.ZKVersion)
+		k, ok := versions[int32(s.ZkVersion)]
+		require.True(t, ok, "observed version %d of z/0 is in the log", s.ZkVersion)
+		require.Equal(t, s.Leader, k.State.Leader, "leader of version %d", s.ZkVersion)
+		require.Equal(t, s.LeaderEpoch, k.State.LeaderEpoch, "leader epoch of version %d", s.ZkVersion)
+		require.Equal(t, s.ISR, k.State.ISR, "ISR of version %d", s.ZkVersion)
 	}
 
 	for _, n := range c.ZooKeeper() {
