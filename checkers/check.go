@@ -35,6 +35,9 @@ type Options struct {
 	// created, as in a kchaos run: a partition the clients used must have its states from the
 	// znode's first version on, or the leader-election checker cannot decide.
 	ObservedFromCreation bool
+	// UncleanLeaderElectionAllowed says the cluster ran with unclean.leader.election.enable:
+	// unclean elections are listed but do not make the verdict invalid.
+	UncleanLeaderElectionAllowed bool
 }
 
 // Check runs every checker on a history and combines their verdicts: invalid when an anomaly is
@@ -58,8 +61,9 @@ func CheckAnalysis(a *Analysis, opts Options) *Result {
 		r.Linearizable = CheckLinearizable(a, opts.LinearizabilityTimeout, opts.Workers)
 	}()
 	r.Queue = checkQueue(a, opts.ExpectFinalReads)
-	r.LeaderElection = CheckLeaderElection(a, opts.ObservedFromCreation)
+	r.LeaderElection = CheckLeaderElection(a, opts.ObservedFromCreation, opts.UncleanLeaderElectionAllowed)
 	r.Stats = ComputeStats(a)
+	r.Coverage = checkCoverage(a, a.electionTimes())
 	dyn := dynamics.Summarize(a.Ops, opts.Cluster)
 	r.Stats.ISRDynamics = &dyn
 	wg.Wait()
@@ -81,8 +85,9 @@ func CheckAnalysis(a *Analysis, opts Options) *Result {
 		CheckerLinearizable:   r.Linearizable,
 		CheckerLeaderElection: r.LeaderElection,
 		CheckerStats:          r.Stats,
+		CheckerCoverage:       r.Coverage,
 	}
-	verdicts := []Validity{r.Queue.Valid, r.Linearizable.Valid}
+	verdicts := []Validity{r.Queue.Valid, r.Linearizable.Valid, r.Coverage.Valid}
 	if r.LeaderElection.Checked {
 		verdicts = append(verdicts, r.LeaderElection.Valid)
 	}

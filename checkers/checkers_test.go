@@ -174,7 +174,7 @@ func TestLeaderElectionTransitions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var b builder
 			tt.build(&b)
-			r := checkers.CheckLeaderElection(analyze(t, b.ops), false)
+			r := checkers.CheckLeaderElection(analyze(t, b.ops), false, false)
 			require.Equal(t, tt.valid, r.Valid)
 			require.Equal(t, tt.checked, r.Checked)
 			require.Equal(t, tt.unclean, r.Unclean)
@@ -215,13 +215,13 @@ func TestLeaderElectionObservedFromCreation(t *testing.T) {
 			var b builder
 			tt.build(&b)
 			a := analyze(t, b.ops)
-			r := checkers.CheckLeaderElection(a, true)
+			r := checkers.CheckLeaderElection(a, true, false)
 			require.Equal(t, tt.valid, r.Valid)
 			require.Len(t, r.Undecided, tt.undecided)
 			require.True(t, r.Checked)
 			// Without the promise, nothing was missed that the checker can know of.
 			if tt.valid != checkers.Invalid {
-				require.Equal(t, checkers.Valid, checkers.CheckLeaderElection(a, false).Valid)
+				require.Equal(t, checkers.Valid, checkers.CheckLeaderElection(a, false, false).Valid)
 			}
 		})
 	}

@@ -18,6 +18,21 @@ type LeaderElectionResult struct {
 	Unclean    int                   `json:"unclean"`
 	Undecided  []UndecidedElection   `json:"undecided"`
 	Cases      []UncleanElectionCase `json:"-"`
+
+	// Exact is true when the elections were decided from the states read from the system's own
+	// log (ZooKeeper's transaction log, KRaft's metadata log) rather than the live observer.
+	Exact bool `json:"exact,omitempty"`
+	// ElectedBy counts the elections by the rule that allowed them (RuleISR, ...); Decisions
+	// lists them. Both are set when Exact.
+	ElectedBy map[string]int     `json:"elected_by,omitempty"`
+	Decisions []ElectionDecision `json:"decisions,omitempty"`
+	// Mismatches are live states the log lacks or holds differently: the checker cannot decide.
+	Mismatches []string `json:"mismatches,omitempty"`
+	// LogIncomplete says why the log's states could not decide (the live observer's did).
+	LogIncomplete string `json:"log_incomplete,omitempty"`
+	// UncleanAllowed is true when the cluster allowed unclean elections: they are still listed,
+	// but do not make the verdict invalid.
+	UncleanAllowed bool `json:"unclean_allowed,omitempty"`
 }
 
 // UndecidedElection is a stretch of a partition's states the observer missed where an
@@ -41,13 +56,30 @@ type UncleanElectionCase struct {
 // says the observer watched from before the topics were created, as in a kchaos run: then a key
 // the clients used with no state seen, or whose first seen state is not the znode's first version,
 // had states the observer missed, and any election among them is undecided.
-func CheckLeaderElection(a *Analysis, observedFromCreation bool) *LeaderElectionResult {
-	r := &LeaderElectionResult{Undecided: []UndecidedElection{}}
+//
+// When the history holds states read from the system's log after the run, complete by its
+// metadata-log line, those decide every election, by the rules of electionRule; a log that was
+// incomplete leaves the decision to the live observer, with the reason.
+func CheckLeaderElection(a *Analysis, observedFromCreation, uncleanAllowed bool) *LeaderElectionResult {
+	r := &LeaderElectionResult{Undecided: []UndecidedElection{}, UncleanAllowed: uncleanAllowed}
 	keys := make([]string, 0, len(a.timeline.partitions))
 	for k := range a.timeline.partitions {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	present, complete, why := a.timeline.exactLog()
+	if present && complete {
+		checkExact(a, r, keys)
+		r.Checked = true
+		switch {
+		case r.Unclean > 0 && !uncleanAllowed:
+			r.Valid = Invalid
+		case len(r.Mismatches) > 0 || len(r.Undecided) > 0:
+			r.Valid = Unknown
+		}
+		return r
+	}
+	r.LogIncomplete = why
 	for _, key := range keys {
 		p := a.timeline.partitions[key]
 		r.Partitions++
@@ -90,7 +122,7 @@ func CheckLeaderElection(a *Analysis, observedFromCreation bool) *LeaderElection
 	}
 	r.Checked = r.States > 0 || len(r.Undecided) > 0
 	switch {
-	case r.Unclean > 0:
+	case r.Unclean > 0 && !uncleanAllowed:
 		r.Valid = Invalid
 	case len(r.Undecided) > 0:
 		r.Valid = Unknown

@@ -120,6 +120,7 @@ type Result struct {
 	Linearizable   *LinearizableResult   `json:"-"`
 	LeaderElection *LeaderElectionResult `json:"-"`
 	Stats          *Stats                `json:"-"`
+	Coverage       *CoverageResult       `json:"-"`
 }
 
 // JSON returns the results.json text, indented, with a final newline.

@@ -10,15 +10,20 @@ import (
 // timeline is what the observer reported, per partition, in history order.
 type timeline struct {
 	partitions map[string]*partitionTimeline
+	// logs are the metadata-log lines: the exact states' sources and whether each was complete.
+	logs []history.MetadataLog
 }
 
 // partitionTimeline is one partition's states as the observer saw them, and the judgement of
 // each change from one seen state to the next.
 type partitionTimeline struct {
 	key         string
-	states      []stateAt
+	states      []stateAt // seen live, in history order
 	gaps        []gapAt
 	transitions []transition // transitions[i] leads from states[i] to states[i+1]
+	// exact are the states read from the system's log after the run, in log order; their time
+	// is when the log wrote them.
+	exact []stateAt
 }
 
 type stateAt struct {
@@ -69,7 +74,16 @@ func (t *timeline) build(a *Analysis) error {
 			var s history.PartitionState
 			if s, err = op.PartitionState(); err == nil {
 				p := get(s.Key)
-				p.states = append(p.states, stateAt{pos: i, time: op.Time, PartitionState: s})
+				if s.Exact() {
+					p.exact = append(p.exact, stateAt{pos: i, time: s.LogTime, PartitionState: s})
+				} else {
+					p.states = append(p.states, stateAt{pos: i, time: op.Time, PartitionState: s})
+				}
+			}
+		case history.FMetadataLog:
+			var m history.MetadataLog
+			if m, err = op.MetadataLog(); err == nil {
+				t.logs = append(t.logs, m)
 			}
 		case history.FObserverGap:
 			var g history.ObserverGap

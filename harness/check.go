@@ -27,11 +27,17 @@ func CheckRunDir(dir string, opts checkers.Options) (*checkers.Result, error) {
 		// A kchaos run: it ends with final reads, and its spec has the cluster's timeouts.
 		opts.ExpectFinalReads = true
 		opts.ObservedFromCreation = true
+		s, err := readSpec(rd.File(results.SpecFile))
+		if err != nil {
+			return nil, err
+		}
 		if opts.Cluster == (dynamics.Settings{}) {
-			if opts.Cluster, err = clusterSettings(rd.File(results.SpecFile)); err != nil {
-				return nil, err
+			opts.Cluster = dynamics.Settings{
+				SessionTimeout: time.Duration(s.Cluster.ZooKeeperSessionTimeoutMs) * time.Millisecond,
+				ReplicaLagMax:  time.Duration(s.Cluster.ReplicaLagTimeMaxMs) * time.Millisecond,
 			}
 		}
+		opts.UncleanLeaderElectionAllowed = s.Cluster.UncleanLeaderElection
 	}
 	// Reading builds the whole history and leaves next to no garbage: collecting while the heap
 	// grows would scan it again and again for nothing (half the read time at GOGC=100).
@@ -51,18 +57,15 @@ func CheckRunDir(dir string, opts checkers.Options) (*checkers.Result, error) {
 	return res, nil
 }
 
-// clusterSettings reads the timeouts of a run's spec.
-func clusterSettings(specPath string) (dynamics.Settings, error) {
-	data, err := os.ReadFile(specPath)
-	if err != nil {
-		return dynamics.Settings{}, fmt.Errorf("read the spec: %w", err)
-	}
+// readSpec reads a run's test.json.
+func readSpec(path string) (spec.Spec, error) {
 	var s spec.Spec
-	if err := json.Unmarshal(data, &s); err != nil {
-		return dynamics.Settings{}, fmt.Errorf("%s: %w", specPath, err)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return s, fmt.Errorf("read the spec: %w", err)
 	}
-	return dynamics.Settings{
-		SessionTimeout: time.Duration(s.Cluster.ZooKeeperSessionTimeoutMs) * time.Millisecond,
-		ReplicaLagMax:  time.Duration(s.Cluster.ReplicaLagTimeMaxMs) * time.Millisecond,
-	}, nil
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
 }

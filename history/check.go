@@ -3,6 +3,7 @@ package history
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -47,7 +48,7 @@ func checkLine(op *Op) error {
 			return fmt.Errorf("observer line %s of type %s: observer lines are info", strconv.Quote(op.F), op.Type)
 		}
 		if !IsObserverF(op.F) {
-			return fmt.Errorf("unknown observer f %s: want %s, %s, %s or %s", strconv.Quote(op.F), FPartitionState, FController, FObserverGap, FFinalRead)
+			return fmt.Errorf("unknown observer f %s: want one of %s", strconv.Quote(op.F), strings.Join(observerFs, ", "))
 		}
 	default:
 		if !HasMops(op.F) && !HasKeys(op.F) {

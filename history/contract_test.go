@@ -271,3 +271,41 @@ func TestWriteRefusesUnreadableLines(t *testing.T) {
 	require.NoError(t, w.Flush())
 	require.Empty(t, buf.String())
 }
+
+func TestExactMetadataLines(t *testing.T) {
+	zk := history.PartitionState{Key: "t/0", Leader: 2, LeaderEpoch: 3, ISR: []int{2, 3}, ZkVersion: 4,
+		Source: history.SourceZooKeeperLog, Zxid: 0x100000021, LogTime: 5_000_000_000}
+	kraft := history.PartitionState{Key: "t/1", Leader: -1, LeaderEpoch: 7, ISR: []int{}, PartitionEpoch: 9,
+		ELR: []int{1, 5}, LastKnownELR: []int{1}, Source: history.SourceKRaftLog, MetadataOffset: 131, LogTime: 6}
+	for _, want := range []history.PartitionState{zk, kraft} {
+		op := history.ObservePartitionState(want)
+		line := history.AppendJSON(nil, &op)
+		back, err := history.ParseLine(line)
+		require.NoError(t, err, "%s", line)
+		got, err := back.PartitionState()
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+		require.True(t, got.Exact())
+	}
+	// A live state without zk_version is refused; a KRaft one needs none.
+	live := history.Op{Process: history.ObserverProcess, Type: history.Info, F: history.FPartitionState,
+		Raw: []byte(`{"key":"t/0","leader":1,"leader_epoch":0,"isr":[1]}`)}
+	_, err := live.PartitionState()
+	require.ErrorContains(t, err, "zk_version")
+
+	m := history.MetadataLog{Source: history.SourceZooKeeperLog, Complete: false, Reason: "zxid 0x1000000a9 missing", First: 1, Last: 9, States: 3}
+	op := history.ObserveMetadataLog(m)
+	back, err := history.ParseLine(history.AppendJSON(nil, &op))
+	require.NoError(t, err)
+	gotM, err := back.MetadataLog()
+	require.NoError(t, err)
+	require.Equal(t, m, gotM)
+
+	b := history.BrokerState{Broker: 3, Registered: true, Fenced: true, Epoch: 12, Source: history.SourceKRaftLog, MetadataOffset: 54}
+	op = history.ObserveBrokerState(b)
+	back, err = history.ParseLine(history.AppendJSON(nil, &op))
+	require.NoError(t, err)
+	gotB, err := back.BrokerState()
+	require.NoError(t, err)
+	require.Equal(t, b, gotB)
+}

@@ -4,17 +4,49 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // PartitionState is the value of an observer "partition-state" line: the state ZooKeeper held
-// for one partition (/brokers/topics/T/partitions/P/state) at version ZkVersion.
+// for one partition (/brokers/topics/T/partitions/P/state) at version ZkVersion, or, in KRaft,
+// the state the metadata log held after a PartitionRecord or PartitionChangeRecord.
+//
+// A state the live observer saw has no Source. A state read after the run from the system's own
+// log (see MetadataLog) is exact: Source names the log, Zxid or MetadataOffset its position in
+// it, and LogTime when the log wrote it, on the history's clock (the line's own time is when it
+// was read, after the run).
 type PartitionState struct {
 	Key         string `json:"key"`
 	Leader      int    `json:"leader"` // -1: no leader
 	LeaderEpoch int    `json:"leader_epoch"`
 	ISR         []int  `json:"isr"`
-	ZkVersion   int    `json:"zk_version"`
+	// ZkVersion is the znode's data version (ZooKeeper mode).
+	ZkVersion int `json:"zk_version"`
+	// PartitionEpoch counts the partition's changes in KRaft, as ZkVersion does in ZooKeeper.
+	PartitionEpoch int `json:"partition_epoch,omitempty"`
+	// ELR and LastKnownELR are KRaft's eligible leader replicas (KIP-966) and the last known
+	// ones, set when the ISR shrinks below min.insync.replicas or empties.
+	ELR          []int `json:"elr,omitempty"`
+	LastKnownELR []int `json:"last_known_elr,omitempty"`
+
+	// Source is the log an exact state was read from: SourceZooKeeperLog or SourceKRaftLog.
+	Source string `json:"source,omitempty"`
+	// Zxid is the ZooKeeper transaction that wrote the state; MetadataOffset the KRaft metadata
+	// log offset of its record.
+	Zxid           int64 `json:"zxid,omitempty"`
+	MetadataOffset int64 `json:"metadata_offset,omitempty"`
+	// LogTime is when the log wrote the state, in nanoseconds on the history's clock.
+	LogTime int64 `json:"log_time,omitempty"`
 }
+
+// The logs exact states are read from.
+const (
+	SourceZooKeeperLog = "zookeeper-log"
+	SourceKRaftLog     = "kraft-log"
+)
+
+// Exact reports whether s was read from the system's log rather than seen live.
+func (s PartitionState) Exact() bool { return s.Source != "" }
 
 // NoLeader is the Leader of a partition without one.
 const NoLeader = -1
@@ -30,10 +62,50 @@ func (s PartitionState) InISR(broker int) bool {
 }
 
 // Controller is the value of an observer "controller" line: the broker that became controller
-// and the controller epoch.
+// and the controller epoch. Source, Zxid, MetadataOffset and LogTime are as in PartitionState
+// for a controller read from the log.
 type Controller struct {
-	Broker int `json:"broker"`
-	Epoch  int `json:"epoch"`
+	Broker         int    `json:"broker"`
+	Epoch          int    `json:"epoch"`
+	Source         string `json:"source,omitempty"`
+	Zxid           int64  `json:"zxid,omitempty"`
+	MetadataOffset int64  `json:"metadata_offset,omitempty"`
+	LogTime        int64  `json:"log_time,omitempty"`
+}
+
+// BrokerState is the value of an observer "broker-state" line, read from the log: a broker's
+// registration (/brokers/ids/N in ZooKeeper, RegisterBrokerRecord in KRaft), its end, or (KRaft)
+// its fencing.
+type BrokerState struct {
+	Broker     int    `json:"broker"`
+	Registered bool   `json:"registered"`
+	Fenced     bool   `json:"fenced,omitempty"`
+	Epoch      int64  `json:"epoch,omitempty"`
+	Source     string `json:"source"`
+	// Zxid, MetadataOffset and LogTime are as in PartitionState.
+	Zxid           int64 `json:"zxid,omitempty"`
+	MetadataOffset int64 `json:"metadata_offset,omitempty"`
+	LogTime        int64 `json:"log_time,omitempty"`
+}
+
+// MetadataLog is the value of an observer "metadata-log" line, written once after the exact
+// states read from a log: what was read, and whether it was complete. Exact states decide
+// elections only when Complete; otherwise Reason says what is missing and the election checker
+// answers unknown for what the live observer could not decide.
+type MetadataLog struct {
+	Source   string `json:"source"`
+	Complete bool   `json:"complete"`
+	Reason   string `json:"reason,omitempty"`
+	// Nodes are the nodes whose logs were read (and agreed).
+	Nodes []string `json:"nodes,omitempty"`
+	// First and Last are the positions (zxid or offset) of the first and last entry read.
+	First int64 `json:"first"`
+	Last  int64 `json:"last"`
+	// States counts the partition-state lines written from the log.
+	States int `json:"states"`
+	// ClockOffset is what was added to the log's wall-clock times (ms since the epoch, as
+	// nanoseconds) to put them on the history's clock: minus the run's start.
+	ClockOffset int64 `json:"clock_offset"`
 }
 
 // ObserverGap is the value of an observer "observer-gap" line: the observer saw version
@@ -54,6 +126,16 @@ func ObserveController(c Controller) Op {
 	return observerOp(FController, c)
 }
 
+// ObserveBrokerState returns the observer line reporting b.
+func ObserveBrokerState(b BrokerState) Op {
+	return observerOp(FBrokerState, b)
+}
+
+// ObserveMetadataLog returns the observer line reporting m.
+func ObserveMetadataLog(m MetadataLog) Op {
+	return observerOp(FMetadataLog, m)
+}
+
 // ObserveGap returns the observer line reporting g.
 func ObserveGap(g ObserverGap) Op {
 	return observerOp(FObserverGap, g)
@@ -71,8 +153,30 @@ func observerOp(f string, v any) Op {
 // PartitionState decodes the value of a partition-state line.
 func (op *Op) PartitionState() (PartitionState, error) {
 	var s PartitionState
-	err := op.decodeObserved(FPartitionState, &s, []string{"key", "leader", "leader_epoch", "isr", "zk_version"})
-	return s, err
+	if err := op.decodeObserved(FPartitionState, &s, []string{"key", "leader", "leader_epoch", "isr"}); err != nil {
+		return s, err
+	}
+	// ZooKeeper states are versioned by zk_version; KRaft's by partition_epoch.
+	if s.Source != SourceKRaftLog {
+		if err := op.decodeObserved(FPartitionState, &struct{}{}, []string{"zk_version"}); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// BrokerState decodes the value of a broker-state line.
+func (op *Op) BrokerState() (BrokerState, error) {
+	var b BrokerState
+	err := op.decodeObserved(FBrokerState, &b, []string{"broker", "registered", "source"})
+	return b, err
+}
+
+// MetadataLog decodes the value of a metadata-log line.
+func (op *Op) MetadataLog() (MetadataLog, error) {
+	var m MetadataLog
+	err := op.decodeObserved(FMetadataLog, &m, []string{"source", "complete"})
+	return m, err
 }
 
 // Controller decodes the value of a controller line.
@@ -155,10 +259,7 @@ func (op *Op) FinalRead() (FinalRead, error) {
 
 // IsObserverF reports whether f is one of the observer functions, FPartitionState, FController,
 // FObserverGap and FFinalRead.
-func IsObserverF(f string) bool {
-	switch f {
-	case FPartitionState, FController, FObserverGap, FFinalRead:
-		return true
-	}
-	return false
-}
+func IsObserverF(f string) bool { return slices.Contains(observerFs, f) }
+
+// observerFs are the observer lines a history may hold.
+var observerFs = []string{FPartitionState, FController, FObserverGap, FFinalRead, FBrokerState, FMetadataLog}

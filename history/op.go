@@ -162,6 +162,8 @@ const (
 	FController     = "controller"      // see Controller
 	FObserverGap    = "observer-gap"    // see ObserverGap
 	FFinalRead      = "final-read"      // see FinalRead
+	FBrokerState    = "broker-state"    // see BrokerState
+	FMetadataLog    = "metadata-log"    // see MetadataLog
 )
 
 // NoOffset stands for an offset that is not known, e.g. that of a send whose outcome is unknown.
