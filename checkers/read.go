@@ -40,7 +40,7 @@ func (c *OtherChecker) MarshalJSON() ([]byte, error) { return c.JSON, nil }
 // anomaly types, each anomaly entry as its typed case (*LostWriteCase, *UnseenCase,
 // *DuplicateCase, *InconsistentOffsetCase, *G1aCase, *OrderCase for the order anomalies,
 // *NotLinearizableCase, *UncleanElectionCase; *OtherAnomaly for a type it does not know), and
-// each checker's typed result (Queue, Linearizable, LeaderElection and Stats, with their case
+// each checker's typed result (Queue, Linearizable, LeaderElection, Stats and Coverage, with their case
 // lists filled from the anomalies; *OtherChecker for a checker it does not know). Writing the
 // Result with JSON gives back the bytes Check's Result wrote.
 //
@@ -142,6 +142,9 @@ func (r *Result) decodeChecker(data []byte, off int64, cn string, raw json.RawMe
 	case CheckerStats:
 		r.Stats = &Stats{}
 		return r.Stats, decodeAt(data, off, raw, what, r.Stats)
+	case CheckerCoverage:
+		r.Coverage = &CoverageResult{}
+		return r.Coverage, decodeAt(data, off, raw, what, r.Coverage)
 	}
 	c := &OtherChecker{Checked: true, JSON: append(json.RawMessage(nil), raw...)}
 	var head struct {

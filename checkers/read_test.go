@@ -48,6 +48,7 @@ func TestReadResultRoundTrip(t *testing.T) {
 				require.Equal(t, entries, got.Anomalies[typ], typ)
 			}
 			require.Equal(t, want.Stats, got.Stats)
+			require.Equal(t, want.Coverage, got.Coverage)
 			require.Equal(t, want.LeaderElection, got.LeaderElection)
 			for _, k := range want.Linearizable.Keys {
 				k.ElapsedMS = 0 // wall-clock time is not written

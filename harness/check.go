@@ -17,10 +17,9 @@ import (
 // CheckRunDir checks dir/history.jsonl with every checker and writes every output of the run
 // directory with results.WriteRun: results.json, the visualizations, report.html, junit.xml and
 // the index of its results directory (each through a temporary file: on error the old one is
-// left as it was). When dir holds the run's test.json, it is
-// a kchaos run: keys without final reads (a killed run) or whose states the observer missed are
-// judged unknown at best, and the ISR
-// dynamics are set against the spec's ZooKeeper session and replica lag timeouts.
+// left as it was). When dir holds the run's test.json, it is a kchaos run: keys without final
+// reads (a killed run) or whose states the observer missed are judged unknown at best, and the
+// ISR dynamics are set against the spec's ZooKeeper session and replica lag timeouts.
 func CheckRunDir(dir string, opts checkers.Options) (*checkers.Result, error) {
 	rd := results.RunDir{Path: dir}
 	if _, err := os.Stat(rd.File(results.SpecFile)); err == nil {

@@ -56,6 +56,8 @@ func checkerVerdict(c any) checkers.Validity {
 		return c.Valid
 	case *checkers.Stats:
 		return c.Valid
+	case *checkers.CoverageResult:
+		return c.Valid
 	case *checkers.OtherChecker:
 		return c.Valid
 	}
@@ -105,6 +107,13 @@ func checkerReasons(c any, max int) []string {
 		for _, u := range c.Undecided {
 			add(u.Key, u.Reason)
 		}
+		for _, m := range c.Mismatches {
+			add("", m)
+		}
+	case *checkers.CoverageResult:
+		for _, r := range c.Reasons {
+			add("", r)
+		}
 	}
 	return out
 }
@@ -133,11 +142,24 @@ func checkerSummary(c any) []specRow {
 		add("timeout", c.Timeout)
 		add("keys", len(c.Keys))
 	case *checkers.LeaderElectionResult:
+		if c.Exact {
+			add("decided from", "the system's own log")
+		} else if c.LogIncomplete != "" {
+			add("log_incomplete", c.LogIncomplete)
+		}
 		add("partitions", c.Partitions)
 		add("states", c.States)
 		add("elections", c.Elections)
 		add("unclean", c.Unclean)
 		add("undecided", len(c.Undecided))
+		if c.UncleanAllowed {
+			add("unclean_allowed", true)
+		}
+	case *checkers.CoverageResult:
+		add("acked_sends", c.AckedSends)
+		add("reads", c.Reads)
+		add("elections", c.Elections)
+		add("faults", len(c.Faults))
 	case *checkers.Stats:
 		add("seconds", c.Seconds)
 		if len(c.PerSecond) > 0 {
