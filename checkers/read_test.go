@@ -138,3 +138,36 @@ func TestReadResultOthers(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, text, string(data))
 }
+
+// FuzzReadResult reads arbitrary bytes as results.json: an error or a Result that writes back
+// to JSON that reads again the same, never a panic.
+func FuzzReadResult(f *testing.F) {
+	for _, name := range []string{"lost-after-read", "unclean-story", "poll-skip", "G1a"} {
+		ops, err := history.ReadFile(filepath.Join("testdata", name+".jsonl"))
+		require.NoError(f, err)
+		r, err := checkers.Check(ops, checkers.Options{Workers: 1})
+		require.NoError(f, err)
+		data, err := r.JSON()
+		require.NoError(f, err)
+		f.Add(data)
+	}
+	f.Add([]byte(`{"valid":"unknown","anomalies":{"weird":[{"key":"k"}]},"checkers":{"x":{"valid":true}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := checkers.ReadResult(data)
+		if err != nil {
+			return
+		}
+		for _, entries := range r.Anomalies {
+			for _, e := range entries {
+				checkers.DescribeAnomaly(e)
+			}
+		}
+		out, err := r.JSON()
+		require.NoError(t, err)
+		again, err := checkers.ReadResult(out)
+		require.NoError(t, err)
+		out2, err := again.JSON()
+		require.NoError(t, err)
+		require.Equal(t, string(out), string(out2))
+	})
+}
