@@ -42,8 +42,9 @@ type Written struct {
 // junit.xml has one test case per checker (see junitXML).
 //
 // Each file is written through a temporary file and a rename, and the report and junit.xml are
-// rendered before any file is written, so that a missing or malformed input (an error naming
-// the file, and the line) leaves the directory as it was. The same inputs give the same bytes.
+// rendered before results.json or either of them is written, so that a missing or malformed
+// input (an error naming the file, and the line) leaves them as they were. The same inputs give
+// the same bytes, whatever GOMAXPROCS.
 func WriteRun(dir string, res *checkers.Result, ops []history.Op) (Written, error) {
 	var w Written
 	r, err := loadRun(dir, res, ops)
