@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/kchaos/kchaos/history"
 	"github.com/kchaos/kchaos/results"
 )
 
@@ -48,23 +49,23 @@ when kchaos made it (it holds .kchaos-results) or it holds runs of an older kcha
 	dir := fs.Arg(0)
 	if *indexOnly {
 		if err := results.WriteIndex(dir); err != nil {
-			fmt.Fprintln(stderr, "kchaos report:", results.Printable(err.Error()))
+			fmt.Fprintln(stderr, "kchaos report:", history.Printable(err.Error()))
 			return exitError
 		}
-		fmt.Fprintln(stdout, "index:", results.Printable(filepath.Join(dir, results.IndexFile)))
+		fmt.Fprintln(stdout, "index:", history.Printable(filepath.Join(dir, results.IndexFile)))
 		return exitValid
 	}
 	w, err := results.WriteRun(dir, nil, nil)
 	if err != nil {
-		fmt.Fprintln(stderr, "kchaos report:", results.Printable(err.Error()))
+		fmt.Fprintln(stderr, "kchaos report:", history.Printable(err.Error()))
 		return exitError
 	}
-	fmt.Fprintln(stdout, "report:", results.Printable(w.Report))
-	fmt.Fprintln(stdout, "junit:", results.Printable(w.JUnit))
+	fmt.Fprintln(stdout, "report:", history.Printable(w.Report))
+	fmt.Fprintln(stdout, "junit:", history.Printable(w.JUnit))
 	if w.Index == "" {
-		fmt.Fprintf(stderr, "kchaos report: no index written: %s\n", results.Printable(w.NoIndex.Error()))
+		fmt.Fprintf(stderr, "kchaos report: no index written: %s\n", history.Printable(w.NoIndex.Error()))
 		return exitValid
 	}
-	fmt.Fprintln(stdout, "index:", results.Printable(w.Index))
+	fmt.Fprintln(stdout, "index:", history.Printable(w.Index))
 	return exitValid
 }

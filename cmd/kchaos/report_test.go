@@ -125,3 +125,16 @@ func TestReportRegistered(t *testing.T) {
 	require.NotEmpty(t, cmd.summary)
 	require.Equal(t, exitError, cmd.run([]string{"--no-such-flag"}))
 }
+
+// TestReportPrintsNoControlCharacters checks that what kchaos report prints of a run directory
+// whose name holds a terminal escape sequence shows it escaped.
+func TestReportPrintsNoControlCharacters(t *testing.T) {
+	root := t.TempDir()
+	run := filepath.Join(root, "t\x1b]0;owned\x07", "20260301T100000")
+	reportTestRun(t, run)
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, exitValid, reportCommand([]string{run}, &stdout, &stderr), stderr.String())
+	require.Contains(t, stdout.String(), `\x1b]0;owned\a`)
+	require.NotContains(t, stdout.String()+stderr.String(), "\x1b")
+	require.NotContains(t, stdout.String()+stderr.String(), "\x07")
+}
