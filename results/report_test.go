@@ -487,6 +487,7 @@ func TestReportAnyTimeSpan(t *testing.T) {
 		{name: "199 ns", ops: send(0), times: []int64{0, 1, 2, 199}},
 		{name: "200 ns", ops: send(0), times: []int64{0, 1, 2, 200}},
 		{name: "a second", ops: send(0), times: []int64{0, 1, 2, 1e9}},
+		{name: "epoch nanoseconds", ops: send(0), times: []int64{1732900000000000000, 1732900000000000005, 1732900000000000006, 1732900000000000009}},
 		{name: "a fault in no time", ops: []history.Op{nemesis(t, "start-kill", map[string]any{"nodes": []string{"n1"}}), nemesis(t, "stop-kill", nil)},
 			times: []int64{0, 0}},
 	}
