@@ -10,11 +10,14 @@ import (
 )
 
 // Run runs the schedule until ctx ends or the nemesis is closed: it waits Config.Interval, draws a
-// step (see Plan), resolves it against the cluster, starts the fault, holds it for Config.Hold and
-// stops it, again and again. A step that finds no target (ErrNoTarget) is recorded as a start
-// line with that error and skipped. Run returns after healing every active fault, whatever ended
-// it: nil when ctx ended or Close was called, otherwise the first error of a start or a stop,
-// joined with any error of the final heal. A config that does not validate is returned at once.
+// step (see Plan), resolves it against the cluster, starts the fault, holds it for Config.Hold
+// (and, for a fault that waits for its own outcome, until it has played out: a lag's follower out
+// of the ISR, a new leader after jepsen-2013's isolation) and stops it, again and again. A step
+// that finds no target (ErrNoTarget) is recorded as a start line with that error and skipped. Run
+// returns after healing every active fault, whatever ended it: nil when ctx ended or Close was
+// called, otherwise the first error of a start or a stop, joined with any error of the final
+// heal. A config that does not validate, or a kind that cannot run on the cluster (see
+// Failpoint.Available), is returned at once.
 func (n *Nemesis) Run(ctx context.Context) (err error) {
 	if err := n.cfg.Validate(); err != nil {
 		return err
