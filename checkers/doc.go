@@ -1,7 +1,8 @@
 // Package checkers judges a kchaos history: pure functions, history in, verdict out.
 //
 // Check runs every checker and returns a Result that marshals to results.json (see
-// shared/HISTORY.md). The checkers, also usable one by one on an Analysis (Analyze):
+// shared/HISTORY.md); ReadResult reads results.json back into the same typed Result, and
+// DescribeAnomaly says what any anomaly entry names. The checkers, also usable one by one on an Analysis (Analyze):
 //
 //   - CheckQueue: the anomalies of Jepsen's Kafka queue checker (jepsen.tests.kafka), with the
 //     same names and meanings: lost-write, unseen, duplicate, inconsistent-offsets, G1a,

@@ -3,8 +3,6 @@ package harness
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/kchaos/kchaos/spec"
-	"io"
 	"os"
 	"runtime/debug"
 	"time"
@@ -13,13 +11,15 @@ import (
 	"github.com/kchaos/kchaos/checkers/dynamics"
 	"github.com/kchaos/kchaos/history"
 	"github.com/kchaos/kchaos/results"
+	"github.com/kchaos/kchaos/spec"
 )
 
-// CheckRunDir checks dir/history.jsonl with every checker and writes dir/results.json (through a
-// temporary file: on error the old one is left as it was). When dir holds the run's test.json, it is
-// a kchaos run: keys without final reads (a killed run) or whose states the observer missed are
-// judged unknown at best, and the ISR
-// dynamics are set against the spec's ZooKeeper session and replica lag timeouts.
+// CheckRunDir checks dir/history.jsonl with every checker and writes every output of the run
+// directory with results.WriteRun: results.json, the visualizations, report.html, junit.xml and
+// the index of its results directory (each through a temporary file: on error the old one is
+// left as it was). When dir holds the run's test.json, it is a kchaos run: keys without final
+// reads (a killed run) or whose states the observer missed are judged unknown at best, and the
+// ISR dynamics are set against the spec's ZooKeeper session and replica lag timeouts.
 func CheckRunDir(dir string, opts checkers.Options) (*checkers.Result, error) {
 	rd := results.RunDir{Path: dir}
 	if _, err := os.Stat(rd.File(results.SpecFile)); err == nil {
@@ -50,11 +50,7 @@ func CheckRunDir(dir string, opts checkers.Options) (*checkers.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", rd.File(results.HistoryFile), err)
 	}
-	data, err := res.JSON()
-	if err != nil {
-		return nil, err
-	}
-	if err := results.WriteFileAtomic(rd.File(results.ResultsFile), data); err != nil {
+	if _, err := results.WriteRun(dir, res, ops); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -71,25 +67,4 @@ func readSpec(path string) (spec.Spec, error) {
 		return s, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
-}
-
-// WriteReport writes the files a person and CI read from a checked run directory: porcupine's
-// visualization of each key the linearizability checker kept one for, report.html and junit.xml,
-// and the index of the results directory above the run, when there is one.
-func WriteReport(dir string, res *checkers.Result) error {
-	if res != nil && res.Linearizable != nil {
-		for _, key := range res.Linearizable.VisualizedKeys() {
-			err := results.WriteVisualization(dir, key, func(w io.Writer) error { return res.Linearizable.Visualize(w, key) })
-			if err != nil {
-				return err
-			}
-		}
-	}
-	if err := results.WriteReport(dir); err != nil {
-		return err
-	}
-	if root, ok := results.ResultsDirOf(dir); ok {
-		return results.WriteIndex(root)
-	}
-	return nil
 }

@@ -83,16 +83,12 @@ func Run(ctx context.Context, s spec.Spec, opts Options) (Outcome, error) {
 		// No operation ran against Kafka: there is no history worth a verdict.
 		return out, runErr
 	}
-	opts.Logf("checking the history")
+	opts.Logf("checking the history and writing the report")
 	res, err := CheckRunDir(dir.Path, checkers.Options{})
 	if err != nil {
 		return out, errors.Join(runErr, err)
 	}
 	out.Checked, out.Verdict, out.AnomalyTypes, out.Result = true, res.Valid, res.AnomalyTypes, res
-	opts.Logf("writing the report")
-	if err := WriteReport(dir.Path, res); err != nil {
-		runErr = errors.Join(runErr, err)
-	}
 	return out, runErr
 }
 

@@ -6,61 +6,16 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kchaos/kchaos/checkers"
 	"github.com/kchaos/kchaos/history"
 )
-
-// opRefFields are the fields of an anomaly entry (at any depth) whose integers are history
-// indexes of the operations involved.
-var opRefFields = map[string]bool{
-	"ops": true, "op": true, "op_index": true, "op_indexes": true, "indexes": true,
-	"writer": true, "reader": true, "writers": true, "readers": true,
-}
-
-// collectRefs adds the history indexes an anomaly entry names. Besides opRefFields, an "index"
-// field names a line unless its object also has an "offset": there (lost-write,
-// inconsistent-offsets) it is a position in the key's version order, not a line.
-func collectRefs(v *jvalue, add func(int64)) {
-	if v == nil {
-		return
-	}
-	switch v.kind {
-	case jObject:
-		if idx, ok := v.get("index").int(); ok && v.get("offset") == nil {
-			add(idx)
-		}
-		for i, k := range v.keys {
-			val := v.vals[i]
-			if opRefFields[k] {
-				if n, ok := val.int(); ok {
-					add(n)
-				}
-				for _, item := range val.items() {
-					if n, ok := item.int(); ok {
-						add(n)
-					}
-				}
-			}
-			collectRefs(val, add)
-		}
-	case jArray:
-		for _, item := range v.vals {
-			collectRefs(item, add)
-		}
-	}
-}
-
-// nanosecondFields are times since the start of the test, shown in seconds.
-var nanosecondFields = map[string]bool{"time": true, "invoke_time": true, "from": true, "to": true}
-
-// explanationFields name the text that explains an anomaly entry, first found first.
-var explanationFields = []string{"explanation", "message", "description", "reason"}
 
 // anomalies lists every anomaly entry with its explanation and ops, and marks its moment on the
 // timeline of its key (and on the latency chart).
 func (b *builder) anomalies() {
-	all := b.run.results.get("anomalies")
+	all := b.run.results.Anomalies
 	for gi, typ := range anomalyTypes(b.run.results) {
-		entries := all.get(typ).items()
+		entries := all[typ]
 		g := &anomalyGroup{ID: anomalyID(typ), Type: typ, Count: len(entries)}
 		for ei, e := range entries {
 			if ei == maxEntriesShown {
@@ -73,35 +28,41 @@ func (b *builder) anomalies() {
 	}
 }
 
-func (b *builder) anomalyEntry(id, typ string, e *jvalue) anomalyEntry {
-	ae := anomalyEntry{ID: id}
-	if e != nil && e.kind == jString {
-		ae.Explanation = e.text
-	}
-	for _, f := range explanationFields {
-		if s := e.get(f).str(); s != "" {
-			ae.Explanation = s
-			break
-		}
-	}
-	ae.Key = e.get("key").str()
+// entryRefs returns the positions in the history of the lines an anomaly entry names, in order.
+func (b *builder) entryRefs(d *checkers.AnomalyEntry) []int {
 	var refs []int
 	seen := map[int64]bool{}
-	collectRefs(e, func(idx int64) {
+	add := func(idx int64) {
 		if idx >= 0 && idx < int64(len(b.ops)) && !seen[idx] {
 			seen[idx] = true
 			refs = append(refs, int(idx))
 		}
-	})
+	}
+	for _, r := range d.Ops {
+		add(r.Index)
+	}
+	for _, l := range d.Lines {
+		add(l)
+	}
+	for _, s := range d.States {
+		add(s.Index)
+	}
 	slices.Sort(refs)
+	return refs
+}
+
+func (b *builder) anomalyEntry(id, typ string, e any) anomalyEntry {
+	d := checkers.DescribeAnomaly(e)
+	ae := anomalyEntry{ID: id, Explanation: d.Explanation, Key: d.Key}
+	refs := b.entryRefs(&d)
 	for _, r := range refs {
 		b.refs[r] = true
 	}
 	// The moment: a stretch's start when the entry gives one, else the earliest client op it
 	// names, else the latest other line (an election's new state comes after the old one).
 	moment := int64(-1)
-	if from, ok := e.get("from").int(); ok && ae.Key != "" {
-		moment = from
+	if d.From >= 0 && ae.Key != "" {
+		moment = d.From
 	}
 	if moment < 0 {
 		for _, r := range refs {
@@ -113,11 +74,6 @@ func (b *builder) anomalyEntry(id, typ string, e *jvalue) anomalyEntry {
 	if moment < 0 {
 		for _, r := range refs {
 			moment = max(moment, b.ops[r].Time)
-		}
-	}
-	if moment < 0 {
-		if t, ok := e.get("time").int(); ok {
-			moment = t
 		}
 	}
 	if moment >= 0 {
@@ -145,26 +101,66 @@ func (b *builder) anomalyEntry(id, typ string, e *jvalue) anomalyEntry {
 		op := &b.ops[r]
 		ae.Ops = append(ae.Ops, opChip{Label: fmt.Sprintf("#%d %s %s", op.Index, op.F, op.Type), Href: "#op-" + strconv.Itoa(r), Class: op.Type.String()})
 	}
-	if e != nil && e.kind == jObject {
-		for i, k := range e.keys {
-			v := e.vals[i]
-			if k == "key" || opRefFields[k] || slices.Contains(explanationFields, k) || !v.isScalar() {
-				continue
-			}
-			text := cutUTF8(v.plain(), 120)
-			if n, ok := v.int(); ok && nanosecondFields[k] {
-				text = seconds(n)
-			}
-			ae.Fields = append(ae.Fields, specRow{Name: k, Value: text})
-		}
-		if typ == "not-linearizable" || e.get("linearizable") != nil {
-			if href, ok := b.vizHref(ae.Key); ok {
-				ae.Viz = href
-			}
+	ae.Fields = anomalyFields(e)
+	if typ == checkers.NotLinearizable {
+		if href, ok := b.vizHref(ae.Key); ok {
+			ae.Viz = href
 		}
 	}
-	ae.Detail = e.pretty(8, 6000)
+	ae.Detail = prettyJSON(e, 8, 6000)
 	return ae
+}
+
+// anomalyFields returns the figures of an anomaly entry shown beside its explanation: the
+// values, offsets and counts it names; its key, operations and states are shown apart.
+func anomalyFields(e any) []specRow {
+	var out []specRow
+	add := func(name string, v any) {
+		out = append(out, specRow{Name: name, Value: cutUTF8(fmt.Sprint(v), 120)})
+	}
+	switch c := e.(type) {
+	case *checkers.LostWriteCase:
+		add("value", c.Value)
+		add("offset", c.Offset)
+		add("index", c.Index)
+		add("max_read_index", c.MaxReadIndex)
+		add("max_read_offset", c.MaxReadOffset)
+		if c.AbsentFromFinalReads {
+			add("absent_from_final_reads", true)
+			add("read_before", c.ReadBefore)
+		}
+	case *checkers.UnseenCase:
+		add("count", c.Count)
+		if c.FinalReadsIncomplete {
+			add("final_reads_incomplete", true)
+		}
+	case *checkers.DuplicateCase:
+		add("value", c.Value)
+		add("count", c.Count)
+		add("offsets", strings.Trim(fmt.Sprint(c.Offsets), "[]"))
+	case *checkers.InconsistentOffsetCase:
+		add("offset", c.Offset)
+		add("index", c.Index)
+		add("values", len(c.Values))
+	case *checkers.G1aCase:
+		add("value", c.Value)
+		add("offset", c.Offset)
+	case *checkers.OrderCase:
+		add("values", c.Values[0].String()+" → "+c.Values[1].String())
+		add("delta", c.Delta)
+		if c.SkippedCount > 0 {
+			add("skipped_count", c.SkippedCount)
+		}
+		if c.Subscribed {
+			add("subscribed", true)
+		}
+	case *checkers.NotLinearizableCase:
+		add("from", seconds(c.From))
+		add("to", seconds(c.To))
+		add("segment_ops", c.SegmentOps)
+		add("linearized", c.Linearized)
+	}
+	return out
 }
 
 // opsTable lists the ops the anomalies name, with the other half of each operation.

@@ -89,14 +89,14 @@ func BenchmarkReport100k(b *testing.B) {
 	dir := bigRun(b)
 	b.Run("write", func(b *testing.B) {
 		for b.Loop() {
-			require.NoError(b, WriteReport(dir))
+			require.NoError(b, report(dir))
 		}
 		fi, err := os.Stat(filepath.Join(dir, ReportFile))
 		require.NoError(b, err)
 		b.ReportMetric(float64(fi.Size())/1e6, "report-MB")
 	})
 	b.Run("chromium", func(b *testing.B) {
-		require.NoError(b, WriteReport(dir))
+		require.NoError(b, report(dir))
 		br := startBrowser(b)
 		url := "file://" + filepath.Join(dir, ReportFile)
 		var sum renderTimes

@@ -298,7 +298,7 @@ func TestReportInBrowser(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.verdict+"-"+filepath.Dir(tt.run), func(t *testing.T) {
 			dir := copyRun(t, filepath.Join(testdataResults, tt.run))
-			require.NoError(t, WriteReport(dir))
+			require.NoError(t, report(dir))
 			b.takeProblems()
 			b.open(t, filepath.Join(dir, ReportFile))
 			time.Sleep(200 * time.Millisecond) // let a stray image fail to load, were there one

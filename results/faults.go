@@ -1,6 +1,8 @@
 package results
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -8,13 +10,13 @@ import (
 	"github.com/kchaos/kchaos/history"
 )
 
-// faultWindow is a fault from its start-X nemesis line to the next stop-X line (the end of the
-// history when none came).
+// faultWindow is a fault as the report draws it: a history.FaultWindow, its stop the end of the
+// history when it never stopped, with its label, title and lane.
 type faultWindow struct {
 	kind, class       string
 	start, stop       int64
-	startPos, stopPos int // positions of the lines; stopPos -1 when never stopped
-	value             *jvalue
+	startPos, stopPos int    // positions of the lines; stopPos -1 when never stopped
+	value             []byte // the start line's value, as written; nil when none
 	err, stopErr      string
 	label, title      string
 	lane              int
@@ -33,32 +35,23 @@ func faultClass(kind string) string {
 	return "f-other"
 }
 
-// buildFaults pairs each start-X nemesis line with the next stop-X line, in order.
+// buildFaults reads the fault windows of the history (history.FaultWindows, the one pairing of
+// nemesis lines into faults). A step within a fault (isolate-jepsen-2013) is drawn as an event of
+// its fault, not as a window of its own; a fault that failed to start is a window of no length.
 func (b *builder) buildFaults() {
-	open := map[string][]int{} // kind → indexes into b.faults of open windows, oldest first
-	for i := range b.ops {
-		op := &b.ops[i]
-		if op.Process != history.NemesisProcess {
+	for _, w := range history.FaultWindows(b.ops) {
+		if w.Parent >= 0 {
 			continue
 		}
+		f := faultWindow{kind: w.Kind, class: faultClass(w.Kind), start: w.StartTime, stop: b.end, startPos: w.Start, stopPos: w.Stop,
+			value: w.Value, err: w.Error, stopErr: strings.Join(w.StopErrors, "; ")}
 		switch {
-		case strings.HasPrefix(op.F, "start-"):
-			kind := strings.TrimPrefix(op.F, "start-")
-			v, _ := parseJSON(op.Raw)
-			if len(op.Raw) == 0 {
-				v = nil
-			}
-			b.faults = append(b.faults, faultWindow{kind: kind, class: faultClass(kind), start: op.Time, stop: b.end,
-				startPos: i, stopPos: -1, value: v, err: op.Error})
-			open[kind] = append(open[kind], len(b.faults)-1)
-		case strings.HasPrefix(op.F, "stop-"):
-			kind := strings.TrimPrefix(op.F, "stop-")
-			if q := open[kind]; len(q) > 0 {
-				f := &b.faults[q[0]]
-				f.stop, f.stopPos, f.stopErr = op.Time, i, op.Error
-				open[kind] = q[1:]
-			}
+		case w.Error != "":
+			f.stop = w.StartTime
+		case w.Stopped:
+			f.stop = w.StopTime
 		}
+		b.faults = append(b.faults, f)
 	}
 	starts := make([]float64, len(b.faults))
 	ends := make([]float64, len(b.faults))
@@ -87,11 +80,8 @@ func (b *builder) buildFaults() {
 		row := faultRow{
 			ID: fmt.Sprintf("fault-%d", i), Kind: f.kind, Class: f.class,
 			Start: seconds(f.start), Stop: "never", Duration: durationText(f.stop - f.start),
-			Value: f.value.compact(400), Error: strings.TrimSpace(f.err + " " + f.stopErr),
+			Value: compactJSON(f.value, 400), Error: strings.TrimSpace(f.err + " " + f.stopErr),
 			X: num(b.ts.x(f.start)), StartIndex: fmt.Sprint(b.ops[f.startPos].Index),
-		}
-		if f.value == nil {
-			row.Value = ""
 		}
 		if f.stopPos >= 0 {
 			row.Stop = seconds(f.stop)
@@ -139,31 +129,55 @@ func (b *builder) nemesisEvents() []eventMark {
 }
 
 // faultLabel names a fault shortly: "kill n2", "partition majorities-ring", "lag n3→n1".
-func faultLabel(kind string, v *jvalue) string {
+func faultLabel(kind string, raw []byte) string {
+	v := history.DecodeNemesisValue(raw)
 	var parts []string
-	if nodes := v.get("nodes").items(); len(nodes) > 0 {
-		var names []string
-		for _, n := range nodes {
-			names = append(names, n.plain())
-		}
-		parts = append(parts, strings.Join(names, ","))
+	if len(v.Nodes) > 0 {
+		parts = append(parts, strings.Join(v.Nodes, ","))
 	}
-	if s := v.get("shape").str(); s != "" {
-		parts = append(parts, s)
+	if v.Shape != "" {
+		parts = append(parts, v.Shape)
 	}
-	if f, l := v.get("follower").str(), v.get("leader"); f != "" && l != nil {
-		parts = append(parts, f+"→"+l.plain())
-	} else if l != nil && l.kind == jString {
-		parts = append(parts, "leader "+l.text)
+	switch {
+	case v.Follower != "" && v.Leader != "":
+		parts = append(parts, v.Follower+"→"+v.Leader)
+	case v.Leader != "":
+		parts = append(parts, "leader "+v.Leader)
 	}
-	if len(parts) == 0 {
-		if k := v.get("key").str(); k != "" {
-			parts = append(parts, k)
-		}
+	if len(parts) == 0 && v.Key != "" {
+		parts = append(parts, v.Key)
 	}
 	label := kind
 	if len(parts) > 0 {
 		label += " " + strings.Join(parts, " ")
 	}
 	return cutUTF8(label, 60)
+}
+
+// compactJSON returns the JSON text raw without its spaces, cut after about limit bytes with
+// "…"; "" when raw is empty.
+func compactJSON(raw []byte, limit int) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		b.Reset()
+		b.Write(raw)
+	}
+	if b.Len() > limit {
+		return cutUTF8(b.String(), limit) + "…"
+	}
+	return b.String()
+}
+
+// cutUTF8 returns s cut to at most n bytes without splitting a character.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
 }

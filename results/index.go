@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -37,12 +38,38 @@ type indexView struct {
 	Problems []string
 }
 
+// ErrNotResultsDir is the error WriteIndex (and WriteRun, in Written.NoIndex) gives for a
+// directory kchaos does not own: it writes no index.html there.
+var ErrNotResultsDir = errors.New("not a kchaos results directory")
+
+// ResultsMarker is the file NewRunDir leaves in a results directory to mark it as kchaos's: only
+// there does kchaos write an index.html.
+const ResultsMarker = ".kchaos-results"
+
+// markerText is what ResultsMarker says to a person who finds it.
+const markerText = "This directory holds kchaos runs (<name>/<timestamp>/); kchaos writes its index.html.\n"
+
+// indexGenerator marks the index.html kchaos writes. Older ones are known by their title.
+const (
+	indexGenerator = `<meta name="generator" content="kchaos index">`
+	oldIndexTitle  = `<title>kchaos runs</title>`
+)
+
 // WriteIndex writes resultsDir/index.html: every run under resultsDir (the run directories
 // <name>/<timestamp>/ that NewRunDir makes), newest first, with its verdict, name, start time,
 // duration (the time of the history's last line), anomaly types and links to its report and
 // junit.xml. Only the last line of each history is read, so the index of many long runs is
 // quick. A run that cannot be read is listed as such, not an error.
+//
+// kchaos writes an index only in a directory it owns, so that it never replaces a page of
+// someone else's: one with ResultsMarker, or, made by a kchaos older than the marker, one that
+// holds a run directory <name>/<timestamp>/ with both history.jsonl and test.json and no
+// index.html but one kchaos wrote. Any other directory is an error wrapping ErrNotResultsDir
+// that says why.
 func WriteIndex(resultsDir string) error {
+	if err := ownsResultsDir(resultsDir); err != nil {
+		return fmt.Errorf("index of %s: %w", resultsDir, err)
+	}
 	names, err := os.ReadDir(resultsDir)
 	if err != nil {
 		return fmt.Errorf("index of %s: %w", resultsDir, err)
@@ -93,6 +120,7 @@ func WriteIndex(resultsDir string) error {
 			view.Counts = append(view.Counts, stat{Label: v, Value: group(counts[v]), Class: v})
 		}
 	}
+	printableStrings(reflect.ValueOf(&view))
 	var buf bytes.Buffer
 	if err := indexTemplate.Execute(&buf, view); err != nil {
 		return fmt.Errorf("render %s: %w", IndexFile, err)
@@ -101,6 +129,62 @@ func WriteIndex(resultsDir string) error {
 		return fmt.Errorf("index: %w", err)
 	}
 	return nil
+}
+
+// ownsResultsDir returns nil when kchaos owns dir (see WriteIndex), else an error wrapping
+// ErrNotResultsDir that says why not.
+func ownsResultsDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%w: not a directory", ErrNotResultsDir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ResultsMarker)); err == nil {
+		return nil
+	}
+	if head, err := readHead(filepath.Join(dir, IndexFile), 4096); err == nil &&
+		!bytes.Contains(head, []byte(indexGenerator)) && !bytes.Contains(head, []byte(oldIndexTitle)) {
+		return fmt.Errorf("%w: it has no %s, and its %s was not written by kchaos", ErrNotResultsDir, ResultsMarker, IndexFile)
+	}
+	names, _ := os.ReadDir(dir)
+	for _, n := range names {
+		if !n.IsDir() || strings.HasPrefix(n.Name(), ".") {
+			continue
+		}
+		runs, _ := os.ReadDir(filepath.Join(dir, n.Name()))
+		for _, rd := range runs {
+			if !rd.IsDir() || !stampRe.MatchString(rd.Name()) {
+				continue
+			}
+			run := filepath.Join(dir, n.Name(), rd.Name())
+			if fileExists(filepath.Join(run, HistoryFile)) && fileExists(filepath.Join(run, SpecFile)) {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%w: it has no %s and no run directory NAME/TIMESTAMP with %s and %s", ErrNotResultsDir, ResultsMarker, HistoryFile, SpecFile)
+}
+
+// readHead returns up to n bytes from the start of a file.
+func readHead(path string, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	k, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return buf[:k], nil
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // isRunDir reports whether dir holds a run's files.
@@ -122,29 +206,23 @@ func indexEntry(dir, name, stamp string) indexRow {
 		row.started = fi.ModTime()
 	}
 	row.Started = row.started.Format("2006-01-02 15:04:05")
-	if spec, err := readJSONFile(filepath.Join(dir, SpecFile)); err == nil {
-		if n := spec.get("name").str(); n != "" {
+	if spec, err := readSpec(filepath.Join(dir, SpecFile)); err == nil {
+		if n := specName(spec); n != "" {
 			row.Name = n
 		}
 	}
-	res, err := readJSONFile(filepath.Join(dir, ResultsFile))
+	res, err := readResults(filepath.Join(dir, ResultsFile))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
 		row.Verdict, row.Anomalies = "unreadable", err.Error()
 	default:
-		if v, err := verdictOf(res); err == nil {
-			row.Verdict = v
-		} else {
-			row.Verdict, row.Anomalies = "unreadable", "results.json: "+err.Error()
+		row.Verdict = res.Valid.String()
+		var parts []string
+		for _, t := range anomalyTypes(res) {
+			parts = append(parts, fmt.Sprintf("%s ×%d", t, len(res.Anomalies[t])))
 		}
-		if row.Anomalies == "" {
-			var parts []string
-			for _, t := range anomalyTypes(res) {
-				parts = append(parts, fmt.Sprintf("%s ×%d", t, len(res.get("anomalies").get(t).items())))
-			}
-			row.Anomalies = strings.Join(parts, ", ")
-		}
+		row.Anomalies = strings.Join(parts, ", ")
 	}
 	if last, err := lastOp(filepath.Join(dir, HistoryFile)); err == nil {
 		row.Duration = durationText(last.Time)

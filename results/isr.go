@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-)
 
-// isrDynamicsPath is where results.json keeps the ISR-dynamics summary (checkers/dynamics'
-// Summary, written by the stats checker).
-const isrDynamicsPath = "checkers.stats.isr_dynamics"
+	"github.com/kchaos/kchaos/checkers/dynamics"
+)
 
 // maxISRRows is how many failovers, and how many ISR departures, the report lists.
 const maxISRRows = 200
@@ -71,27 +69,27 @@ type isrLeaveRow struct {
 // and fault windows, whose moments and rows its links point at.
 func (b *builder) isrDynamics() {
 	v := &b.view.ISR
-	d := b.run.results.path(isrDynamicsPath)
-	if d == nil || d.kind != jObject {
+	var d *dynamics.Summary
+	if st := b.run.results.Stats; st != nil {
+		d = st.ISRDynamics
+	}
+	if d == nil {
 		v.Note = "This results.json has no ISR dynamics (checkers.stats.isr_dynamics): an older kchaos wrote it. " +
 			"kchaos check RUN_DIR, then kchaos report RUN_DIR, adds them."
-		if d != nil && d.kind != jNull {
-			v.Note = "The ISR dynamics in results.json (checkers.stats.isr_dynamics) are not an object: " + d.compact(120)
-		}
 		return
 	}
 	v.Present = true
-	sessionMs := intOr(d.path("settings.zookeeper_session_timeout"), 0) / 1e6
-	lagMs := intOr(d.path("settings.replica_lag_time_max"), 0) / 1e6
-	c := d.get("conclusions")
-	median := intOr(c.get("median_failover_ms"), -1)
-	failovers := d.get("failovers").items()
-	leaves := d.get("isr_leaves").items()
-	nLeaves := intOr(c.get("leaves"), int64(len(leaves)))
-	byItself := intOr(c.get("rejoined_by_itself"), 0)
-	never := intOr(c.get("never_rejoined"), 0)
+	sessionMs := d.Settings.SessionTimeout.Milliseconds()
+	lagMs := d.Settings.ReplicaLagMax.Milliseconds()
+	c := &d.Verdicts
+	median := c.MedianFailoverMs
+	failovers := d.Failovers
+	leaves := d.Leaves
+	nLeaves := int64(c.Leaves)
+	byItself := int64(c.RejoinedByItself)
+	never := int64(c.NeverRejoined)
 
-	v.Answer = cutUTF8(c.get("answer").str(), 400)
+	v.Answer = cutUTF8(c.Answer, 400)
 	switch {
 	case nLeaves == 0:
 	case never > 0:
@@ -103,7 +101,7 @@ func (b *builder) isrDynamics() {
 	elected := 0
 	longest := int64(0)
 	for _, f := range failovers {
-		if ms := intOr(f.get("failover_ms"), -1); ms >= 0 {
+		if ms := f.FailoverMs; ms >= 0 {
 			elected++
 			longest = max(longest, ms)
 		}
@@ -153,31 +151,31 @@ func (b *builder) isrDynamics() {
 			v.FailoversHidden = len(failovers) - i
 			break
 		}
-		v.Failovers = append(v.Failovers, b.failoverRow(f, sessionMs, scale))
+		v.Failovers = append(v.Failovers, b.failoverRow(&f, sessionMs, scale))
 	}
 	for i, l := range leaves {
 		if i == maxISRRows {
 			v.LeavesHidden = len(leaves) - i
 			break
 		}
-		v.Leaves = append(v.Leaves, b.isrLeaveRow(l))
+		v.Leaves = append(v.Leaves, b.isrLeaveRow(&l))
 	}
 }
 
-func (b *builder) failoverRow(f *jvalue, sessionMs int64, scale float64) failoverRow {
-	key := f.get("key").plain()
-	at := intOr(f.get("fault_time"), 0)
-	row := failoverRow{Key: key, Old: leaderText(int(intOr(f.get("old_leader"), -1))), New: leaderText(int(intOr(f.get("new_leader"), -1)))}
+func (b *builder) failoverRow(f *dynamics.Failover, sessionMs int64, scale float64) failoverRow {
+	key := f.Key
+	at := f.FaultTime
+	row := failoverRow{Key: key, Old: leaderText(f.OldLeader), New: leaderText(f.NewLeader)}
 	row.AtHref, row.AtX, row.At = b.momentLink(key), num(b.ts.x(at)), seconds(at)
-	row.Fault, row.FaultTitle, row.FaultClass, row.FaultHref, row.FaultX = b.faultCell(f.get("fault").str(), at)
-	ms := intOr(f.get("failover_ms"), -1)
+	row.Fault, row.FaultTitle, row.FaultClass, row.FaultHref, row.FaultX = b.faultCell(f.Fault, at)
+	ms := f.FailoverMs
 	if ms < 0 {
 		row.Ms, row.VsSession = "none", "no other broker led"
 		return row
 	}
 	row.Ms = msText(ms)
-	if t, ok := f.get("elected_time").int(); ok {
-		row.ElectedHref, row.ElectedX = b.momentLink(key), num(b.ts.x(t))
+	if f.Elected != 0 {
+		row.ElectedHref, row.ElectedX = b.momentLink(key), num(b.ts.x(f.Elected))
 	}
 	m := &meterView{Class: "under", Title: fmt.Sprintf("failover %s", msText(ms))}
 	if sessionMs > 0 {
@@ -199,33 +197,31 @@ func (b *builder) failoverRow(f *jvalue, sessionMs int64, scale float64) failove
 	return row
 }
 
-func (b *builder) isrLeaveRow(l *jvalue) isrLeaveRow {
-	key := l.get("key").plain()
-	left := intOr(l.get("left_time"), 0)
-	row := isrLeaveRow{Key: key, Broker: l.get("broker").plain()}
+func (b *builder) isrLeaveRow(l *dynamics.ISRLeave) isrLeaveRow {
+	key := l.Key
+	left := l.Left
+	row := isrLeaveRow{Key: key, Broker: strconv.Itoa(l.Broker)}
 	row.LeftHref, row.LeftX, row.Left = b.momentLink(key), num(b.ts.x(left)), seconds(left)
-	fault := l.get("fault").str()
+	fault := l.Fault
 	row.Fault, row.FaultTitle, row.FaultClass, row.FaultHref, row.FaultX = b.faultCell(fault, left)
-	out := intOr(l.get("out_ms"), -1)
-	rejoined, hasRejoin := l.get("rejoined_time").int()
-	restarted := l.get("restarted")
-	wasRestarted := restarted != nil && restarted.kind == jBool && restarted.b
+	out := l.OutMs
+	rejoined := l.Rejoined
 	switch {
 	case out < 0:
 		row.Out, row.OutClass = "never", "fail"
 		row.How, row.HowClass = "never", "fail"
 	default:
 		row.Out = msText(out)
-		if hasRejoin && rejoined > 0 {
+		if rejoined > 0 {
 			row.OutHref, row.OutX = b.momentLink(key), num(b.ts.x(rejoined))
 		}
 		row.How, row.HowClass = "by itself", "ok"
-		if wasRestarted {
+		if l.Restarted {
 			row.How, row.HowClass = "restarted", "info"
 		}
 	}
-	faultEnd := intOr(l.get("fault_end_time"), 0)
-	afterHeal := intOr(l.get("rejoin_after_heal_ms"), -1)
+	faultEnd := l.FaultEnd
+	afterHeal := l.RejoinAfterHealMs
 	switch {
 	case afterHeal >= 0:
 		row.AfterHeal = msText(afterHeal)
@@ -270,14 +266,6 @@ func (b *builder) faultCell(f string, t int64) (label, title, class, href, x str
 		}
 	}
 	return cutUTF8(kind, 60), f, faultClass(kind), "", ""
-}
-
-// intOr returns v as an integer, or def when it is not one.
-func intOr(v *jvalue, def int64) int64 {
-	if n, ok := v.int(); ok {
-		return n
-	}
-	return def
 }
 
 // msText writes milliseconds with thousands separators: "18,000 ms".

@@ -3,9 +3,13 @@ package results
 import (
 	"encoding/xml"
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kchaos/kchaos/checkers"
 )
 
 // JUnit XML, the format CI dashboards (Jenkins, GitLab, GitHub annotations, Buildkite, ...)
@@ -81,7 +85,7 @@ const maxJUnitEntries = 50
 
 // junitXML returns the text of junit.xml for a run.
 func junitXML(r *storedRun) ([]byte, error) {
-	name := r.spec.get("name").str()
+	name := specName(r.spec)
 	if name == "" {
 		name = baseName(parentDir(r.dir))
 	}
@@ -97,42 +101,30 @@ func junitXML(r *storedRun) ([]byte, error) {
 		junitProperty{Name: "run", Value: name + "/" + baseName(r.dir)},
 		junitProperty{Name: "anomaly_types", Value: strings.Join(anomalyTypes(r.results), ",")},
 		junitProperty{Name: "report", Value: ReportFile})
-	for _, f := range []string{"seed", "nemesis", "cluster.image"} {
-		if v := r.spec.path(f); v != nil {
-			suite.Properties = append(suite.Properties, junitProperty{Name: f, Value: flatText(v)})
-		}
+	if r.spec != nil {
+		s := withDefaults(r.spec)
+		suite.Properties = append(suite.Properties, junitProperty{Name: "seed", Value: strconv.FormatInt(s.Seed, 10)},
+			junitProperty{Name: "nemesis", Value: strings.Join(s.Nemesis, ",")},
+			junitProperty{Name: "cluster.image", Value: s.Cluster.Image})
 	}
 
-	checkers := r.results.get("checkers")
-	var names []string
-	if checkers != nil {
-		names = checkers.keys
-	}
 	claims := anomalyClaims(r.results)
-	for _, cn := range names {
-		c := checkers.get(cn)
+	for _, cn := range slices.Sorted(maps.Keys(r.results.Checkers)) {
+		c := r.results.Checkers[cn]
 		tc := junitCase{Name: cn, Classname: "kchaos." + name, Time: "0"}
-		if ms, ok := c.get("elapsed_ms").float(); ok {
-			tc.Time = strconv.FormatFloat(ms/1000, 'f', 3, 64)
-		}
-		verdict, err := validity(c.get("valid"), `"valid"`)
-		checked := c.get("checked")
-		switch {
-		case err != nil:
-			tc.Error = &junitProblem{Message: "malformed checker result: " + err.Error(), Type: "malformed", Text: c.pretty(10, 4000)}
-			suite.Errors++
-		case checked != nil && checked.kind == jBool && !checked.b:
+		switch verdict := checkerVerdict(c); {
+		case !checkerChecked(c):
 			tc.Skipped = &junitProblem{Message: "nothing to check: " + cn + " does not decide the verdict"}
 			suite.Skipped++
-		case verdict == "invalid":
+		case verdict == checkers.Invalid:
 			msg, text := failureText(r.results, claims[cn])
 			if msg == "" {
-				msg, text = "invalid", c.pretty(10, 4000)
+				msg, text = "invalid", prettyJSON(detailOf(c), 10, 4000)
 			}
 			tc.Failure = &junitProblem{Message: msg, Type: "invalid", Text: text}
 			suite.Failures++
-		case verdict == "unknown":
-			tc.Error = &junitProblem{Message: "unknown: " + cn + " could not decide" + reasonOf(c), Type: "unknown", Text: c.pretty(10, 4000)}
+		case verdict == checkers.Unknown:
+			tc.Error = &junitProblem{Message: "unknown: " + cn + " could not decide" + reasonOf(c), Type: "unknown", Text: prettyJSON(detailOf(c), 10, 4000)}
 			suite.Errors++
 		}
 		suite.Cases = append(suite.Cases, tc)
@@ -141,6 +133,7 @@ func junitXML(r *storedRun) ([]byte, error) {
 	// <testsuites> has no skipped attribute: Jenkins' schema (junit-10.xsd) does not allow one.
 	doc := junitSuites{Name: "kchaos", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors,
 		Time: suite.Time, Suites: []junitSuite{suite}}
+	printableStrings(reflect.ValueOf(&doc))
 	out, err := xml.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", JUnitFile, err)
@@ -148,26 +141,17 @@ func junitXML(r *storedRun) ([]byte, error) {
 	return append([]byte(xml.Header), append(out, '\n')...), nil
 }
 
-// anomalyClaims returns, per checker, the anomaly types its failure lists: those its details
-// name ("bad_anomaly_types", else "anomaly_types"), else those anomalyOwners gives it. An invalid
+// anomalyClaims returns, per checker, the anomaly types its failure lists: for the queue checker
+// the types that made it invalid, for the others those anomalyOwners gives them. An invalid
 // checker that claims none gets every type no other checker claims.
-func anomalyClaims(res *jvalue) map[string][]string {
+func anomalyClaims(res *checkers.Result) map[string][]string {
 	claims := map[string][]string{}
-	checkers := res.get("checkers")
-	if checkers == nil {
-		return claims
-	}
 	claimed := map[string]bool{}
-	for i, cn := range checkers.keys {
-		c := checkers.vals[i]
-		list := c.get("bad_anomaly_types")
-		if list == nil {
-			list = c.get("anomaly_types")
-		}
-		for _, t := range list.items() {
-			claims[cn] = append(claims[cn], t.plain())
-		}
-		if list == nil {
+	names := slices.Sorted(maps.Keys(res.Checkers))
+	for _, cn := range names {
+		if q, ok := res.Checkers[cn].(*checkers.QueueResult); ok && q.BadAnomalyTypes != nil {
+			claims[cn] = append(claims[cn], q.BadAnomalyTypes...)
+		} else {
 			for _, t := range anomalyTypes(res) {
 				if anomalyOwners[t] == cn {
 					claims[cn] = append(claims[cn], t)
@@ -178,11 +162,8 @@ func anomalyClaims(res *jvalue) map[string][]string {
 			claimed[t] = true
 		}
 	}
-	for i, cn := range checkers.keys {
-		if len(claims[cn]) > 0 {
-			continue
-		}
-		if v, _ := validity(checkers.vals[i].get("valid"), ""); v != "invalid" {
+	for _, cn := range names {
+		if len(claims[cn]) > 0 || checkerVerdict(res.Checkers[cn]) != checkers.Invalid {
 			continue
 		}
 		for _, t := range anomalyTypes(res) {
@@ -196,12 +177,11 @@ func anomalyClaims(res *jvalue) map[string][]string {
 
 // failureText returns a failure's message ("lost-write ×3, unseen ×1") and text (each
 // anomaly's explanation, or its JSON) for the given anomaly types.
-func failureText(res *jvalue, types []string) (string, string) {
-	all := res.get("anomalies")
+func failureText(res *checkers.Result, types []string) (string, string) {
 	var msg []string
 	var text strings.Builder
 	for _, t := range slices.Compact(slices.Sorted(slices.Values(types))) {
-		entries := all.get(t).items()
+		entries := res.Anomalies[t]
 		if len(entries) == 0 {
 			continue
 		}
@@ -212,15 +192,9 @@ func failureText(res *jvalue, types []string) (string, string) {
 				fmt.Fprintf(&text, "  … and %d more (see %s)\n", len(entries)-i, ReportFile)
 				break
 			}
-			line := ""
-			for _, f := range explanationFields {
-				if s := e.get(f).str(); s != "" {
-					line = s
-					break
-				}
-			}
+			line := checkers.DescribeAnomaly(e).Explanation
 			if line == "" {
-				line = e.compact(600)
+				line = cutUTF8(prettyJSON(e, 4, 600), 600)
 			}
 			fmt.Fprintf(&text, "  - %s\n", strings.ReplaceAll(line, "\n", "\n    "))
 		}
@@ -228,25 +202,13 @@ func failureText(res *jvalue, types []string) (string, string) {
 	return strings.Join(msg, ", "), text.String()
 }
 
-// reasonOf returns ": <reasons>" when a checker's details give any (see reasonsOf).
-func reasonOf(c *jvalue) string {
-	reasons := reasonsOf(c, 3)
+// reasonOf returns ": <reasons>" when a checker gives any (see checkerReasons).
+func reasonOf(c any) string {
+	reasons := checkerReasons(c, 3)
 	if len(reasons) == 0 {
 		return ""
 	}
 	return ": " + strings.Join(reasons, "; ")
-}
-
-// flatText writes a spec value as a property: lists comma-separated.
-func flatText(v *jvalue) string {
-	if v.kind == jArray {
-		parts := make([]string, len(v.vals))
-		for i, item := range v.vals {
-			parts[i] = item.plain()
-		}
-		return strings.Join(parts, ",")
-	}
-	return v.plain()
 }
 
 // secondsAttr writes nanoseconds as JUnit's seconds with millisecond precision.

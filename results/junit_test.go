@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/kchaos/kchaos/checkers"
 	"github.com/stretchr/testify/require"
 )
 
@@ -101,7 +102,7 @@ func TestJUnit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.run, func(t *testing.T) {
 			dir := copyRun(t, filepath.Join(testdataResults, tt.run))
-			require.NoError(t, WriteReport(dir))
+			require.NoError(t, report(dir))
 			data, err := os.ReadFile(filepath.Join(dir, JUnitFile))
 			require.NoError(t, err)
 			doc := readJUnit(t, data)
@@ -109,9 +110,9 @@ func TestJUnit(t *testing.T) {
 			s := doc.Suites[0]
 
 			// One case per checker of results.json, named after it.
-			res, err := readJSONFile(filepath.Join(dir, ResultsFile))
+			res, err := readResults(filepath.Join(dir, ResultsFile))
 			require.NoError(t, err)
-			require.Len(t, s.Cases, len(res.get("checkers").keys))
+			require.Len(t, s.Cases, len(res.Checkers))
 			got := map[string]string{}
 			count := map[string]int{}
 			for _, c := range s.Cases {
@@ -157,9 +158,9 @@ func TestJUnitEdgeCases(t *testing.T) {
 		{name: "nothing to check is skipped",
 			results:  `{"valid":true,"anomaly_types":[],"anomalies":{},"checkers":{"queue":{"valid":true},"leader-election":{"valid":true,"checked":false}}}`,
 			outcomes: map[string]string{"queue": "pass", "leader-election": "skipped"}, message: "nothing to check"},
-		{name: "malformed checker is an error",
-			results:  `{"valid":"unknown","anomaly_types":[],"anomalies":{},"checkers":{"queue":{"valid":"yes"}}}`,
-			outcomes: map[string]string{"queue": "error"}, message: "malformed checker result"},
+		{name: "a checker this kchaos does not know",
+			results:  `{"valid":"unknown","anomaly_types":[],"anomalies":{},"checkers":{"custom":{"valid":"unknown","why":"it could not"}}}`,
+			outcomes: map[string]string{"custom": "error"}, message: `"why": "it could not"`},
 		{name: "unclaimed anomalies go to the failing checker",
 			results:  `{"valid":false,"anomaly_types":["weird"],"anomalies":{"weird":[{"explanation":"it was weird"}]},"checkers":{"custom":{"valid":false},"queue":{"valid":true}}}`,
 			outcomes: map[string]string{"custom": "failure", "queue": "pass"}, message: "weird ×1"},
@@ -169,11 +170,9 @@ func TestJUnitEdgeCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := parseJSON([]byte(tt.results))
+			res, err := checkers.ReadResult([]byte(tt.results))
 			require.NoError(t, err)
-			verdict, err := verdictOf(res)
-			require.NoError(t, err)
-			data, err := junitXML(&storedRun{dir: t.TempDir(), results: res, verdict: verdict})
+			data, err := junitXML(&storedRun{dir: t.TempDir(), results: res, verdict: res.Valid.String()})
 			require.NoError(t, err)
 			doc := readJUnit(t, data)
 			got := map[string]string{}

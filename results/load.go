@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/kchaos/kchaos/checkers"
 	"github.com/kchaos/kchaos/history"
+	"github.com/kchaos/kchaos/spec"
 )
 
 // storedRun is what a run directory holds, read for the report: the spec (nil when the
@@ -16,8 +18,8 @@ import (
 // its pairing.
 type storedRun struct {
 	dir     string
-	spec    *jvalue
-	results *jvalue
+	spec    *spec.Spec
+	results *checkers.Result
 	verdict string // "valid", "invalid" or "unknown"
 	ops     []history.Op
 	partner []int
@@ -26,9 +28,10 @@ type storedRun struct {
 	pairErr error
 }
 
-// loadRun reads a run directory. A missing or malformed history or results.json is an error
-// naming the file (and, for the history, the line); a missing test.json is not.
-func loadRun(dir string) (*storedRun, error) {
+// loadRun reads a run directory: its results res and history ops when given, else
+// results.json and history.jsonl, and test.json. A missing or malformed history or results.json
+// is an error naming the file (and the line); a missing test.json is not.
+func loadRun(dir string, res *checkers.Result, ops []history.Op) (*storedRun, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("run directory: %w", err)
@@ -39,84 +42,83 @@ func loadRun(dir string) (*storedRun, error) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs // names in the report come from the path: "." has none
 	}
-	r := &storedRun{dir: dir}
-	r.results, err = readJSONFile(filepath.Join(dir, ResultsFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("run directory %s has no %s (run 'kchaos check %s' to write it)", dir, ResultsFile, dir)
+	r := &storedRun{dir: dir, results: res}
+	if res == nil {
+		r.results, err = readResults(filepath.Join(dir, ResultsFile))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("run directory %s has no %s (run 'kchaos check %s' to write it)", dir, ResultsFile, dir)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	if r.verdict, err = verdictOf(r.results); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ResultsFile), err)
-	}
-	r.spec, err = readJSONFile(filepath.Join(dir, SpecFile))
+	r.verdict = r.results.Valid.String()
+	r.spec, err = readSpec(filepath.Join(dir, SpecFile))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	if r.spec != nil && r.spec.kind != jObject {
-		return nil, fmt.Errorf("%s: want a JSON object", filepath.Join(dir, SpecFile))
+	if ops == nil {
+		histPath := filepath.Join(dir, HistoryFile)
+		if _, err := os.Stat(histPath); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("run directory %s has no %s", dir, HistoryFile)
+		}
+		if ops, err = history.ReadFile(histPath); err != nil {
+			return nil, err
+		}
 	}
-	histPath := filepath.Join(dir, HistoryFile)
-	if _, err := os.Stat(histPath); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("run directory %s has no %s", dir, HistoryFile)
-	}
-	if r.ops, err = history.ReadFile(histPath); err != nil {
-		return nil, err
-	}
-	if r.partner, err = history.Pair(r.ops); err != nil {
-		r.pairErr = err
-		r.partner = lenientPair(r.ops)
-	}
+	r.setOps(ops)
 	return r, nil
 }
 
-// readJSONFile reads a JSON file generically; a syntax error names its line.
-func readJSONFile(path string) (*jvalue, error) {
+// setOps sets the history and pairs it.
+func (r *storedRun) setOps(ops []history.Op) {
+	r.ops = ops
+	r.partner, r.pairErr = history.Pair(ops)
+	if r.pairErr != nil {
+		r.partner = lenientPair(ops)
+	}
+}
+
+// readResults reads results.json as the checkers wrote it. An error names the file, and the line
+// for a malformed one.
+func readResults(path string) (*checkers.Result, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
 	}
-	v, err := parseJSON(data)
+	res, err := checkers.ReadResult(data)
 	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return res, nil
+}
+
+// readSpec reads test.json as the harness writes it. An error names the file, and the line for
+// a malformed one.
+func readSpec(path string) (*spec.Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
+	}
+	var s spec.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
 		var se *json.SyntaxError
-		if errors.As(err, &se) {
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
 			return nil, fmt.Errorf("read %s: line %d: %w", path, lineAt(data, se.Offset), err)
+		case errors.As(err, &te):
+			return nil, fmt.Errorf("read %s: line %d: %w", path, lineAt(data, te.Offset), err)
 		}
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	return v, nil
+	return &s, nil
 }
 
 // lineAt returns the number, from 1, of the line holding byte offset off.
 func lineAt(data []byte, off int64) int {
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
+	off = min(max(off, 0), int64(len(data)))
 	return bytes.Count(data[:off], []byte{'\n'}) + 1
-}
-
-// verdictOf reads results.json's "valid": true, false or "unknown".
-func verdictOf(res *jvalue) (string, error) {
-	if res == nil || res.kind != jObject {
-		return "", errors.New(`want a JSON object with "valid", "anomaly_types", "anomalies" and "checkers"`)
-	}
-	return validity(res.get("valid"), `"valid"`)
-}
-
-// validity reads a verdict written as true, false or "unknown".
-func validity(v *jvalue, what string) (string, error) {
-	switch {
-	case v == nil:
-		return "", fmt.Errorf("%s is missing", what)
-	case v.kind == jBool && v.b:
-		return "valid", nil
-	case v.kind == jBool:
-		return "invalid", nil
-	case v.kind == jString && v.text == "unknown":
-		return "unknown", nil
-	}
-	return "", fmt.Errorf("%s is %s; want true, false or \"unknown\"", what, v.compact(40))
 }
 
 // lenientPair pairs each client completion with the open invocation of its process, for a

@@ -3,11 +3,14 @@ package results
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/kchaos/kchaos/checkers"
 	"github.com/kchaos/kchaos/history"
 )
 
@@ -260,6 +263,7 @@ func buildReport(r *storedRun) *reportView {
 	b.viz()
 	b.view.Logs = nodeLogs(r.dir)
 	b.view.Latency.Marks = capMarks(b.latMarks)
+	printableStrings(reflect.ValueOf(b.view))
 	return b.view
 }
 
@@ -273,7 +277,7 @@ func capMarks(m []mark) []mark {
 func (b *builder) header() {
 	v, r := b.view, b.run
 	v.Verdict = r.verdict
-	v.Name = r.spec.get("name").str()
+	v.Name = specName(r.spec)
 	if v.Name == "" {
 		v.Name = baseName(parentDir(r.dir))
 	}
@@ -291,10 +295,9 @@ func (b *builder) header() {
 	if r.spec == nil {
 		v.Warnings = append(v.Warnings, "This run directory has no test.json: the spec and the command to re-run it are unknown.")
 	}
-	anomalies := r.results.get("anomalies")
 	total := 0
 	for _, typ := range anomalyTypes(r.results) {
-		n := len(anomalies.get(typ).items())
+		n := len(r.results.Anomalies[typ])
 		total += n
 		v.Chips = append(v.Chips, chip{Type: typ, Count: n, Href: "#" + anomalyID(typ)})
 	}
@@ -308,17 +311,16 @@ func (b *builder) header() {
 		v.Headline = fmt.Sprintf("%d %s of %d %s found: Kafka broke a promise in this run.", total, plural(total, "anomaly", "anomalies"), len(v.Chips), plural(len(v.Chips), "type", "types"))
 	default:
 		var undecided []string
-		checkers := r.results.get("checkers")
-		if checkers != nil {
-			for i, name := range checkers.keys {
-				if verdict, err := validity(checkers.vals[i].get("valid"), "valid"); err == nil && verdict == "unknown" {
-					text := name
-					if reasons := reasonsOf(checkers.vals[i], 1); len(reasons) > 0 {
-						text += ": " + reasons[0]
-					}
-					undecided = append(undecided, text)
-				}
+		for _, name := range slices.Sorted(maps.Keys(r.results.Checkers)) {
+			c := r.results.Checkers[name]
+			if checkerVerdict(c) != checkers.Unknown {
+				continue
 			}
+			text := name
+			if reasons := checkerReasons(c, 1); len(reasons) > 0 {
+				text += ": " + reasons[0]
+			}
+			undecided = append(undecided, text)
 		}
 		v.Headline = "The checkers could not decide"
 		if len(undecided) > 0 {
@@ -327,33 +329,24 @@ func (b *builder) header() {
 	}
 }
 
-// anomalyTypes returns results.json's anomaly_types, then any type of "anomalies" they lack.
-func anomalyTypes(res *jvalue) []string {
+// anomalyTypes returns results.json's anomaly_types, then any type of "anomalies" they lack, in
+// name order.
+func anomalyTypes(res *checkers.Result) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, t := range res.get("anomaly_types").items() {
-		if s := t.plain(); !seen[s] {
-			seen[s] = true
-			out = append(out, s)
+	for _, t := range res.AnomalyTypes {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
 		}
 	}
-	if a := res.get("anomalies"); a != nil {
-		for _, k := range a.keys {
-			if !seen[k] {
-				seen[k] = true
-				out = append(out, k)
-			}
+	for _, t := range slices.Sorted(maps.Keys(res.Anomalies)) {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
 		}
 	}
 	return out
-}
-
-// items returns an array's items (nil for anything else).
-func (v *jvalue) items() []*jvalue {
-	if v == nil || v.kind != jArray {
-		return nil
-	}
-	return v.vals
 }
 
 func plural(n int, one, many string) string {
@@ -506,17 +499,17 @@ func (b *builder) plots(infos []opInfo) {
 	if width < 1 && sec >= 20 {
 		width = 1
 	}
-	widthNS := int64(width * 1e9)
+	// A bucket is a whole number of nanoseconds, at least one: a history shorter than 200 ns
+	// (one written by hand, or with no time at all) would otherwise get buckets of none.
+	widthNS := max(int64(math.Round(width*1e9)), 1)
+	width = float64(widthNS) / 1e9
 	nb := int(b.end/widthNS) + 1
+	bucket := func(t int64) int { return min(max(int(t/widthNS), 0), nb-1) }
 	counts := map[history.Type][]int{history.OK: make([]int, nb), history.Fail: make([]int, nb), history.Info: make([]int, nb)}
 	lats := make([][]int64, nb)
 	for _, o := range infos {
-		bk := int((o.t + o.lat) / widthNS) // completions per second
-		if bk >= nb {
-			bk = nb - 1
-		}
-		counts[o.typ][bk]++
-		lats[int(o.t/widthNS)] = append(lats[int(o.t/widthNS)], o.lat)
+		counts[o.typ][bucket(o.t+o.lat)]++ // completions per second
+		lats[bucket(o.t)] = append(lats[bucket(o.t)], o.lat)
 	}
 
 	// Throughput.

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,8 +9,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/kchaos/kchaos/checkers"
 	"github.com/kchaos/kchaos/history"
+	"github.com/kchaos/kchaos/spec"
 	"github.com/stretchr/testify/require"
 )
 
@@ -24,12 +28,12 @@ func TestWriteReport(t *testing.T) {
 		lacks    []string
 	}{
 		{run: "valid/20260301T100000", verdict: "valid", lanes: 5,
-			contains: append([]string{"Every checker passed", `href="nodes/n1/server.log"`, "--nemesis kill,pause,partition", "partition isolate-leader",
+			contains: append([]string{"Every checker passed", `href="nodes/n1/server.log"`, "--nemesis-interval 4s", "partition isolate-leader",
 				"those whose broker was killed came back through its restart", `<a href="#part-p1" data-x="216.4">5.000 s</a>`,
 				`<td class="mono">2 → 3</td>`, `<a href="#fault-0" data-x="216.4" title="kill n2 from 5.000 s to 10.000 s">kill n2</a>`}, isrSection...)},
 		{run: "invalid/20260301T110000", verdict: "invalid", lanes: 5, unclean: 1,
 			chips: map[string]int{"lost-write": 1, "not-linearizable": 1, "unclean-leader-election": 1},
-			contains: append([]string{`href="linearizability/kchaos/0.html"`, "--unclean-leader-election ", "3 anomalies of 3 types",
+			contains: append([]string{`href="linearizability/kchaos/0.html"`, "--unclean-leader-election=true", "3 anomalies of 3 types",
 				`id="op-`, `href="#m-a0-0"`, `id="m-a0-0"`}, isrSection...)},
 		{run: "unknown/20260301T120000", verdict: "unknown", lanes: 3,
 			contains: append([]string{"timed out after 10s", "kchaos/1: versions were not seen", "observer missed zk versions", "1 final read did not reach"},
@@ -43,7 +47,7 @@ func TestWriteReport(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.run, func(t *testing.T) {
 			dir := copyRun(t, filepath.Join(testdataResults, tt.run))
-			require.NoError(t, WriteReport(dir))
+			require.NoError(t, report(dir))
 			data, err := os.ReadFile(filepath.Join(dir, ReportFile))
 			require.NoError(t, err)
 			page := string(data)
@@ -61,9 +65,9 @@ func TestWriteReport(t *testing.T) {
 			}
 			require.Equal(t, tt.lanes, strings.Count(page, `class="chart lanes"`))
 			require.Equal(t, tt.unclean, strings.Count(page, `class="election e-unclean"`))
-			spec, err := readJSONFile(filepath.Join(dir, SpecFile))
+			spec, err := readSpec(filepath.Join(dir, SpecFile))
 			require.NoError(t, err)
-			requireHas(t, page, "--seed "+spec.get("seed").text)
+			requireHas(t, page, fmt.Sprintf("--seed %d", spec.Seed))
 			for _, s := range tt.contains {
 				requireHas(t, page, s)
 			}
@@ -85,7 +89,7 @@ var isrSection = []string{
 // is written as text: the page has its own script and nothing else that runs.
 func TestWriteReportEscapesMarkup(t *testing.T) {
 	dir := copyRun(t, filepath.Join(testdataResults, "markup/20260301T130000"))
-	require.NoError(t, WriteReport(dir))
+	require.NoError(t, report(dir))
 	data, err := os.ReadFile(filepath.Join(dir, ReportFile))
 	require.NoError(t, err)
 	page := string(data)
@@ -137,7 +141,18 @@ func TestWriteReportErrors(t *testing.T) {
 		}, want: "line 2"},
 		{name: "verdict neither true, false nor unknown", break_: func(t *testing.T, dir string) {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, ResultsFile), []byte(`{"valid": "maybe"}`), 0o644))
-		}, want: `"valid" is "maybe"`},
+		}, want: `line 1: "valid": validity "maybe"`},
+		{name: "results of the wrong type", break_: func(t *testing.T, dir string) {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, ResultsFile), []byte("{\"valid\": true,\n\"checkers\": {\"queue\":\n {\"valid\": true, \"counts\": [1]}}}"), 0o644))
+		}, want: "results.json: line 3: checker queue"},
+		{name: "results nested too deep", break_: func(t *testing.T, dir string) {
+			deep := `{"valid": true, "anomalies": {"x": [` + strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000) + `]}}`
+			require.NoError(t, os.WriteFile(filepath.Join(dir, ResultsFile), []byte(deep), 0o644))
+		}, want: "exceeded max depth"},
+		{name: "spec nested too deep", break_: func(t *testing.T, dir string) {
+			deep := `{"name": ` + strings.Repeat(`{"a":`, 100_000) + `1` + strings.Repeat("}", 100_000) + `}`
+			require.NoError(t, os.WriteFile(filepath.Join(dir, SpecFile), []byte(deep), 0o644))
+		}, want: "test.json: line 1"},
 		{name: "malformed spec", break_: func(t *testing.T, dir string) {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, SpecFile), []byte(`{"name": `), 0o644))
 		}, want: "test.json"},
@@ -146,7 +161,7 @@ func TestWriteReportErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := copyRun(t, filepath.Join(testdataResults, stored))
 			tt.break_(t, dir)
-			err := WriteReport(dir)
+			err := report(dir)
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tt.want)
 			for _, f := range []string{ReportFile, JUnitFile} {
@@ -160,35 +175,41 @@ func TestWriteReportErrors(t *testing.T) {
 func TestWriteReportWithoutSpec(t *testing.T) {
 	dir := copyRun(t, filepath.Join(testdataResults, "valid/20260301T100000"))
 	require.NoError(t, os.Remove(filepath.Join(dir, SpecFile)))
-	require.NoError(t, WriteReport(dir))
+	require.NoError(t, report(dir))
 	data, err := os.ReadFile(filepath.Join(dir, ReportFile))
 	require.NoError(t, err)
 	requireHas(t, string(data), "This run directory has no test.json")
 	requireHas(t, string(data), "<h1>valid</h1>")
 }
 
+// TestRerunCommand checks the command the report shows: spec.RerunCommand of test.json with its
+// defaults, wrapped without parting a flag from its value or a quoted word.
 func TestRerunCommand(t *testing.T) {
 	tests := []struct {
 		name string
 		spec string
-		want string
+		want []string // words that must be whole on a line
 	}{
 		{name: "jepsen flags", spec: `{"name":"t1","cluster":{"image":"kchaos/kafka:3.9.1","zk_nodes":1,"brokers":5,"replication_factor":3,"min_insync_replicas":2,"unclean_leader_election":true},
 			"partitions":4,"acks":"all","nemesis":["kill","partition"],"nemesis_interval":"15s","time_limit":"1m0s","concurrency":10,"rate":200,"seed":9007199254740993}`,
-			want: "kchaos run --name t1 --time-limit 1m0s --nemesis kill,partition --nemesis-interval 15s --brokers 5 --zk-nodes 1 --partitions 4 " +
-				"--replication-factor 3 --min-insync-replicas 2 --acks all --unclean-leader-election --concurrency 10 --rate 200 --seed 9007199254740993 --image kchaos/kafka:3.9.1"},
-		{name: "no faults, clean elections", spec: `{"name":"t2","nemesis":[],"cluster":{"unclean_leader_election":false},"rate":0.5}`,
-			want: "kchaos run --name t2 --nemesis none --unclean-leader-election=false --rate 0.5"},
-		{name: "quoting", spec: `{"name":"t3","cluster":{"server_properties":{"log.dirs":"/data/it's here"}},"results_dir":"my results"}`,
-			want: `kchaos run --name t3 --results-dir 'my results' --server-property 'log.dirs=/data/it'\''s here'`},
+			want: []string{"kchaos", "run", "--name t1", "--nemesis kill,partition", "--brokers 5", "--unclean-leader-election=true", "--seed 9007199254740993"}},
+		{name: "what test.json lacks takes its default", spec: `{"name":"t2","nemesis":["none"],"rate":0.5,"seed":3}`,
+			want: []string{"--name t2", "--nemesis none", "--rate 0.5", "--seed 3"}},
+		{name: "quoting", spec: `{"name":"t3","cluster":{"server_properties":{"log.dirs":"/data/it's a --dir here"}},"results_dir":"my results","seed":4}`,
+			want: []string{"--results-dir 'my results'", `--server-property 'log.dirs=/data/it'\''s a --dir here'`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			spec, err := parseJSON([]byte(tt.spec))
-			require.NoError(t, err)
-			require.Equal(t, tt.want, strings.Join(rerunCommand(spec), " "))
-			wrapped := wrapCommand(rerunCommand(spec), 40)
-			require.Equal(t, tt.want, strings.ReplaceAll(wrapped, " \\\n  ", " "), "wrapping keeps the words")
+			var s spec.Spec
+			require.NoError(t, json.Unmarshal([]byte(tt.spec), &s))
+			line := spec.RerunCommand(withDefaults(&s))
+			words := commandWords(line)
+			require.Equal(t, line, strings.Join(words, " "), "the words are the command")
+			for _, w := range tt.want {
+				require.Contains(t, words, w)
+			}
+			wrapped := wrapCommand(words, 40)
+			require.Equal(t, line, strings.ReplaceAll(wrapped, " \\\n  ", " "), "wrapping keeps the words")
 		})
 	}
 }
@@ -235,27 +256,26 @@ func TestSamplePoints(t *testing.T) {
 	}
 }
 
-func TestCollectRefs(t *testing.T) {
+func TestEntryRefs(t *testing.T) {
+	op := func(i int64) checkers.OpRef { return checkers.OpRef{Index: i, InvokeIndex: i - 1} }
 	tests := []struct {
 		name  string
-		entry string
-		want  []int64
+		entry any
+		want  []int
 	}{
-		{name: "op ref", entry: `{"key":"k/0","writer":{"index":12,"invoke_index":10,"process":3,"f":"send","type":"ok","time":5}}`, want: []int64{12}},
-		{name: "version index is not a line", entry: `{"key":"k/0","offset":4,"index":3,"max_read_index":2}`},
-		{name: "op lists", entry: `{"ops":[4,5],"reads":[{"offset":1,"ops":[9]}],"writer":7}`, want: []int64{4, 5, 9, 7}},
-		{name: "state refs", entry: `{"state":{"index":40,"time":9,"leader":2,"isr":[2]},"previous":{"index":30,"time":8,"leader":1,"isr":[1]}}`, want: []int64{40, 30}},
-		{name: "hand-written", entry: `{"index":12,"explanation":"x"}`, want: []int64{12}},
-		{name: "op_indexes", entry: `{"op_indexes":[1,2,3]}`, want: []int64{1, 2, 3}},
-		{name: "a string", entry: `"lost 3"`},
+		{name: "writer and max read", entry: &checkers.LostWriteCase{Key: "k/0", Index: 3, Writer: op(12), MaxRead: &checkers.OpRef{Index: 4}}, want: []int{4, 12}},
+		{name: "version index is not a line", entry: &checkers.LostWriteCase{Key: "k/0", Offset: 4, Index: 3, MaxReadIndex: 2, Writer: op(1)}, want: []int{1}},
+		{name: "lines", entry: &checkers.DuplicateCase{Writer: &checkers.OpRef{Index: 7}, Reads: []checkers.OffsetReads{{Offset: 1, Ops: []int64{9, 5}}}}, want: []int{5, 7, 9}},
+		{name: "states", entry: &checkers.UncleanElectionCase{State: checkers.StateRef{Index: 40}, Previous: checkers.StateRef{Index: 30}}, want: []int{30, 40}},
+		{name: "unseen writers", entry: &checkers.UnseenCase{Values: []checkers.UnseenValue{{Writer: 3}, {Writer: 3}, {Writer: 8}}}, want: []int{3, 8}},
+		{name: "out of the history", entry: &checkers.OrderCase{Ops: []checkers.OpRef{op(-1), op(1000), op(2)}}, want: []int{2}},
+		{name: "other", entry: &checkers.OtherAnomaly{Key: "k/0", Explanation: "x"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := parseJSON([]byte(tt.entry))
-			require.NoError(t, err)
-			var got []int64
-			collectRefs(v, func(i int64) { got = append(got, i) })
-			require.Equal(t, tt.want, got)
+			b := &builder{ops: make([]history.Op, 50)}
+			d := checkers.DescribeAnomaly(tt.entry)
+			require.Equal(t, tt.want, b.entryRefs(&d))
 		})
 	}
 }
@@ -269,7 +289,7 @@ func testOps(t *testing.T, ops []history.Op, secs ...float64) *storedRun {
 	}
 	partner, err := history.Pair(ops)
 	require.NoError(t, err)
-	res, err := parseJSON([]byte(`{"valid":true,"anomaly_types":[],"anomalies":{},"checkers":{}}`))
+	res, err := checkers.ReadResult([]byte(`{"valid":true,"anomaly_types":[],"anomalies":{},"checkers":{}}`))
 	require.NoError(t, err)
 	return &storedRun{dir: t.TempDir(), results: res, verdict: "valid", ops: ops, partner: partner}
 }
@@ -382,7 +402,7 @@ func TestISRDynamicsSection(t *testing.T) {
 	  {"key":"<b>k</b>/9","broker":2,"left_time":31000000000,"out_ms":-1,"fault":"start-pause","rejoin_after_heal_ms":-1,"restarted":false}],
 	"conclusions":{"median_failover_ms":6500,"leaves":3,"rejoined_by_itself":1,"never_rejoined":1,
 	  "answer":"Some followers that left an ISR never came back <script>alert(1)</script>"}}`
-	res, err := parseJSON([]byte(`{"valid":true,"anomaly_types":[],"anomalies":{},"checkers":{"stats":{"valid":true,"isr_dynamics":` + dyn + `}}}`))
+	res, err := checkers.ReadResult([]byte(`{"valid":true,"anomaly_types":[],"anomalies":{},"checkers":{"stats":{"valid":true,"isr_dynamics":` + dyn + `}}}`))
 	require.NoError(t, err)
 	r.results = res
 	v := buildReport(r).ISR
@@ -422,9 +442,11 @@ func TestISRDynamicsSection(t *testing.T) {
 	requireHas(t, text, `<td class="mono">2 → none</td>`)
 	require.Equal(t, 1, strings.Count(strings.ToLower(text), "<script"), "only the report's own script")
 
-	// A stats checker that wrote null, or a malformed value, leaves a note and no tables.
-	for _, raw := range []string{`null`, `[1,2]`} {
-		res, err := parseJSON([]byte(`{"valid":true,"anomaly_types":[],"anomalies":{},"checkers":{"stats":{"valid":true,"isr_dynamics":` + raw + `}}}`))
+	// A stats checker that wrote null leaves a note and no tables; a malformed value is an error.
+	_, err = checkers.ReadResult([]byte(`{"valid":true,"checkers":{"stats":{"valid":true,"isr_dynamics":[1,2]}}}`))
+	require.ErrorContains(t, err, "checker stats")
+	for _, raw := range []string{`null`} {
+		res, err := checkers.ReadResult([]byte(`{"valid":true,"anomaly_types":[],"anomalies":{},"checkers":{"stats":{"valid":true,"isr_dynamics":` + raw + `}}}`))
 		require.NoError(t, err)
 		r.results = res
 		v := buildReport(r).ISR
@@ -433,4 +455,124 @@ func TestISRDynamicsSection(t *testing.T) {
 		_, err = renderReport(r)
 		require.NoError(t, err)
 	}
+}
+
+// report writes the report files of a stored run directory, as kchaos report does.
+func report(dir string) error {
+	_, err := WriteRun(dir, nil, nil)
+	return err
+}
+
+// TestReportAnyTimeSpan checks that a history of any length and time span has a report: empty,
+// one line, and spans from none to under the throughput buckets' finest width.
+func TestReportAnyTimeSpan(t *testing.T) {
+	send := func(span int64) []history.Op {
+		return []history.Op{
+			history.SendInvoke(0, "k/0", history.IntValue(1)),
+			history.SendOK(0, "k/0", 0, history.IntValue(1)),
+			history.PollInvoke(1),
+			history.PollOK(1, []history.KeyReads{{Key: "k/0", Records: []history.Record{{Offset: 0, Value: history.IntValue(1)}}}}),
+		}
+	}
+	tests := []struct {
+		name  string
+		ops   []history.Op
+		times []int64
+	}{
+		{name: "empty"},
+		{name: "one line", ops: send(0)[:1], times: []int64{0}},
+		{name: "no time at all", ops: send(0), times: []int64{0, 0, 0, 0}},
+		{name: "1 ns", ops: send(0), times: []int64{0, 1, 1, 1}},
+		{name: "150 ns", ops: send(0), times: []int64{0, 50, 100, 150}},
+		{name: "199 ns", ops: send(0), times: []int64{0, 1, 2, 199}},
+		{name: "200 ns", ops: send(0), times: []int64{0, 1, 2, 200}},
+		{name: "a second", ops: send(0), times: []int64{0, 1, 2, 1e9}},
+		{name: "a fault in no time", ops: []history.Op{nemesis(t, "start-kill", map[string]any{"nodes": []string{"n1"}}), nemesis(t, "stop-kill", nil)},
+			times: []int64{0, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for i := range tt.ops {
+				tt.ops[i].Index, tt.ops[i].Time = int64(i), tt.times[i]
+			}
+			dir := filepath.Join(t.TempDir(), "t", "20260301T100000")
+			require.NoError(t, os.MkdirAll(dir, 0o755))
+			require.NoError(t, writeHistory(dir, tt.ops))
+			ops, err := history.ReadFile(filepath.Join(dir, HistoryFile))
+			require.NoError(t, err)
+			res, err := checkers.Check(ops, checkers.Options{Workers: 1})
+			require.NoError(t, err)
+			_, err = WriteRun(dir, res, nil)
+			require.NoError(t, err)
+			page, err := os.ReadFile(filepath.Join(dir, ReportFile))
+			require.NoError(t, err)
+			requireHas(t, string(page), `class="banner v-`+res.Valid.String()+`"`)
+			require.NotContains(t, string(page), "NaN")
+			require.NotContains(t, string(page), "Inf")
+		})
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"kchaos/0", "kchaos/0"},
+		{"a\nb\tc", "a\nb\tc"},
+		{"\x1b[31mred\x1b[0m", `\x1b[31mred\x1b[0m`},
+		{"nul\x00 del\x7f c1\u0085 nbsp\u00a0 zwsp\u200b", `nul\x00 del\x7f c1\u0085 nbsp\u00a0 zwsp\u200b`},
+		{"abc\u202edcba", `abc\u202edcba`},
+		{"isolate\u2066x\u2069", `isolate\u2066x\u2069`},
+		{"bad \xff utf-8", `bad \xff utf-8`},
+		{"é ✓ \ufffd", "é ✓ \ufffd"},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, Printable(tt.in), "%q", tt.in)
+		require.Equal(t, tt.want, Printable(Printable(tt.in)), "idempotent")
+	}
+}
+
+// TestReportEscapesControlCharacters checks that control and bidirectional characters from a
+// history show as escapes in every part of the report (text, attributes, SVG titles), in
+// junit.xml and in the index, and never as themselves.
+func TestReportEscapesControlCharacters(t *testing.T) {
+	const key = "k\x1b[2J\u202e/0"
+	const errText = "boom\x07\x1b]0;owned\x07 \u2066x"
+	ops := []history.Op{
+		history.ObservePartitionState(history.PartitionState{Key: key, Leader: 1, ISR: []int{1, 2}}),
+		nemesis(t, "start-kill", map[string]any{"nodes": []string{"n\x1b1"}}),
+		history.SendInvoke(0, key, history.StringValue("v\x00\u202e")),
+		history.SendInfo(0, key, history.StringValue("v\x00\u202e"), errText),
+		history.SendInvoke(1, key, history.IntValue(2)),
+		history.SendOK(1, key, 0, history.IntValue(2)),
+		nemesis(t, "stop-kill", nil),
+	}
+	root := t.TempDir()
+	rd, err := NewRunDir(root, "esc", time.Date(2026, 3, 1, 10, 0, 0, 0, time.Local))
+	require.NoError(t, err)
+	for i := range ops {
+		ops[i].Index, ops[i].Time = int64(i), int64(i)*int64(time.Second)
+	}
+	require.NoError(t, writeHistory(rd.Path, ops))
+	require.NoError(t, os.WriteFile(rd.File(SpecFile), []byte(`{"name":"esc\u001b[1m","topic":"t\u202e"}`), 0o644))
+	res, err := checkers.Check(ops, checkers.Options{Workers: 1})
+	require.NoError(t, err)
+	require.NotEmpty(t, res.AnomalyTypes, "the key is named in anomalies too")
+	w, err := WriteRun(rd.Path, res, nil)
+	require.NoError(t, err)
+	require.NotEmpty(t, w.Index)
+	for _, f := range []string{w.Report, w.JUnit, w.Index} {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		text := string(data)
+		for i, r := range text {
+			if hidden(r) {
+				t.Fatalf("%s: %q at byte %d: %q", filepath.Base(f), r, i, text[max(i-80, 0):min(i+80, len(text))])
+			}
+		}
+		require.True(t, utf8.ValidString(text), filepath.Base(f))
+	}
+	page, err := os.ReadFile(w.Report)
+	require.NoError(t, err)
+	requireHas(t, string(page), `k\x1b[2J\u202e/0`)
+	requireHas(t, string(page), `<title>kill n\x1b1 from 1.000 s to 6.000 s</title>`)
+	requireHas(t, string(page), `boom\x07\x1b]0;owned\x07 \u2066x`)
 }

@@ -1,6 +1,11 @@
 // Package results owns the run directory: its layout, the files a run leaves (test.json,
-// history.jsonl, results.json, report files, node logs) and the results/latest link. It writes
-// what others computed; it computes no verdict.
+// history.jsonl, results.json, report files, node logs), the results/latest link and the index
+// of a results directory. It writes what others computed; it computes no verdict.
+//
+// WriteRun writes every output of a run directory: results.json (a checkers.Result), porcupine's
+// views, report.html, junit.xml and the index. It reads results.json back as checkers.Result
+// (checkers.ReadResult) and test.json as spec.Spec: no field is looked up by name. The same run
+// directory gives the same bytes.
 package results
 
 import (
@@ -26,8 +31,9 @@ type RunDir struct {
 	Path string
 }
 
-// NewRunDir creates <root>/<name>/<timestamp>/ (and its nodes/ folder), then points <root>/latest at
-// it. Two runs started in the same second get distinct directories.
+// NewRunDir creates <root>/<name>/<timestamp>/ (and its nodes/ folder), marks root as a results
+// directory of kchaos (ResultsMarker, so that its index may be written there), then points
+// <root>/latest at the run. Two runs started in the same second get distinct directories.
 func NewRunDir(root, name string, started time.Time) (RunDir, error) {
 	if name == "" || name != filepath.Base(name) || name == "." || name == ".." || name == LatestLink {
 		return RunDir{}, fmt.Errorf("test name %q cannot be a directory name", name)
@@ -53,10 +59,25 @@ func NewRunDir(root, name string, started time.Time) (RunDir, error) {
 	if err := os.Mkdir(filepath.Join(dir, NodesDir), 0o755); err != nil {
 		return RunDir{}, fmt.Errorf("create run directory: %w", err)
 	}
+	if err := markResultsDir(root); err != nil {
+		return RunDir{}, err
+	}
 	if err := pointLatest(root, dir); err != nil {
 		return RunDir{}, err
 	}
 	return RunDir{Path: dir}, nil
+}
+
+// markResultsDir writes ResultsMarker into root unless it is there.
+func markResultsDir(root string) error {
+	p := filepath.Join(root, ResultsMarker)
+	if _, err := os.Stat(p); err == nil {
+		return nil
+	}
+	if err := WriteFileAtomic(p, []byte(markerText)); err != nil {
+		return fmt.Errorf("mark the results directory: %w", err)
+	}
+	return nil
 }
 
 // pointLatest makes <root>/latest a relative symlink to dir, replacing an older one atomically.

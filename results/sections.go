@@ -1,111 +1,271 @@
 package results
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/kchaos/kchaos/checkers"
 	"github.com/kchaos/kchaos/history"
 )
 
-// checkers lists each checker of results.json with its verdict, its scalar details and the
-// rest as JSON.
+// checkers lists each checker of results.json, in name order, with its verdict, what it could
+// not decide, a few figures and the whole of its result.
 func (b *builder) checkers() {
-	cs := b.run.results.get("checkers")
-	if cs == nil {
-		return
-	}
-	for i, name := range cs.keys {
-		c := cs.vals[i]
-		row := checkerRow{Name: name}
-		verdict, err := validity(c.get("valid"), `"valid"`)
-		if err != nil {
-			verdict, row.Note = "unknown", "malformed: "+err.Error()
-		}
-		row.Verdict = verdict
-		if checked := c.get("checked"); checked != nil && checked.kind == jBool && !checked.b {
+	res := b.run.results
+	for _, name := range slices.Sorted(maps.Keys(res.Checkers)) {
+		c := res.Checkers[name]
+		row := checkerRow{Name: name, Verdict: checkerVerdict(c).String()}
+		if !checkerChecked(c) {
 			row.Note = "nothing to check: does not decide the verdict"
 		}
-		row.Reasons = reasonsOf(c, 5)
-		if c != nil && c.kind == jObject {
-			for j, k := range c.keys {
-				if k == "valid" || k == "checked" {
-					continue
-				}
-				if text, ok := shortText(c.vals[j]); ok {
-					row.Summary = append(row.Summary, specRow{Name: k, Value: text})
-				}
-			}
-		}
-		row.Detail = c.pretty(10, 20000)
+		row.Reasons = checkerReasons(c, 5)
+		row.Summary = checkerSummary(c)
+		row.Detail = prettyJSON(detailOf(c), 10, 20000)
 		b.view.Checkers = append(b.view.Checkers, row)
 	}
 }
 
-// shortText writes a scalar, a short list of scalars or a small object of scalars on one line;
-// anything bigger is left to the full details.
-func shortText(v *jvalue) (string, bool) {
-	const maxItems = 8
-	switch {
-	case v.isScalar():
-		return cutUTF8(v.plain(), 200), true
-	case len(v.vals) == 0 || len(v.vals) > maxItems:
-		return "", false
+// detailOf returns what the details of a checker show: all of its result but the stats'
+// per-second counts, a series as long as the run in seconds that the throughput chart draws.
+func detailOf(c any) any {
+	if st, ok := c.(*checkers.Stats); ok && len(st.PerSecond) > 0 {
+		cp := *st
+		cp.PerSecond = nil
+		return &cp
 	}
-	var parts []string
-	for i, item := range v.vals {
-		if !item.isScalar() {
-			return "", false
-		}
-		if v.kind == jObject {
-			parts = append(parts, v.keys[i]+"="+item.plain())
-		} else {
-			parts = append(parts, item.plain())
-		}
-	}
-	return cutUTF8(strings.Join(parts, ", "), 200), true
+	return c
 }
 
-// reasonsOf returns up to max "reason" texts found in a checker's details, each after the path
-// of fields that leads to it ("keys.kchaos/1: timed out").
-func reasonsOf(v *jvalue, max int) []string {
+// checkerVerdict returns the verdict of a checker's result in Result.Checkers.
+func checkerVerdict(c any) checkers.Validity {
+	switch c := c.(type) {
+	case *checkers.QueueResult:
+		return c.Valid
+	case *checkers.LinearizableResult:
+		return c.Valid
+	case *checkers.LeaderElectionResult:
+		return c.Valid
+	case *checkers.Stats:
+		return c.Valid
+	case *checkers.CoverageResult:
+		return c.Valid
+	case *checkers.OtherChecker:
+		return c.Valid
+	}
+	return checkers.Unknown
+}
+
+// checkerChecked reports whether a checker had anything to check: one that had not does not
+// decide the verdict.
+func checkerChecked(c any) bool {
+	switch c := c.(type) {
+	case *checkers.LeaderElectionResult:
+		return c.Checked
+	case *checkers.OtherChecker:
+		return c.Checked
+	}
+	return true
+}
+
+// checkerReasons returns up to max texts saying what a checker could not decide or read, each
+// after the key it concerns ("kchaos/1: timed out").
+func checkerReasons(c any, max int) []string {
 	var out []string
-	var walk func(v *jvalue, path string)
-	walk = func(v *jvalue, path string) {
-		if v == nil || len(out) >= max {
+	add := func(key, reason string) {
+		if reason == "" || len(out) >= max {
 			return
 		}
-		switch v.kind {
-		case jObject:
-			if r := v.get("reason").str(); r != "" {
-				where := path
-				if k := v.get("key").str(); k != "" {
-					where = k
-				}
-				if where != "" {
-					r = where + ": " + r
-				}
-				out = append(out, cutUTF8(r, 300))
-			}
-			for i, k := range v.keys {
-				if k != "reason" {
-					walk(v.vals[i], strings.TrimPrefix(path+"."+k, "."))
-				}
-			}
-		case jArray:
-			for _, item := range v.vals {
-				walk(item, path)
+		if key != "" {
+			reason = key + ": " + reason
+		}
+		out = append(out, cutUTF8(reason, 300))
+	}
+	switch c := c.(type) {
+	case *checkers.QueueResult:
+		for _, e := range c.Errors {
+			add("", e)
+		}
+		if len(c.FinalReadsIncomplete) > 0 {
+			add("", "the final reads did not read the whole log of "+strings.Join(c.FinalReadsIncomplete, ", "))
+		}
+	case *checkers.LinearizableResult:
+		for _, k := range slices.SortedFunc(maps.Keys(c.Keys), compareKeys) {
+			if kr := c.Keys[k]; kr != nil {
+				add(k, kr.Reason)
 			}
 		}
+	case *checkers.LeaderElectionResult:
+		for _, u := range c.Undecided {
+			add(u.Key, u.Reason)
+		}
+		for _, m := range c.Mismatches {
+			add("", m)
+		}
+	case *checkers.CoverageResult:
+		for _, r := range c.Reasons {
+			add("", r)
+		}
 	}
-	walk(v, "")
 	return out
+}
+
+// checkerSummary returns a checker's figures, each on one line.
+func checkerSummary(c any) []specRow {
+	var out []specRow
+	add := func(name string, v any) { out = append(out, specRow{Name: name, Value: cutUTF8(fmt.Sprint(v), 200)}) }
+	list := func(name string, l []string) {
+		if len(l) > 0 {
+			add(name, strings.Join(l, ", "))
+		}
+	}
+	switch c := c.(type) {
+	case *checkers.QueueResult:
+		if len(c.Counts) > 0 && len(c.Counts) <= 8 {
+			var parts []string
+			for _, k := range slices.Sorted(maps.Keys(c.Counts)) {
+				parts = append(parts, fmt.Sprintf("%s=%d", k, c.Counts[k]))
+			}
+			add("counts", strings.Join(parts, ", "))
+		}
+		list("bad_anomaly_types", c.BadAnomalyTypes)
+		list("final_reads_incomplete", c.FinalReadsIncomplete)
+	case *checkers.LinearizableResult:
+		add("timeout", c.Timeout)
+		add("keys", len(c.Keys))
+	case *checkers.LeaderElectionResult:
+		if c.Exact {
+			add("decided from", "the system's own log")
+		} else if c.LogIncomplete != "" {
+			add("log_incomplete", c.LogIncomplete)
+		}
+		add("partitions", c.Partitions)
+		add("states", c.States)
+		add("elections", c.Elections)
+		add("unclean", c.Unclean)
+		add("undecided", len(c.Undecided))
+		if c.UncleanAllowed {
+			add("unclean_allowed", true)
+		}
+	case *checkers.CoverageResult:
+		add("acked_sends", c.AckedSends)
+		add("reads", c.Reads)
+		add("elections", c.Elections)
+		add("faults", len(c.Faults))
+	case *checkers.Stats:
+		add("seconds", c.Seconds)
+		if len(c.PerSecond) > 0 {
+			add("per_second", "counts of each second, in results.json")
+		}
+	}
+	return out
+}
+
+// prettyJSON returns v as indented JSON for a person: lists of scalars on one line, lists of
+// more than maxItems items shortened with a note of how many were left out, the whole cut after
+// about limit bytes.
+func prettyJSON(v any, maxItems, limit int) string {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	writePretty(&b, data, "", maxItems, limit)
+	if s := b.String(); len(s) > limit {
+		return cutUTF8(s, limit) + "\n…"
+	}
+	return b.String()
+}
+
+// writePretty writes the JSON text raw indented. Its depth is bounded: encoding/json refuses
+// text nested more than 10,000 deep, and v came from it.
+func writePretty(b *strings.Builder, raw []byte, indent string, maxItems, limit int) {
+	if b.Len() > limit {
+		return
+	}
+	raw = bytes.TrimSpace(raw)
+	inner := indent + "  "
+	switch {
+	case len(raw) > 0 && raw[0] == '[':
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil || len(items) == 0 {
+			b.Write(raw)
+			return
+		}
+		if !slices.ContainsFunc(items, func(r json.RawMessage) bool { return r[0] == '[' || r[0] == '{' }) {
+			b.WriteByte('[')
+			for i, item := range items {
+				if i == maxItems*4 {
+					fmt.Fprintf(b, ", … %d more", len(items)-i)
+					break
+				}
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.Write(item)
+			}
+			b.WriteByte(']')
+			return
+		}
+		b.WriteString("[\n")
+		for i, item := range items {
+			if i == maxItems {
+				fmt.Fprintf(b, "%s… %d more\n", inner, len(items)-i)
+				break
+			}
+			b.WriteString(inner)
+			writePretty(b, item, inner, maxItems, limit)
+			if i < len(items)-1 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('\n')
+		}
+		b.WriteString(indent + "]")
+	case len(raw) > 0 && raw[0] == '{':
+		// A decoder keeps the fields in the order they were written; a map would sort them.
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		if _, err := dec.Token(); err != nil {
+			b.Write(raw)
+			return
+		}
+		first := true
+		for dec.More() {
+			k, err := dec.Token()
+			var val json.RawMessage
+			if err == nil {
+				err = dec.Decode(&val)
+			}
+			if err != nil {
+				break
+			}
+			if first {
+				b.WriteString("{\n")
+			} else {
+				b.WriteString(",\n")
+			}
+			first = false
+			name, _ := json.Marshal(k)
+			b.WriteString(inner)
+			b.Write(name)
+			b.WriteString(": ")
+			writePretty(b, val, inner, maxItems, limit)
+		}
+		if first {
+			b.WriteString("{}")
+			return
+		}
+		b.WriteString("\n" + indent + "}")
+	default:
+		b.Write(raw)
+	}
 }
 
 // errors groups the failed and indeterminate completions by function, outcome and error text.
@@ -150,24 +310,22 @@ func (b *builder) errors() {
 	}
 }
 
-// finalReadF is the f of the observer line that reports a key's final read.
-const finalReadF = "final-read"
-
 // finalReads lists what the final reads reached, per key.
 func (b *builder) finalReads() {
 	incomplete := 0
 	for i := range b.ops {
 		op := &b.ops[i]
-		if op.Process != history.ObserverProcess || op.F != finalReadF {
+		if op.Process != history.ObserverProcess || op.F != history.FFinalRead {
 			continue
 		}
-		v, err := parseJSON(op.Raw)
-		if err != nil || v.kind != jObject {
+		v, err := op.FinalRead()
+		if err != nil {
+			b.view.Warnings = append(b.view.Warnings, "Skipped an observer line: "+err.Error())
 			continue
 		}
-		row := finalReadRow{Key: v.get("key").plain(), Position: v.get("position").plain(), HighWatermark: v.get("high_watermark").plain(),
-			Target: v.get("target").plain(), Complete: "yes", Class: "ok"}
-		if c := v.get("complete"); c == nil || c.kind != jBool || !c.b {
+		row := finalReadRow{Key: v.Key, Position: strconv.FormatInt(v.Position, 10), HighWatermark: strconv.FormatInt(v.HighWatermark, 10),
+			Target: strconv.FormatInt(v.Target, 10), Complete: "yes", Class: "ok"}
+		if !v.Complete {
 			row.Complete, row.Class = "no", "fail"
 			incomplete++
 		}
@@ -184,8 +342,8 @@ func (b *builder) finalReads() {
 func (b *builder) viz() {
 	dir := filepath.Join(b.run.dir, VisualizationDir)
 	notLin := map[string]bool{}
-	for _, e := range b.run.results.path("anomalies.not-linearizable").items() {
-		if k := e.get("key").str(); k != "" {
+	for _, e := range b.run.results.Anomalies[checkers.NotLinearizable] {
+		if k := checkers.DescribeAnomaly(e).Key; k != "" {
 			notLin[k] = true
 		}
 	}
@@ -229,197 +387,6 @@ func (b *builder) vizHref(key string) (string, bool) {
 	}
 	topic, part, _ := strings.Cut(key, "/")
 	return path.Join(VisualizationDir, escapeSegment(topic), escapeSegment(part)+".html"), true
-}
-
-// spec shows test.json and the command that runs the same test again.
-func (b *builder) spec() {
-	s := b.run.spec
-	if s == nil {
-		return
-	}
-	b.view.Spec = flatten(s, "")
-	b.view.Rerun = wrapCommand(rerunCommand(s), 78)
-	if img := s.path("cluster.image").str(); img != "" {
-		b.view.Kafka = img
-		if _, tag, ok := strings.Cut(img[strings.LastIndex(img, "/")+1:], ":"); ok && versionRe.MatchString(tag) {
-			b.view.Kafka = "Kafka " + tag + " (" + img + ")"
-		}
-	}
-	b.view.SpecSummary = specSummary(s)
-}
-
-// specSummary says in one line what the test was: the cluster, its settings, the workload, the
-// faults and the seed.
-func specSummary(s *jvalue) string {
-	var parts []string
-	num := func(p string) (int64, bool) { return s.path(p).int() }
-	if n, ok := num("cluster.brokers"); ok {
-		part := fmt.Sprintf("%d %s", n, plural(int(n), "broker", "brokers"))
-		if z, ok := num("cluster.zk_nodes"); ok {
-			part += fmt.Sprintf(", %d ZooKeeper", z)
-		}
-		parts = append(parts, part)
-	}
-	if n, ok := num("partitions"); ok {
-		part := fmt.Sprintf("%d %s", n, plural(int(n), "partition", "partitions"))
-		if rf, ok := num("cluster.replication_factor"); ok {
-			part += fmt.Sprintf(", replication %d", rf)
-		}
-		if m, ok := num("cluster.min_insync_replicas"); ok {
-			part += fmt.Sprintf(", min ISR %d", m)
-		}
-		if a := s.get("acks").plain(); s.get("acks") != nil {
-			part += ", acks " + a
-		}
-		parts = append(parts, part)
-	}
-	if u := s.path("cluster.unclean_leader_election"); u != nil && u.kind == jBool {
-		if u.b {
-			parts = append(parts, "unclean election on")
-		} else {
-			parts = append(parts, "unclean election off")
-		}
-	}
-	if nem := s.get("nemesis"); nem != nil {
-		if text := flatText(nem); text != "" && text != "none" {
-			part := "faults: " + strings.ReplaceAll(text, ",", ", ")
-			if iv := s.get("nemesis_interval").str(); iv != "" {
-				part += " every " + iv
-			}
-			parts = append(parts, part)
-		} else {
-			parts = append(parts, "no faults")
-		}
-	}
-	if tl := s.get("time_limit").str(); tl != "" {
-		part := tl
-		if r, ok := s.get("rate").float(); ok && r > 0 {
-			part += " at " + s.get("rate").plain() + " ops/s"
-		}
-		if c, ok := num("concurrency"); ok {
-			part += fmt.Sprintf(", %d workers", c)
-		}
-		parts = append(parts, part)
-	}
-	if seed := s.get("seed"); seed != nil {
-		parts = append(parts, "seed "+seed.plain())
-	}
-	return strings.Join(parts, " · ")
-}
-
-// wrapCommand writes a command's words on lines of about width characters, continued with
-// backslashes (outside any quotes, since each word is whole).
-func wrapCommand(words []string, width int) string {
-	var lines []string
-	line := ""
-	for _, w := range words {
-		switch {
-		case line == "":
-			line = w
-		case len(line)+1+len(w) > width:
-			lines = append(lines, line)
-			line = "  " + w
-		default:
-			line += " " + w
-		}
-	}
-	lines = append(lines, line)
-	return strings.Join(lines, " \\\n")
-}
-
-var versionRe = regexp.MustCompile(`^\d+\.\d+(\.\d+)?`)
-
-// flatten lists an object's scalar fields, nested objects' fields named with dots.
-func flatten(v *jvalue, prefix string) []specRow {
-	var out []specRow
-	for i, k := range v.keys {
-		val := v.vals[i]
-		name := prefix + k
-		if val.kind == jObject && len(val.keys) > 0 {
-			out = append(out, flatten(val, name+".")...)
-			continue
-		}
-		text := val.plain()
-		if val.kind == jArray {
-			text = strings.ReplaceAll(flatText(val), ",", ", ")
-			if len(val.vals) == 0 {
-				text = "none"
-			}
-		}
-		out = append(out, specRow{Name: name, Value: cutUTF8(text, 400)})
-	}
-	return out
-}
-
-// rerunFlags maps test.json fields to the flags of kchaos run, in the order they are written.
-var rerunFlags = []struct{ field, flag string }{
-	{"name", "name"},
-	{"time_limit", "time-limit"},
-	{"nemesis", "nemesis"},
-	{"nemesis_interval", "nemesis-interval"},
-	{"cluster.brokers", "brokers"},
-	{"cluster.zk_nodes", "zk-nodes"},
-	{"partitions", "partitions"},
-	{"cluster.replication_factor", "replication-factor"},
-	{"cluster.min_insync_replicas", "min-insync-replicas"},
-	{"acks", "acks"},
-	{"cluster.unclean_leader_election", "unclean-leader-election"},
-	{"concurrency", "concurrency"},
-	{"rate", "rate"},
-	{"seed", "seed"},
-	{"cluster.image", "image"},
-	{"workload", "workload"},
-	{"topic", "topic"},
-	{"op_timeout", "op-timeout"},
-	{"recovery_timeout", "recovery-timeout"},
-	{"final_read_timeout", "final-read-timeout"},
-	{"cluster.replica_lag_time_max_ms", "replica-lag-time-max-ms"},
-	{"cluster.zookeeper_session_timeout_ms", "zookeeper-session-timeout-ms"},
-	{"cluster.broker_heap_mb", "broker-heap-mb"},
-	{"cluster.zk_heap_mb", "zk-heap-mb"},
-	{"results_dir", "results-dir"},
-}
-
-// rerunCommand writes the kchaos run command line that runs the spec again, every value
-// shell-quoted, as words: "kchaos", "run", then each flag with its value.
-func rerunCommand(s *jvalue) []string {
-	words := []string{"kchaos", "run"}
-	for _, rf := range rerunFlags {
-		v := s.path(rf.field)
-		if v == nil || v.kind == jNull {
-			continue
-		}
-		switch {
-		case v.kind == jBool && v.b:
-			words = append(words, "--"+rf.flag)
-		case v.kind == jBool:
-			words = append(words, "--"+rf.flag+"=false")
-		case v.kind == jArray:
-			val := flatText(v)
-			if val == "" {
-				val = "none"
-			}
-			words = append(words, "--"+rf.flag+" "+shellQuote(val))
-		case v.isScalar():
-			words = append(words, "--"+rf.flag+" "+shellQuote(v.plain()))
-		}
-	}
-	if props := s.path("cluster.server_properties"); props != nil && props.kind == jObject {
-		for i, k := range props.keys {
-			words = append(words, "--server-property "+shellQuote(k+"="+props.vals[i].plain()))
-		}
-	}
-	return words
-}
-
-var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./:=,@%+-]+$`)
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if shellSafe.MatchString(s) {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // nodeLogs lists the node logs under nodes/, linked relatively.

@@ -324,7 +324,7 @@ func simulate(cfg simConfig) simNotes {
 		add(t+int64(6*time.Millisecond), history.PollOK(p, []history.KeyReads{{Key: key, Records: recs}}))
 		raw, _ := json.Marshal(map[string]any{"key": key, "complete": !(cfg.gap && k == 1), "position": offsets[k],
 			"high_watermark": offsets[k], "target": offsets[k]})
-		add(t+int64(7*time.Millisecond), history.Op{Process: history.ObserverProcess, Type: history.Info, F: finalReadF, Raw: raw})
+		add(t+int64(7*time.Millisecond), history.Op{Process: history.ObserverProcess, Type: history.Info, F: history.FFinalRead, Raw: raw})
 	}
 
 	slices.SortStableFunc(lines, func(a, b simLine) int {

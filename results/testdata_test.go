@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kchaos/kchaos/broker"
 	"github.com/kchaos/kchaos/checkers/dynamics"
+	"github.com/kchaos/kchaos/spec"
 	"github.com/stretchr/testify/require"
 )
 
@@ -114,52 +116,19 @@ func isrDynamics(n simNotes) dynamics.Summary {
 	return dynamics.Summarize(n.ops, dynamics.Settings{SessionTimeout: 18 * time.Second, ReplicaLagMax: 30 * time.Second})
 }
 
-// testSpec is test.json as the harness writes it (harness.Spec), its fields in that order.
-type testSpec struct {
-	Name             string         `json:"name"`
-	Cluster          testCluster    `json:"cluster"`
-	Workload         string         `json:"workload"`
-	Topic            string         `json:"topic"`
-	Partitions       int            `json:"partitions"`
-	Acks             string         `json:"acks"`
-	Nemesis          []string       `json:"nemesis"`
-	NemesisInterval  string         `json:"nemesis_interval"`
-	TimeLimit        string         `json:"time_limit"`
-	Concurrency      int            `json:"concurrency"`
-	Rate             float64        `json:"rate"`
-	Seed             int64          `json:"seed"`
-	ResultsDir       string         `json:"results_dir"`
-	OpTimeout        string         `json:"op_timeout"`
-	RecoveryTimeout  string         `json:"recovery_timeout"`
-	FinalReadTimeout string         `json:"final_read_timeout"`
-	Extra            map[string]any `json:"-"`
-}
-
-type testCluster struct {
-	Image                     string            `json:"image"`
-	ZooKeeperNodes            int               `json:"zk_nodes"`
-	Brokers                   int               `json:"brokers"`
-	BrokerHeapMB              int               `json:"broker_heap_mb"`
-	ZooKeeperHeapMB           int               `json:"zk_heap_mb"`
-	ReplicationFactor         int               `json:"replication_factor"`
-	MinInsyncReplicas         int               `json:"min_insync_replicas"`
-	UncleanLeaderElection     bool              `json:"unclean_leader_election"`
-	ReplicaLagTimeMaxMs       int               `json:"replica_lag_time_max_ms"`
-	ZooKeeperSessionTimeoutMs int               `json:"zookeeper_session_timeout_ms"`
-	ServerProperties          map[string]string `json:"server_properties,omitempty"`
-}
-
-func specFor(cfg simConfig) testSpec {
+// specFor is the test.json of a generated run, as the harness writes it.
+func specFor(cfg simConfig) spec.Spec {
 	var kinds []string
 	for _, f := range cfg.faults {
 		if !slices.Contains(kinds, f.kind) {
 			kinds = append(kinds, f.kind)
 		}
 	}
-	s := testSpec{Name: cfg.name, Workload: "queue", Topic: "kchaos", Partitions: cfg.keys, Acks: "all", Nemesis: kinds,
-		NemesisInterval: "4s", TimeLimit: cfg.duration.String(), Concurrency: cfg.workers, Rate: 200,
-		Seed: 1772359200123456789 + int64(cfg.seed), ResultsDir: "results", OpTimeout: "5s", RecoveryTimeout: "2m0s", FinalReadTimeout: "2m0s",
-		Cluster: testCluster{Image: "kchaos/kafka:3.9.1", ZooKeeperNodes: 1, Brokers: cfg.brokers, BrokerHeapMB: 512, ZooKeeperHeapMB: 256,
+	s := spec.Spec{Name: cfg.name, Workload: "queue", Topic: "kchaos", Partitions: cfg.keys, Acks: "all", Nemesis: kinds,
+		NemesisInterval: spec.Duration(4 * time.Second), TimeLimit: spec.Duration(cfg.duration), Concurrency: cfg.workers, Rate: 200,
+		Seed: 1772359200123456789 + int64(cfg.seed), ResultsDir: "results", OpTimeout: spec.Duration(5 * time.Second),
+		RecoveryTimeout: spec.Duration(2 * time.Minute), FinalReadTimeout: spec.Duration(2 * time.Minute),
+		Cluster: broker.ClusterSpec{Image: "kchaos/kafka:3.9.1", ZooKeeperNodes: 1, Brokers: cfg.brokers, BrokerHeapMB: 512, ZooKeeperHeapMB: 256,
 			ReplicationFactor: 3, MinInsyncReplicas: 2, UncleanLeaderElection: cfg.unclean, ReplicaLagTimeMaxMs: 30000, ZooKeeperSessionTimeoutMs: 18000}}
 	if cfg.markup {
 		s.Cluster.ServerProperties = map[string]string{"log.message.format.version": "<script>alert(1)</script>"}

@@ -77,7 +77,8 @@ func (b *builder) timelines() {
 			}
 		}
 	}
-	if n, ok := b.run.spec.path("cluster.brokers").int(); ok && n > 0 && n <= 100 {
+	if s := b.run.spec; s != nil && s.Cluster.Brokers > 0 && s.Cluster.Brokers <= 100 {
+		n := s.Cluster.Brokers
 		for id := 1; id <= int(n); id++ {
 			brokerSet[id] = true
 		}

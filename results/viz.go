@@ -27,7 +27,7 @@ func VisualizationPath(runDir, key string) (string, error) {
 
 // WriteVisualization writes the visualization of key into the run directory with write (for
 // example the linearizability checker's Visualize), through a temporary file and a rename. Call
-// it before WriteReport, which links the files it finds.
+// it before rendering the report, which links the files it finds (WriteRun does both).
 func WriteVisualization(runDir, key string, write func(io.Writer) error) error {
 	p, err := VisualizationPath(runDir, key)
 	if err != nil {

@@ -28,8 +28,9 @@ func reportCommand(args []string, stdout, stderr io.Writer) int {
        kchaos report --index RESULTS_DIR
 
 Writes RUN_DIR/report.html and RUN_DIR/junit.xml again from what RUN_DIR holds (history.jsonl,
-results.json, test.json, nodes/), then the index.html of the results directory RUN_DIR is in.
-With --index, writes only RESULTS_DIR/index.html.
+results.json, test.json, nodes/), then the index.html of the results directory RUN_DIR is in,
+when kchaos made it (it holds .kchaos-results) or it holds runs of an older kchaos. With
+--index, writes only RESULTS_DIR/index.html, on the same condition.
 
 `)
 		fs.PrintDefaults()
@@ -47,27 +48,23 @@ With --index, writes only RESULTS_DIR/index.html.
 	dir := fs.Arg(0)
 	if *indexOnly {
 		if err := results.WriteIndex(dir); err != nil {
-			fmt.Fprintln(stderr, "kchaos report:", err)
+			fmt.Fprintln(stderr, "kchaos report:", results.Printable(err.Error()))
 			return exitError
 		}
-		fmt.Fprintln(stdout, "index:", filepath.Join(dir, results.IndexFile))
+		fmt.Fprintln(stdout, "index:", results.Printable(filepath.Join(dir, results.IndexFile)))
 		return exitValid
 	}
-	if err := results.WriteReport(dir); err != nil {
-		fmt.Fprintln(stderr, "kchaos report:", err)
+	w, err := results.WriteRun(dir, nil, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, "kchaos report:", results.Printable(err.Error()))
 		return exitError
 	}
-	fmt.Fprintln(stdout, "report:", filepath.Join(dir, results.ReportFile))
-	fmt.Fprintln(stdout, "junit:", filepath.Join(dir, results.JUnitFile))
-	root, ok := results.ResultsDirOf(dir)
-	if !ok {
-		fmt.Fprintf(stderr, "kchaos report: %s is not a run directory of a results directory (RESULTS_DIR/NAME/TIMESTAMP): no index written\n", dir)
+	fmt.Fprintln(stdout, "report:", results.Printable(w.Report))
+	fmt.Fprintln(stdout, "junit:", results.Printable(w.JUnit))
+	if w.Index == "" {
+		fmt.Fprintf(stderr, "kchaos report: no index written: %s\n", results.Printable(w.NoIndex.Error()))
 		return exitValid
 	}
-	if err := results.WriteIndex(root); err != nil {
-		fmt.Fprintln(stderr, "kchaos report:", err)
-		return exitError
-	}
-	fmt.Fprintln(stdout, "index:", filepath.Join(root, results.IndexFile))
+	fmt.Fprintln(stdout, "index:", results.Printable(w.Index))
 	return exitValid
 }

@@ -85,6 +85,14 @@ func TestReportCommand(t *testing.T) {
 				require.NoError(t, os.WriteFile(p, []byte(strings.Join(lines, "\n")), 0o644))
 			},
 			code: exitError, stderr: "line 3"},
+		{name: "index of a directory with no runs", args: func(root, _ string) []string { return []string{"--index", filepath.Join(root, "t1")} },
+			code: exitError, stderr: "not a kchaos results directory"},
+		{name: "a foreign index.html two levels up is left alone", args: func(root, _ string) []string { return []string{filepath.Join(root, "site", "x", "20260301T100000")} },
+			setup: func(t *testing.T, root, _ string) {
+				reportTestRun(t, filepath.Join(root, "site", "x", "20260301T100000"))
+				require.NoError(t, os.WriteFile(filepath.Join(root, "site", results.IndexFile), []byte("<title>my site</title>"), 0o644))
+			},
+			code: exitValid, stderr: "its index.html was not written by kchaos"},
 		{name: "missing results directory for the index", args: func(root, _ string) []string { return []string{"--index", filepath.Join(root, "nope")} },
 			code: exitError, stderr: "index of"},
 	}

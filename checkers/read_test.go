@@ -1,0 +1,140 @@
+package checkers_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/checkers/dynamics"
+	"github.com/kchaos/kchaos/history"
+	"github.com/kchaos/kchaos/history/historytest"
+)
+
+// TestReadResultRoundTrip checks that ReadResult reads back what Check wrote: the same bytes
+// when written again, and the same typed cases, for every stored history and a generated one.
+func TestReadResultRoundTrip(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.jsonl"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	histories := map[string][]history.Op{
+		"generated": historytest.Generate(historytest.Config{Ops: 600, Keys: 3, LeaderChanges: 4, InfoRate: 0.1, FailRate: 0.1, Seed: 7}),
+	}
+	for _, f := range files {
+		ops, err := history.ReadFile(f)
+		require.NoError(t, err)
+		histories[strings.TrimSuffix(filepath.Base(f), ".jsonl")] = ops
+	}
+	for name, ops := range histories {
+		t.Run(name, func(t *testing.T) {
+			want, err := checkers.Check(ops, checkers.Options{Workers: 1, ExpectFinalReads: true,
+				Cluster: dynamics.Settings{SessionTimeout: 18 * time.Second}})
+			require.NoError(t, err)
+			data, err := want.JSON()
+			require.NoError(t, err)
+
+			got, err := checkers.ReadResult(data)
+			require.NoError(t, err)
+			again, err := got.JSON()
+			require.NoError(t, err)
+			require.Equal(t, string(data), string(again), "written back byte for byte")
+
+			require.Equal(t, want.Valid, got.Valid)
+			require.Equal(t, want.AnomalyTypes, got.AnomalyTypes)
+			for typ, entries := range want.Anomalies {
+				require.Equal(t, entries, got.Anomalies[typ], typ)
+			}
+			require.Equal(t, want.Stats, got.Stats)
+			require.Equal(t, want.Coverage, got.Coverage)
+			require.Equal(t, want.LeaderElection, got.LeaderElection)
+			for _, k := range want.Linearizable.Keys {
+				k.ElapsedMS = 0 // wall-clock time is not written
+			}
+			require.Equal(t, want.Linearizable.Keys, got.Linearizable.Keys)
+			require.Equal(t, want.Linearizable.Cases, got.Linearizable.Cases)
+			// The queue's cases come back in their lists; an empty list may come back nil.
+			wq, gq := *want.Queue, *got.Queue
+			for _, q := range []*checkers.QueueResult{&wq, &gq} {
+				for _, l := range [][]checkers.OrderCase{q.PollSkips, q.NonmonotonicPolls, q.NonmonotonicSends, q.IntPollSkips,
+					q.IntNonmonotonicPoll, q.IntSendSkips, q.IntNonmonotonicSend} {
+					require.True(t, l == nil || len(l) > 0)
+				}
+			}
+			require.Equal(t, wq, gq)
+		})
+	}
+}
+
+func TestReadResultErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		json string
+		want string
+	}{
+		{name: "syntax", json: "{\"valid\": true,\n\"checkers\": }\n", want: "line 2: results: invalid character '}'"},
+		{name: "no verdict", json: `{"anomaly_types": []}`, want: `"valid" is missing`},
+		{name: "bad verdict", json: "{\n\"valid\": \"maybe\"}", want: `line 2: "valid": validity "maybe"`},
+		{name: "not an object", json: `[1]`, want: "want an object"},
+		{name: "trailing data", json: `{"valid": true} {}`, want: "line 1: results: invalid character '{' after top-level value"},
+		{name: "wrong type in a checker", json: "{\"valid\": true,\n \"checkers\": {\n\"queue\": {\"valid\": true,\n\"counts\": [1]}}}",
+			want: "line 4: checker queue: json: cannot unmarshal array"},
+		{name: "unknown checker without a verdict", json: "{\"valid\": true, \"checkers\": {\"custom\": {}}}", want: `checker custom: "valid" is missing`},
+		{name: "entry of the wrong shape", json: "{\"valid\": false,\n\"anomalies\": {\"lost-write\": [\"lost 3\"]}}",
+			want: "line 2: an anomaly of lost-write"},
+		{name: "nested too deep", json: `{"valid": true, "checkers": {"x": ` + strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000) + `}}`,
+			want: "exceeded max depth"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := checkers.ReadResult([]byte(tt.json))
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+// TestReadResultOthers checks that anomaly types and checkers this kchaos does not know are
+// kept as written, with what every entry and checker says.
+func TestReadResultOthers(t *testing.T) {
+	const text = `{
+  "valid": false,
+  "anomaly_types": [
+    "weird"
+  ],
+  "anomalies": {
+    "weird": [
+      {
+        "explanation": "it was weird",
+        "key": "k/1",
+        "more": [
+          1,
+          2
+        ]
+      }
+    ]
+  },
+  "checkers": {
+    "custom": {
+      "checked": false,
+      "valid": false
+    }
+  }
+}
+`
+	res, err := checkers.ReadResult([]byte(text))
+	require.NoError(t, err)
+	require.Equal(t, checkers.Invalid, res.Valid)
+	e := checkers.DescribeAnomaly(res.Anomalies["weird"][0])
+	require.Equal(t, "k/1", e.Key)
+	require.Equal(t, "it was weird", e.Explanation)
+	c, ok := res.Checkers["custom"].(*checkers.OtherChecker)
+	require.True(t, ok)
+	require.Equal(t, checkers.Invalid, c.Valid)
+	require.False(t, c.Checked)
+	require.Nil(t, res.Queue)
+	data, err := res.JSON()
+	require.NoError(t, err)
+	require.Equal(t, text, string(data))
+}
