@@ -147,6 +147,9 @@ func (r *run) phases(ctx context.Context) (err error) {
 	}
 	r.work = newWorkload(r.spec, c, r.opts.Logf)
 
+	if err := r.dir.MarkLatest(r.spec.ResultsDir); err != nil {
+		return err
+	}
 	r.logf("running the workload for %s", r.spec.TimeLimit.D())
 	r.workloadStarted = true
 	workErr := r.workload(ctx)
