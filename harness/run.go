@@ -74,7 +74,7 @@ func Run(ctx context.Context, s spec.Spec, opts Options) (Outcome, error) {
 	if err != nil {
 		return out, err
 	}
-	r := &run{spec: s, opts: opts, dir: dir, rec: rec}
+	r := &run{spec: s, opts: opts, dir: dir, rec: rec, started: started}
 	runErr := r.phases(ctx)
 	if err := rec.Close(); err != nil {
 		runErr = errors.Join(runErr, err)
@@ -94,6 +94,7 @@ func Run(ctx context.Context, s spec.Spec, opts Options) (Outcome, error) {
 
 type run struct {
 	spec    spec.Spec
+	started time.Time // the start of the history's clock
 	opts    Options
 	dir     results.RunDir
 	rec     *Recorder
@@ -117,6 +118,9 @@ func (r *run) phases(ctx context.Context) (err error) {
 	r.cluster = c
 	cleanup := context.WithoutCancel(ctx)
 	defer func() {
+		if r.workloadStarted {
+			r.recordMetadataHistory(cleanup)
+		}
 		r.logf("collecting node logs into %s", r.dir.NodesPath())
 		for _, n := range c.Nodes() {
 			if lerr := n.CollectLogs(cleanup, r.dir.NodesPath()); lerr != nil {
@@ -143,6 +147,9 @@ func (r *run) phases(ctx context.Context) (err error) {
 	}
 	r.work = newWorkload(r.spec, c, r.opts.Logf)
 
+	if err := r.dir.MarkLatest(r.spec.ResultsDir); err != nil {
+		return err
+	}
 	r.logf("running the workload for %s", r.spec.TimeLimit.D())
 	r.workloadStarted = true
 	workErr := r.workload(ctx)
@@ -300,6 +307,26 @@ func allLed(snap broker.Snapshot, keys []string) bool {
 		}
 	}
 	return led == len(keys)
+}
+
+// metadataReadTimeout bounds reading the metadata log off the nodes after the run.
+const metadataReadTimeout = time.Minute
+
+// recordMetadataHistory appends the exact history of the cluster's metadata, read from the
+// system's own log, after everything the run recorded: the election checker decides from it.
+func (r *run) recordMetadataHistory(ctx context.Context) {
+	r.logf("reading the metadata log")
+	ctx, cancel := context.WithTimeout(ctx, metadataReadTimeout)
+	defer cancel()
+	lines := r.cluster.MetadataHistory(ctx, r.started)
+	for i := range lines {
+		r.rec.Append(&lines[i])
+	}
+	if n := len(lines); n > 0 {
+		if m, err := lines[n-1].MetadataLog(); err == nil && !m.Complete {
+			r.logf("metadata log incomplete: %s", m.Reason)
+		}
+	}
 }
 
 // recordObservation turns what the broker observer saw into an observer line.

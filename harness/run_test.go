@@ -2,9 +2,11 @@ package harness
 
 import (
 	"context"
+	"github.com/kchaos/kchaos/results"
 	"github.com/kchaos/kchaos/spec"
 	"github.com/kchaos/kchaos/workloads"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -119,4 +121,21 @@ func TestRunRejectsInvalidSpecBeforeStarting(t *testing.T) {
 	entries, rerr := filepath.Glob(filepath.Join(dir, "*"))
 	require.NoError(t, rerr)
 	require.Empty(t, entries)
+}
+
+// TestFailedStartLeavesLatestAlone: a run whose cluster never started tested nothing, so
+// results/latest stays on the last run that did.
+func TestFailedStartLeavesLatestAlone(t *testing.T) {
+	dir := t.TempDir()
+	previous := filepath.Join(dir, "earlier", "20260101T000000")
+	require.NoError(t, os.MkdirAll(previous, 0o755))
+	require.NoError(t, os.Symlink("earlier/20260101T000000", filepath.Join(dir, results.LatestLink)))
+	s := spec.Spec{ResultsDir: dir, Name: "never-started", Nemesis: []string{"none"}}
+	s.Cluster.Image = "kchaos/no-such-image:0"
+	out, err := Run(context.Background(), s, Options{})
+	require.ErrorContains(t, err, "no-such-image")
+	require.False(t, out.Checked)
+	target, err := os.Readlink(filepath.Join(dir, results.LatestLink))
+	require.NoError(t, err)
+	require.Equal(t, "earlier/20260101T000000", target)
 }

@@ -508,19 +508,32 @@ func TestFaultsOnARealCluster(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, n.Stop(ctx, id))
 		require.Equal(t, []string{"start-jepsen-2013", "isolate-jepsen-2013", "stop-jepsen-2013"}, ev.fs())
+		stop := ev.all()[2]
+		require.Equal(t, []string{leader.Name}, stop.Value.(NodesValue).Nodes)
+		require.Equal(t, st.Key, stop.Value.(NodesValue).Key)
+		a := achievedOf(t, stop)
+		require.Empty(t, a.Error)
+		require.GreaterOrEqual(t, a.Leaderless, 1, "the stop line says the partition was left without a leader: %+v", *a)
+		require.True(t, a.ISRShrunk, "%+v", *a)
 	})
 
 	step("Run: a seeded schedule starts and stops faults, and heals when it ends", func(t *testing.T) {
 		ev := &events{}
-		n := New(c, Config{Kinds: []Kind{KindPause, KindPartition, KindZKIsolate}, Interval: 500 * time.Millisecond,
-			Hold: 1500 * time.Millisecond, Seed: 7, Topic: topic}, ev.add)
-		rctx, rcancel := context.WithTimeout(ctx, 7*time.Second)
+		// The hold covers what the faults need on this cluster: a 6 s session timeout + 2 s.
+		cfg := Config{Kinds: []Kind{KindPause, KindPartition, KindZKIsolate}, Interval: 500 * time.Millisecond,
+			Hold: 8 * time.Second, Seed: 7, Topic: topic, Targets: []Target{TargetOne, TargetMinority, TargetPrimaries}}
+		require.ErrorContains(t, New(c, Config{Kinds: cfg.Kinds, Interval: 500 * time.Millisecond, Hold: 1500 * time.Millisecond}, nil).Run(ctx),
+			"hold 1.5s is shorter than what pause needs to play out: 6s (zookeeper.session.timeout.ms) + 2s",
+			"the nemesis knows the cluster's session timeout")
+		n := New(c, cfg, ev.add)
+		rctx, rcancel := context.WithTimeout(ctx, 18*time.Second)
 		defer rcancel()
 		require.NoError(t, n.Run(rctx))
 		require.Empty(t, n.Active())
 		got := ev.all()
 		require.NotEmpty(t, got)
 		var open []string
+		held := 0
 		for _, e := range got {
 			require.Empty(t, e.Error, "%s failed", e.F)
 			kind, isStart := strings.CutPrefix(e.F, "start-")
@@ -533,8 +546,15 @@ func TestFaultsOnARealCluster(t *testing.T) {
 			require.True(t, isStop, e.F)
 			require.Equal(t, []string{kind}, open)
 			open = nil
+			a := achievedOf(t, e)
+			require.Empty(t, a.Error)
+			if a.HeldMs >= cfg.Hold.Milliseconds() {
+				held++
+			}
+			t.Logf("%s achieved %+v", e.F, *a)
 		}
 		require.Empty(t, open, "every fault was stopped")
+		require.GreaterOrEqual(t, held, 1, "a fault the schedule stopped was held for the whole hold")
 		t.Logf("events: %v", ev.fs())
 	})
 
@@ -555,6 +575,63 @@ func TestFaultsOnARealCluster(t *testing.T) {
 		require.NoError(t, n.Heal(ctx))
 		require.Len(t, ev.all(), 6)
 	})
+}
+
+// achievedOf returns what a stop line says its fault achieved.
+func achievedOf(t *testing.T, e Event) *Achieved {
+	t.Helper()
+	var a *Achieved
+	switch v := e.Value.(type) {
+	case NodesValue:
+		a = v.Achieved
+	case PartitionStopValue:
+		a = v.Achieved
+	default:
+		t.Fatalf("%s: unexpected stop value %#v", e.F, e.Value)
+	}
+	require.NotNil(t, a, "%s has no achieved", e.F)
+	return a
+}
+
+// With Kafka's default session timeout (18 s) jepsen-2013 holds its isolated leader until the
+// controller has elected another: the run of the issue, whose 15 s isolation elected nobody.
+func TestFaultsOnARealClusterJepsen2013ElectsWithDefaultSessionTimeout(t *testing.T) {
+	spec := brokertest.FastSpec()
+	spec.ZooKeeperSessionTimeoutMs = 0 // Kafka's 18 s
+	spec.UncleanLeaderElection = true
+	spec.MinInsyncReplicas = 1
+	c := brokertest.StartCluster(t, spec)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	require.NoError(t, c.CreateTopic(ctx, broker.TopicSpec{Name: "j", Partitions: 1, ReplicationFactor: 3}))
+	before := leaderOf(t, c, "j/0")
+	defer writeTraffic(t, c, "j")()
+
+	ev := &events{}
+	rctx, rcancel := context.WithCancel(ctx)
+	defer rcancel()
+	n := New(c, Config{Kinds: []Kind{KindJepsen2013}, Interval: time.Second, Seed: 1, Topic: "j"}, func(e Event) {
+		ev.add(e)
+		if e.F == "stop-jepsen-2013" {
+			rcancel()
+		}
+	})
+	require.Equal(t, 18*time.Second, n.Config().SessionTimeout, "taken from the cluster")
+	started := time.Now()
+	require.NoError(t, n.Run(rctx))
+	t.Logf("jepsen-2013 ran for %s: %v", time.Since(started).Round(100*time.Millisecond), ev.fs())
+	require.Equal(t, []string{"start-jepsen-2013", "isolate-jepsen-2013", "stop-jepsen-2013"}, ev.fs())
+	for _, e := range ev.all() {
+		require.Empty(t, e.Error, "%s failed", e.F)
+	}
+	a := achievedOf(t, ev.all()[2])
+	t.Logf("achieved: %+v", *a)
+	require.Empty(t, a.Error)
+	require.GreaterOrEqual(t, a.Elections, 1, "the controller elected a new leader before the heal")
+	require.NotEmpty(t, a.NewLeader)
+	require.NotEqual(t, broker.BrokerName(before.Leader), a.NewLeader)
+	require.Less(t, a.HeldMs, (3*18*time.Second + 20*time.Second).Milliseconds(), "the hold ends at the new leader, not at the cap")
+	requireHealed(t, c, map[string]int{"j": 3})
 }
 
 func ctxTimeout(t *testing.T, d time.Duration) context.Context {

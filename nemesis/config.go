@@ -11,10 +11,12 @@ import (
 type Config struct {
 	// Kinds are the faults the schedule draws from; none means a run without faults.
 	Kinds []Kind `json:"kinds"`
-	// Interval is the quiet time before each fault (default 15 s).
+	// Interval is the quiet time before each fault (default 15 s, or longer when a kind needs it
+	// to play out: see Need).
 	Interval time.Duration `json:"interval"`
 	// Hold is how long a fault lasts once started (default Interval). A lag holds longer, up to
-	// RecoverTimeout, while its follower is still in the ISR.
+	// RecoverTimeout, while its follower is still in the ISR; a jepsen-2013 holds its isolated
+	// leader until a new leader is seen, up to three session timeouts.
 	Hold time.Duration `json:"hold"`
 	// Seed makes the schedule reproducible: the same seed draws the same kinds, targets, shapes and
 	// picks (see Plan).
@@ -34,6 +36,13 @@ type Config struct {
 	// RecoverTimeout bounds the waits of a fault: a restarted broker's registration, a lagging
 	// follower leaving the ISR, the ISR shrinking in jepsen-2013 (default 2 min).
 	RecoverTimeout time.Duration `json:"recover_timeout"`
+
+	// SessionTimeout is the cluster's zookeeper.session.timeout.ms and ReplicaLagMax its
+	// replica.lag.time.max.ms: how long faults take to play out (see Failpoint.Need). Whoever builds
+	// the Config from a spec fills them, so that Validate can refuse a schedule too short for its
+	// faults before any cluster starts; New takes those still zero from the cluster's spec.
+	SessionTimeout time.Duration `json:"session_timeout,omitempty"`
+	ReplicaLagMax  time.Duration `json:"replica_lag_max,omitempty"`
 }
 
 // Defaults used by WithDefaults.
@@ -49,6 +58,14 @@ func (cfg Config) WithDefaults() Config {
 	cfg.Kinds = slices.Clone(cfg.Kinds)
 	if cfg.Interval == 0 {
 		cfg.Interval = DefaultInterval
+		// A default must not be shorter than what the chosen faults need to play out.
+		for _, k := range cfg.Kinds {
+			if fp, ok := FailpointOf(k); ok {
+				if need := fp.Need(cfg); !need.Waits && need.Min > cfg.Interval {
+					cfg.Interval = need.Min
+				}
+			}
+		}
 	}
 	if cfg.Hold == 0 {
 		cfg.Hold = cfg.Interval
@@ -75,7 +92,11 @@ func (cfg Config) WithDefaults() Config {
 	return cfg
 }
 
-// Validate reports the first problem of a config with defaults applied, naming the field.
+// Validate reports the first problem of a config with defaults applied, naming the field. A
+// fault's hold (Hold, which is Interval unless set) must cover what the fault needs to play out on
+// the cluster's timings, and for faults that wait for their own outcome RecoverTimeout must; the
+// error names both numbers: "nemesis-interval 10s is shorter than what kill needs to play out: 18s
+// (zookeeper.session.timeout.ms) + 2s". Unknown timings (zero) are not checked.
 func (cfg Config) Validate() error {
 	for _, k := range cfg.Kinds {
 		if !k.Valid() {
@@ -103,6 +124,30 @@ func (cfg Config) Validate() error {
 		return fmt.Errorf("nemesis config: lag loss must be in (0, 1], got %v", cfg.LagLoss)
 	case cfg.RecoverTimeout <= 0:
 		return fmt.Errorf("nemesis config: recover timeout must be positive, got %s", cfg.RecoverTimeout)
+	case cfg.SessionTimeout < 0:
+		return fmt.Errorf("nemesis config: session timeout must not be negative, got %s", cfg.SessionTimeout)
+	case cfg.ReplicaLagMax < 0:
+		return fmt.Errorf("nemesis config: replica lag max must not be negative, got %s", cfg.ReplicaLagMax)
+	}
+	return cfg.validateNeeds()
+}
+
+// validateNeeds checks every kind's hold against what it needs to play out.
+func (cfg Config) validateNeeds() error {
+	for _, k := range cfg.Kinds {
+		fp, _ := FailpointOf(k)
+		need := fp.Need(cfg)
+		name, have := "nemesis-interval", cfg.Interval
+		switch {
+		case need.Waits:
+			name, have = "recover timeout", cfg.RecoverTimeout
+		case cfg.Hold != cfg.Interval:
+			// The user set the hold: the interval is only the quiet time between faults.
+			name, have = "hold", cfg.Hold
+		}
+		if have < need.Min {
+			return fmt.Errorf("nemesis config: %s %s is shorter than what %s needs to play out: %s", name, have, k, need.Why)
+		}
 	}
 	return nil
 }

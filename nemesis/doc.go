@@ -9,17 +9,45 @@
 // A run parses the --nemesis flag with ParseKinds, builds a Config and runs it:
 //
 //	kinds, err := nemesis.ParseKinds(flagValue) // "kill,pause,partition", "all", "none"
-//	cfg := nemesis.Config{Kinds: kinds, Interval: interval, Seed: seed, Topic: "kchaos"}
+//	cfg := nemesis.Config{Kinds: kinds, Interval: interval, Seed: seed, Topic: "kchaos",
+//		SessionTimeout: sessionTimeout, ReplicaLagMax: replicaLagMax} // the cluster's timings
 //	if err := cfg.WithDefaults().Validate(); err != nil { ... }
 //	n := nemesis.New(cluster, cfg, func(ev nemesis.Event) { history.Nemesis(ev) })
 //	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 //	defer stop()
 //	err = n.Run(ctx) // returns once every fault is healed
 //
-// Run waits Config.Interval, starts a fault, holds it Config.Hold, stops it, and so on until ctx
-// ends; then it heals whatever is active and returns. Run, Start, Stop and Heal record every start
+// Run waits Config.Interval, starts a fault, holds it Config.Hold (longer for faults that wait for
+// their own outcome, see below), stops it, and so on until ctx ends; then it heals whatever is
+// active and returns. Run, Start, Stop and Heal record every start
 // and stop as an Event, one call of the record function at a time; Active lists the faults in
 // place now, for a progress line. Plan gives the steps a seed draws, without a cluster.
+//
+// # Faults as values
+//
+// Every kind of fault is a Failpoint value in a file of its own (KillFailpoint in kill.go,
+// PauseFailpoint, PartitionFailpoint, ZKIsolateFailpoint, LagFailpoint, Jepsen2013Failpoint),
+// registered in one list (Failpoints). A Failpoint says whether it can run on a cluster
+// (Available), how long it needs to play out there (Need), how a schedule step becomes a Fault,
+// and how that fault is put in place and undone. ParseKinds, AllKinds, the schedule, Start, Heal
+// and Validate know faults only through the registry: a new fault is one file, one line in the
+// registry and its test.
+//
+// # Faults sized to the cluster
+//
+// A fault that ends before Kafka reacts tests nothing: a broker paused for 15 s against an 18 s
+// session timeout is never replaced. Config.SessionTimeout (zookeeper.session.timeout.ms) and
+// Config.ReplicaLagMax (replica.lag.time.max.ms) give each Failpoint the cluster's timings, and
+// its Need says how long it must last: kill, pause, zk-isolate and partition the session timeout
+// + 2 s, so that ZooKeeper expires the broker's session and the controller elects; lag and
+// jepsen-2013 the replica lag + 2 s, so that a follower leaves the ISR. Validate refuses a hold
+// (Config.Hold, which is Config.Interval unless set) shorter than a kind's need, naming both
+// numbers ("nemesis-interval 10s is shorter than what kill needs to play out: 18s
+// (zookeeper.session.timeout.ms) + 2s"). Lag and jepsen-2013 watch the cluster and hold
+// themselves until they have played out: a lag until its follower left the ISR, within
+// Config.RecoverTimeout of its start; a jepsen-2013 until the ISR shrank (within RecoverTimeout),
+// then, after the hold, until a new leader of its partition is seen, or three session timeouts
+// after the isolation; so their need is checked against RecoverTimeout instead.
 //
 // # Healing
 //
@@ -39,8 +67,23 @@
 // Values: NodesValue {"nodes":["n2"],"target":"primaries","key":"kchaos/0"} for kill, pause and
 // zk-isolate, and for the stop lines of lag and jepsen-2013; PartitionValue
 // {"shape":"isolate","traffic":"all","grudge":{"n1":["zk1","n2","n3","clients"],...}} for
-// start-partition and null for stop-partition; LagValue and Jepsen2013Value. A start line with an
-// error is a fault that did not happen (ErrNoTarget: no leader, no controller); Run goes on.
+// start-partition and PartitionStopValue for stop-partition; LagValue and Jepsen2013Value. A start
+// line with an error is a fault that did not happen (ErrNoTarget: no leader, no controller); Run
+// goes on.
+//
+// Every stop line says what its fault achieved, in an "achieved" field (Achieved), measured from
+// ZooKeeper's state of the partitions of Config.Topic read just before the fault started and just
+// before it was healed:
+//
+//	{"f":"stop-jepsen-2013","value":{"nodes":["n1"],"key":"kchaos/0","achieved":
+//	  {"held_ms":31200,"elections":1,"leaderless":0,"isr_shrunk":true,"new_leader":"n2"}}}
+//	{"f":"stop-partition","value":{"achieved":{"held_ms":20000,"elections":2,"leaderless":0,"isr_shrunk":true}}}
+//
+// held_ms is how long the fault was in place; elections counts partitions led by another broker
+// at the end than at the start; leaderless those that had a leader and have none; isr_shrunk says
+// some ISR lost a member; new_leader is the new leader of the partition the fault was chosen for
+// (its key), when it changed; error says the states could not be read, and the counts then mean
+// nothing. Before kchaos recorded achievements, stop-partition's value was null.
 //
 // # The faults
 //

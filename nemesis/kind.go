@@ -6,34 +6,24 @@ import (
 	"strings"
 )
 
-// Kind is a kind of fault, as named in the --nemesis flag.
+// Kind is a kind of fault, as named in the --nemesis flag. Each kind is declared beside its
+// Failpoint (kill.go, pause.go, ...).
 type Kind string
 
-// The fault kinds.
-const (
-	// KindKill SIGKILLs brokers and restarts them with their data when the fault stops.
-	KindKill Kind = "kill"
-	// KindPause freezes brokers (Docker pause) and resumes them when the fault stops.
-	KindPause Kind = "pause"
-	// KindPartition cuts the network in one of the Shapes, with iptables inside the nodes.
-	KindPartition Kind = "partition"
-	// KindZKIsolate cuts brokers off from ZooKeeper only.
-	KindZKIsolate Kind = "zk-isolate"
-	// KindLag drops a share of the packets between a follower and its leader until the follower
-	// leaves the ISR.
-	KindLag Kind = "lag"
-	// KindJepsen2013 is the scenario of Jepsen's 2013 Kafka analysis: a leader cut off from the
-	// other brokers until the ISR shrinks to it alone, then isolated completely.
-	KindJepsen2013 Kind = "jepsen-2013"
-)
-
-// AllKinds returns every fault kind, in the order `--nemesis all` runs them.
+// AllKinds returns every registered fault kind, in the order `--nemesis all` runs them.
 func AllKinds() []Kind {
-	return []Kind{KindKill, KindPause, KindPartition, KindZKIsolate, KindLag, KindJepsen2013}
+	kinds := make([]Kind, len(failpoints))
+	for i, fp := range failpoints {
+		kinds[i] = fp.Kind()
+	}
+	return kinds
 }
 
-// Valid reports whether k is one of AllKinds.
-func (k Kind) Valid() bool { return slices.Contains(AllKinds(), k) }
+// Valid reports whether k is a registered kind.
+func (k Kind) Valid() bool {
+	_, ok := FailpointOf(k)
+	return ok
+}
 
 // ParseKinds parses the value of the --nemesis flag: a comma-separated list of kinds, "all" for
 // every kind, or "none" (or an empty string) for no fault at all, which returns an empty list.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -22,60 +21,11 @@ type Event struct {
 	// for the second phase of that scenario.
 	F string `json:"f"`
 	// Value is JSON-marshalable: a NodesValue, PartitionValue, LagValue, Jepsen2013Value or Step
-	// (a start that found no target), or nil for stop-partition.
+	// (a start that found no target); stop lines carry what the fault achieved (a NodesValue, or
+	// a PartitionStopValue for stop-partition, with its Achieved).
 	Value any    `json:"value"`
 	Error string `json:"error,omitempty"`
 }
-
-// NodesValue is the value of kill, pause and zk-isolate lines, and of the stop lines of lag and
-// jepsen-2013: the brokers hit, and how they were chosen.
-type NodesValue struct {
-	Nodes  []string `json:"nodes"`
-	Target Target   `json:"target,omitempty"`
-	// Key is the partition whose leader was chosen (TargetPrimaries).
-	Key string `json:"key,omitempty"`
-}
-
-// PartitionValue is the value of a start-partition line.
-type PartitionValue struct {
-	Shape   Shape   `json:"shape,omitempty"`
-	Target  Target  `json:"target,omitempty"`
-	Key     string  `json:"key,omitempty"`
-	Traffic Traffic `json:"traffic"`
-	// Grudge is what was cut, ZooKeeper and clients included.
-	Grudge Grudge `json:"grudge"`
-}
-
-// LagValue is the value of a start-lag line: the follower slowed, the share of its replication
-// packets dropped, and the partition (and its leader then) that it was chosen for.
-type LagValue struct {
-	Key      string  `json:"key,omitempty"`
-	Follower string  `json:"follower"`
-	Leader   string  `json:"leader,omitempty"`
-	Loss     float64 `json:"loss"`
-}
-
-// Jepsen2013Value is the value of the start-jepsen-2013 and isolate-jepsen-2013 lines.
-type Jepsen2013Value struct {
-	Key    string `json:"key"`
-	Leader string `json:"leader"`
-	// ISR is the partition's ISR when the phase began.
-	ISR []int `json:"isr"`
-	// Phase is "cut-replication" (the leader drops what the other brokers send to its
-	// inter-broker port, see CutReplication) or "isolate-leader" (it is cut off from everything).
-	Phase  string `json:"phase"`
-	Grudge Grudge `json:"grudge"`
-	// Port, when set, limits the grudge to TCP packets sent to that port of the holder.
-	Port int `json:"port,omitempty"`
-	// WaitedMs is how long the ISR took to shrink to the leader alone (isolate-leader).
-	WaitedMs int64 `json:"waited_ms,omitempty"`
-}
-
-// The phases of jepsen-2013.
-const (
-	PhaseCutReplication = "cut-replication"
-	PhaseIsolateLeader  = "isolate-leader"
-)
 
 // Fault says what Start does. Which fields matter depends on Kind:
 //
@@ -123,19 +73,43 @@ type Nemesis struct {
 
 // fault is an active fault and how to undo it.
 type fault struct {
-	id        ID
-	kind      Kind
-	desc      string
-	stopValue any
+	id   ID
+	kind Kind
+	fp   Failpoint
+	desc string
+	// stopValue is the value of the stop line, given what the fault achieved.
+	stopValue func(*Achieved) any
 	// undo heals the fault; every step is idempotent, so a failed heal can be tried again.
 	undo []func(context.Context) error
+	// then, when set, goes on with the start after the start line is recorded and without the
+	// nemesis's lock, so that a Heal or Close may end the fault while it waits (jepsen-2013's
+	// second phase). An error it returns is Start's.
+	then func(ctx context.Context, id ID) error
+	// await, when set, holds the fault past the schedule's hold until it has played out, within
+	// a bound of its own (a lag until its follower left the ISR). Only Run calls it, on the
+	// goroutine that started the fault.
+	await func(ctx context.Context, self *fault)
+
+	// What the fault's stop line measures its achievement against (see Achieved).
+	key     string
+	started time.Time
+	before  *broker.Snapshot
+	// beforeErr says why before is missing.
+	beforeErr error
 }
 
-// New returns a nemesis for the cluster. cfg is given its defaults; Run checks it. record receives
-// every Event (nil discards them).
+// New returns a nemesis for the cluster. cfg is given the cluster's timings where it has none
+// (broker.Cluster.Spec) and its defaults; Run checks it. record receives every Event (nil
+// discards them).
 func New(c *broker.Cluster, cfg Config, record func(Event)) *Nemesis {
 	if record == nil {
 		record = func(Event) {}
+	}
+	if cfg.SessionTimeout == 0 {
+		cfg.SessionTimeout = time.Duration(c.Spec.ZooKeeperSessionTimeoutMs) * time.Millisecond
+	}
+	if cfg.ReplicaLagMax == 0 {
+		cfg.ReplicaLagMax = time.Duration(c.Spec.ReplicaLagTimeMaxMs) * time.Millisecond
 	}
 	return &Nemesis{c: c, cfg: cfg.WithDefaults(), record: record, closed: make(chan struct{})}
 }
@@ -200,26 +174,60 @@ func (n *Nemesis) unregister(id ID) {
 // shrink within Config.RecoverTimeout, which its isolate line reports). A start that fails
 // removes what it had put in place; if that fails too, the fault stays active for Heal.
 func (n *Nemesis) Start(ctx context.Context, f Fault) (ID, error) {
-	if f.Kind == KindJepsen2013 {
-		return n.startJepsen2013(ctx, f)
+	id, flt, err := n.start(ctx, f)
+	if err != nil || flt.then == nil {
+		return id, err
 	}
+	return id, flt.then(ctx, id)
+}
+
+// start puts a fault in place under the nemesis's lock and records its start line.
+func (n *Nemesis) start(ctx context.Context, f Fault) (ID, *fault, error) {
 	n.opMu.Lock()
 	defer n.opMu.Unlock()
 	if n.isClosed() {
-		return 0, ErrClosed
+		return 0, nil, ErrClosed
 	}
-	flt, value, err := n.apply(ctx, f)
+	fp, ok := FailpointOf(f.Kind)
+	if !ok {
+		err := fmt.Errorf("nemesis: unknown fault %q", f.Kind)
+		n.emit("start-"+string(f.Kind), f, err)
+		return 0, nil, err
+	}
+	// The state before the fault is what its stop line measures the fault's achievement against.
+	before, beforeErr := n.describe(ctx)
+	started := time.Now()
+	flt, value, err := fp.apply(ctx, n, f)
+	if flt != nil {
+		flt.kind, flt.fp, flt.key, flt.started = f.Kind, fp, f.Key, started
+		flt.before, flt.beforeErr = before, beforeErr
+	}
 	if err != nil {
 		if flt != nil {
 			flt.desc += " (partly started, not healed)"
 			n.register(flt)
 		}
 		n.emit("start-"+string(f.Kind), startValue(f, value), err)
-		return 0, err
+		return 0, nil, err
 	}
 	id := n.register(flt)
 	n.emit("start-"+string(f.Kind), value, nil)
-	return id, nil
+	return id, flt, nil
+}
+
+// describeTimeout bounds the reads of the cluster's state that measure what a fault achieved:
+// a slow read must not hold up a fault.
+const describeTimeout = 5 * time.Second
+
+// describe reads the cluster's state for Achieved; nil with the error when it cannot.
+func (n *Nemesis) describe(ctx context.Context) (*broker.Snapshot, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), describeTimeout)
+	defer cancel()
+	snap, err := n.c.Describe(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("nemesis: describe the cluster: %w", err)
+	}
+	return &snap, nil
 }
 
 // startValue is the value of a start line that failed before the fault had a value of its own.
@@ -230,91 +238,12 @@ func startValue(f Fault, value any) any {
 	return f
 }
 
-// apply puts a fault in place. On an error it returns the fault only when something stayed in
-// place that its undo must remove.
-func (n *Nemesis) apply(ctx context.Context, f Fault) (*fault, any, error) {
-	flt := &fault{kind: f.Kind}
-	switch f.Kind {
-	case KindKill, KindPause:
-		nodes, err := n.brokers(f.Nodes)
-		if err != nil {
-			return nil, nil, err
-		}
-		value := NodesValue{Nodes: names(nodes), Target: f.Target, Key: f.Key}
-		flt.desc = fmt.Sprintf("%s %s", f.Kind, strings.Join(value.Nodes, ","))
-		flt.stopValue = NodesValue{Nodes: value.Nodes}
-		act, undo := killNodes, n.restartNodes
-		if f.Kind == KindPause {
-			act, undo = pauseNodes, resumeNodes
-		}
-		flt.undo = []func(context.Context) error{func(ctx context.Context) error { return undo(ctx, nodes) }}
-		if err := act(ctx, nodes); err != nil {
-			if uerr := n.undo(ctx, flt); uerr != nil {
-				return flt, value, errors.Join(err, uerr)
-			}
-			return nil, value, err
-		}
-		return flt, value, nil
-	case KindPartition:
-		traffic := f.Traffic
-		if traffic == "" {
-			traffic = n.cfg.Traffic
-		}
-		cut, err := Partition(ctx, n.c, f.Grudge, traffic)
-		if err != nil {
-			return cutFault(flt, cut), nil, err
-		}
-		value := PartitionValue{Shape: f.Shape, Target: f.Target, Key: f.Key, Traffic: traffic, Grudge: cut.Grudge()}
-		flt.desc = fmt.Sprintf("partition %s%s (%s traffic)", shapeLabel(f.Shape), cut.Grudge(), traffic)
-		flt.undo = []func(context.Context) error{cut.Heal}
-		return flt, value, nil
-	case KindZKIsolate:
-		nodes, err := n.brokers(f.Nodes)
-		if err != nil {
-			return nil, nil, err
-		}
-		value := NodesValue{Nodes: names(nodes), Target: f.Target, Key: f.Key}
-		cut, err := IsolateFromZooKeeper(ctx, n.c, value.Nodes)
-		if err != nil {
-			return cutFault(flt, cut), value, err
-		}
-		flt.desc = "zk-isolate " + strings.Join(value.Nodes, ",")
-		flt.stopValue = NodesValue{Nodes: value.Nodes}
-		flt.undo = []func(context.Context) error{cut.Heal}
-		return flt, value, nil
-	case KindLag:
-		loss := f.Loss
-		if loss == 0 {
-			loss = n.cfg.LagLoss
-		}
-		value := LagValue{Key: f.Key, Follower: f.Follower, Leader: f.Leader, Loss: loss}
-		cut, err := Lag(ctx, n.c, f.Follower, loss)
-		if err != nil {
-			return cutFault(flt, cut), value, err
-		}
-		flt.desc = fmt.Sprintf("lag %s %.0f%% loss", f.Follower, loss*100)
-		flt.stopValue = NodesValue{Nodes: []string{f.Follower}}
-		flt.undo = []func(context.Context) error{cut.Heal}
-		return flt, value, nil
-	}
-	return nil, nil, fmt.Errorf("nemesis: unknown fault %q", f.Kind)
-}
-
 // cutFault is the fault to keep when a cut could not remove its own partial rules.
-func cutFault(flt *fault, cut *Cut) *fault {
+func cutFault(kind Kind, cut *Cut) *fault {
 	if cut == nil {
 		return nil
 	}
-	flt.desc = fmt.Sprintf("%s %s", flt.kind, cut.Grudge())
-	flt.undo = []func(context.Context) error{cut.Heal}
-	return flt
-}
-
-func shapeLabel(s Shape) string {
-	if s == "" {
-		return ""
-	}
-	return string(s) + " "
+	return &fault{desc: fmt.Sprintf("%s %s", kind, cut.Grudge()), undo: []func(context.Context) error{cut.Heal}}
 }
 
 // brokers looks up the named brokers.
@@ -346,15 +275,20 @@ func (n *Nemesis) Stop(ctx context.Context, id ID) error {
 	return n.stop(ctx, f)
 }
 
-// stop heals one fault and records it; the caller holds opMu.
+// stop heals one fault and records it with what it achieved; the caller holds opMu.
 func (n *Nemesis) stop(ctx context.Context, f *fault) error {
+	achieved := n.achieved(ctx, f)
+	value := any(nil)
+	if f.stopValue != nil {
+		value = f.stopValue(achieved)
+	}
 	if err := n.undo(ctx, f); err != nil {
 		err = fmt.Errorf("nemesis: heal %s: %w", f.desc, err)
-		n.emit("stop-"+string(f.kind), f.stopValue, err)
+		n.emit("stop-"+string(f.kind), value, err)
 		return err
 	}
 	n.unregister(f.id)
-	n.emit("stop-"+string(f.kind), f.stopValue, nil)
+	n.emit("stop-"+string(f.kind), value, nil)
 	return nil
 }
 
@@ -384,7 +318,7 @@ func (n *Nemesis) Heal(ctx context.Context) error {
 	n.mu.Unlock()
 	slices.Reverse(faults)
 	// Processes first: a paused node cannot be reached by exec to remove its rules.
-	slices.SortStableFunc(faults, func(a, b *fault) int { return healRank(a.kind) - healRank(b.kind) })
+	slices.SortStableFunc(faults, func(a, b *fault) int { return healRank(a) - healRank(b) })
 	var errs []error
 	for _, f := range faults {
 		errs = append(errs, n.stop(ctx, f))
@@ -392,11 +326,11 @@ func (n *Nemesis) Heal(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func healRank(k Kind) int {
-	if k == KindPause || k == KindKill {
-		return 0
+func healRank(f *fault) int {
+	if f.fp == nil {
+		return healNetwork
 	}
-	return 1
+	return f.fp.healRank()
 }
 
 // Close stops the nemesis for good: Start refuses new faults, Run returns, and every active fault
@@ -426,78 +360,6 @@ func (n *Nemesis) sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	case <-t.C:
 		return true
-	}
-}
-
-func killNodes(ctx context.Context, nodes []*broker.Node) error {
-	return forEach(nodes, func(node *broker.Node) error { return node.Kill(ctx) })
-}
-
-func pauseNodes(ctx context.Context, nodes []*broker.Node) error {
-	return forEach(nodes, func(node *broker.Node) error { return node.Pause(ctx) })
-}
-
-// resumeNodes resumes the nodes that are paused.
-func resumeNodes(ctx context.Context, nodes []*broker.Node) error {
-	return forEach(nodes, func(node *broker.Node) error {
-		_, paused, err := node.Running(ctx)
-		if err != nil {
-			return err
-		}
-		if paused {
-			return node.Resume(ctx)
-		}
-		return nil
-	})
-}
-
-// restartNodes starts the nodes that are not running and waits until every one is registered
-// again. A broker started while ZooKeeper still holds the registration of its killed process
-// exits at once (the ephemeral /brokers/ids/N exists and belongs to another session), so a
-// killed broker is started only once that registration is gone, which takes up to
-// zookeeper.session.timeout.ms after the kill.
-func (n *Nemesis) restartNodes(ctx context.Context, nodes []*broker.Node) error {
-	return forEach(nodes, func(node *broker.Node) error {
-		running, _, err := node.Running(ctx)
-		if err != nil {
-			return err
-		}
-		if !running {
-			if err := n.waitRegistration(ctx, node, false); err != nil {
-				return err
-			}
-			if err := node.Start(ctx); err != nil {
-				return err
-			}
-		}
-		return n.waitRegistration(ctx, node, true)
-	})
-}
-
-// waitRegistration waits until the broker's registration is present (or absent). Waiting for it to
-// be present fails at once if the broker's process is not running.
-func (n *Nemesis) waitRegistration(ctx context.Context, node *broker.Node, present bool) error {
-	for {
-		snap, err := n.c.Describe(ctx)
-		if err == nil && slices.Contains(snap.Registered, node.ID) == present {
-			return nil
-		}
-		if present {
-			if running, _, err := node.Running(ctx); err == nil && !running {
-				return fmt.Errorf("nemesis: %s exited after its restart, before it registered in ZooKeeper", node.Name)
-			}
-		}
-		t := time.NewTimer(250 * time.Millisecond)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			what := "registered in ZooKeeper again"
-			if !present {
-				what = "rid of the registration of its killed process (the old ZooKeeper session never expired)"
-			}
-			return fmt.Errorf("nemesis: %s never got %s: %w", node.Name, what, ctx.Err())
-		case <-t.C:
-		}
 	}
 }
 

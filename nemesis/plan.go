@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 
 	"github.com/kchaos/kchaos/broker"
 )
@@ -42,17 +41,15 @@ func (s *schedule) next() Step {
 	target := s.cfg.Targets[s.rng.IntN(len(s.cfg.Targets))]
 	shape := s.cfg.Shapes[s.rng.IntN(len(s.cfg.Shapes))]
 	step := Step{Kind: kind, Pick: s.rng.Uint64()}
-	switch kind {
-	case KindKill, KindPause, KindZKIsolate:
-		step.Target = target
-	case KindPartition:
-		step.Shape = shape
-		if shape == ShapeIsolate || shape == ShapeOneWay {
-			step.Target = target
-		}
+	if fp, ok := FailpointOf(kind); ok {
+		step = fp.draw(step, target, shape)
 	}
 	return step
 }
+
+// rng is the random stream of the choices a step makes against the cluster: a function of its
+// pick alone.
+func (s Step) rng() *rand.Rand { return rand.New(rand.NewPCG(s.Pick, scheduleStream)) }
 
 // Plan returns the first n steps that Run draws with cfg (defaults applied): the schedule is a
 // function of the config and its seed alone. It returns nil when cfg has no kinds.
@@ -84,68 +81,11 @@ type view struct {
 
 // resolve turns a step into the fault to start, using the step's pick for every random choice.
 func resolve(step Step, v view) (Fault, error) {
-	rng := rand.New(rand.NewPCG(step.Pick, scheduleStream))
-	f := Fault{Kind: step.Kind, Target: step.Target, Shape: step.Shape}
-	switch step.Kind {
-	case KindKill, KindPause, KindZKIsolate:
-		nodes, key, err := v.targets(rng, step.Target)
-		if err != nil {
-			return f, err
-		}
-		f.Nodes, f.Key = nodes, key
-	case KindPartition:
-		f.Traffic = v.traffic
-		switch step.Shape {
-		case ShapeIsolate, ShapeOneWay:
-			nodes, key, err := v.targets(rng, step.Target)
-			if err != nil {
-				return f, err
-			}
-			f.Key = key
-			switch {
-			case step.Shape == ShapeOneWay:
-				f.Grudge = OneWay(nodes, without(v.brokers, nodes))
-			case step.Target == TargetAll:
-				parts := make([][]string, len(nodes))
-				for i, n := range nodes {
-					parts[i] = []string{n}
-				}
-				f.Grudge = Complete(parts...)
-			default:
-				f.Grudge = Isolate(nodes, v.brokers)
-			}
-		case ShapeHalves:
-			f.Grudge = RandomHalves(rng, v.brokers)
-		case ShapeMajoritiesRing:
-			f.Grudge = MajoritiesRing(rng, v.brokers)
-		case ShapeBridge:
-			f.Grudge = Bridge(rng, v.brokers)
-		default:
-			return f, fmt.Errorf("nemesis: unknown shape %q", step.Shape)
-		}
-		if len(f.Grudge) == 0 {
-			return f, fmt.Errorf("%w: %s cuts nothing among %d brokers", ErrNoTarget, step.Shape, len(v.brokers))
-		}
-	case KindLag:
-		st, err := v.pickPartition(rng, func(p broker.PartitionState) bool { return p.Leader > 0 && len(p.ISR) > 1 })
-		if err != nil {
-			return f, err
-		}
-		followers := slices.DeleteFunc(slices.Clone(st.ISR), func(id int) bool { return id == st.Leader })
-		f.Key = st.Key
-		f.Leader = broker.BrokerName(st.Leader)
-		f.Follower = broker.BrokerName(followers[rng.IntN(len(followers))])
-		f.Loss = v.loss
-	case KindJepsen2013:
-		st, err := v.pickPartition(rng, func(p broker.PartitionState) bool { return p.Leader > 0 && len(p.ISR) > 1 })
-		if err != nil {
-			return f, err
-		}
-		f.Key = st.Key
-	default:
-		return f, fmt.Errorf("nemesis: unknown fault %q", step.Kind)
+	fp, ok := FailpointOf(step.Kind)
+	if !ok {
+		return Fault{Kind: step.Kind, Target: step.Target, Shape: step.Shape}, fmt.Errorf("nemesis: unknown fault %q", step.Kind)
 	}
-	return f, nil
+	return fp.resolve(step, v)
 }
 
 // targets resolves a target to broker names, and the partition key it looked at for primaries.
@@ -182,9 +122,7 @@ func (v view) targets(rng *rand.Rand, t Target) ([]string, string, error) {
 func (v view) pickPartition(rng *rand.Rand, ok func(broker.PartitionState) bool) (broker.PartitionState, error) {
 	var candidates []broker.PartitionState
 	for _, p := range v.snap.Partitions {
-		topic, _, _ := strings.Cut(p.Key, "/")
-		mine := topic == v.topic || (v.topic == "" && !strings.HasPrefix(topic, "__"))
-		if mine && ok(p) {
+		if inTopic(p.Key, v.topic) && ok(p) {
 			candidates = append(candidates, p)
 		}
 	}

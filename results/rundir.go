@@ -31,9 +31,10 @@ type RunDir struct {
 	Path string
 }
 
-// NewRunDir creates <root>/<name>/<timestamp>/ (and its nodes/ folder), marks root as a results
-// directory of kchaos (ResultsMarker, so that its index may be written there), then points
-// <root>/latest at the run. Two runs started in the same second get distinct directories.
+// NewRunDir creates <root>/<name>/<timestamp>/ (and its nodes/ folder) and marks root as a
+// results directory of kchaos (ResultsMarker, so that its index may be written there). Two runs
+// started in the same second get distinct directories. <root>/latest moves only with
+// MarkLatest, once the run has tested something.
 func NewRunDir(root, name string, started time.Time) (RunDir, error) {
 	if name == "" || name != filepath.Base(name) || name == "." || name == ".." || name == LatestLink {
 		return RunDir{}, fmt.Errorf("test name %q cannot be a directory name", name)
@@ -62,11 +63,12 @@ func NewRunDir(root, name string, started time.Time) (RunDir, error) {
 	if err := markResultsDir(root); err != nil {
 		return RunDir{}, err
 	}
-	if err := pointLatest(root, dir); err != nil {
-		return RunDir{}, err
-	}
 	return RunDir{Path: dir}, nil
 }
+
+// MarkLatest points <root>/latest at the run. A run calls it when its workload starts: a run
+// that never reached Kafka leaves latest on the last run that did.
+func (d RunDir) MarkLatest(root string) error { return pointLatest(root, d.Path) }
 
 // markResultsDir writes ResultsMarker into root unless it is there.
 func markResultsDir(root string) error {

@@ -197,6 +197,9 @@ func (s Spec) NemesisConfig() (nemesis.Config, error) {
 	for _, sh := range s.NemesisShapes {
 		cfg.Shapes = append(cfg.Shapes, nemesis.Shape(sh))
 	}
+	// Faults are sized to the cluster: each must last long enough to play out.
+	cfg.SessionTimeout = time.Duration(s.Cluster.ZooKeeperSessionTimeoutMs) * time.Millisecond
+	cfg.ReplicaLagMax = time.Duration(s.Cluster.ReplicaLagTimeMaxMs) * time.Millisecond
 	cfg = cfg.WithDefaults()
 	return cfg, cfg.Validate()
 }

@@ -131,6 +131,7 @@ func TestExplicitValuesAreNeverReplacedByDefaults(t *testing.T) {
 		{[]string{"--op-timeout", "0s"}},
 		{[]string{"--seed", "0"}},
 		{[]string{"--rate", "NaN"}},
+		{[]string{"--nemesis-interval", "10s"}},
 		{[]string{"--rate", "+Inf"}},
 		{[]string{"--rate", "-1"}},
 		{[]string{"--rate", "-0.5"}},
@@ -189,7 +190,7 @@ func TestRegisterFlagsHelpShowsDefaults(t *testing.T) {
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
 	s := spec.Defaults()
 	spec.RegisterFlags(fs, &s, spec.Fields)
-	require.Equal(t, "15s", fs.Lookup("nemesis-interval").DefValue)
+	require.Equal(t, "20s", fs.Lookup("nemesis-interval").DefValue)
 	require.Equal(t, spec.DefaultNemesis, fs.Lookup("nemesis").DefValue)
 }
 

@@ -95,7 +95,7 @@ func TestDescribeDynamics(t *testing.T) {
 func TestRunInterruptedDuringAFaultHealsAndCleansUp(t *testing.T) {
 	resultsDir := t.TempDir()
 	run, stdout, stderr := startRun(t, "--name", "interrupted", "--time-limit", "120s",
-		"--nemesis", "partition", "--nemesis-interval", "5s", "--results-dir", resultsDir)
+		"--nemesis", "partition", "--nemesis-interval", "5s", "--zookeeper-session-timeout-ms", "3000", "--results-dir", resultsDir)
 
 	history := filepath.Join(resultsDir, "latest", "history.jsonl")
 	require.Eventually(t, func() bool {

@@ -1,0 +1,148 @@
+package nemesis
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kchaos/kchaos/broker"
+)
+
+// Failpoint is one kind of fault: what it needs of the cluster, how long it needs to play out, how
+// a schedule step becomes a concrete Fault, and how that fault is put in place and undone. Every
+// fault is a small value in a file of its own, registered in failpoints; the nemesis, the schedule,
+// ParseKinds and Validate know faults only through this interface.
+//
+// The methods that touch the nemesis's internals are unexported: faults are registered here, not
+// implemented elsewhere.
+type Failpoint interface {
+	// Kind names the fault, as the --nemesis flag and the history lines (start-<kind>) do.
+	Kind() Kind
+	// Available says whether the fault can run on a cluster of this shape; an error says why not.
+	Available(c ClusterInfo) error
+	// Need says how long the fault must last to play out on a cluster with cfg's timings (the zero
+	// Need when cfg does not know the timings it depends on).
+	Need(cfg Config) Need
+
+	// draw fills in the parts of a schedule step that apply to this kind from the schedule's
+	// draws. The schedule draws a target and a shape for every step, whatever the kind, so that
+	// its random stream does not depend on the kinds.
+	draw(step Step, target Target, shape Shape) Step
+	// resolve picks the concrete fault of a step from the cluster's current view, using the
+	// step's pick (Step.rng) for every random choice.
+	resolve(step Step, v view) (Fault, error)
+	// apply puts the fault in place and returns how to undo it, the value of its start line, and
+	// an error. On an error it returns the fault only when something stayed in place that its
+	// undo must remove. A fault whose start goes on after its start line (jepsen-2013) sets
+	// fault.then; one that watches for its outcome past the schedule's hold sets fault.await.
+	apply(ctx context.Context, n *Nemesis, f Fault) (*fault, any, error)
+	// healRank orders heals, lowest first: see the heal ranks.
+	healRank() int
+}
+
+// The heal ranks. Processes come back before network rules are removed: a paused node cannot be
+// reached by exec to remove its rules.
+const (
+	healProcesses = 0
+	healNetwork   = 1
+)
+
+// failpoints is the registry: every fault kind, in the order `--nemesis all` runs them. Adding a
+// fault is a file with its Failpoint value, a line here, and its test.
+var failpoints = []Failpoint{
+	KillFailpoint,
+	PauseFailpoint,
+	PartitionFailpoint,
+	ZKIsolateFailpoint,
+	LagFailpoint,
+	Jepsen2013Failpoint,
+}
+
+// Failpoints returns every registered fault, in the order `--nemesis all` runs them.
+func Failpoints() []Failpoint { return append([]Failpoint(nil), failpoints...) }
+
+// FailpointOf returns the registered fault of kind k, and false if there is none.
+func FailpointOf(k Kind) (Failpoint, bool) {
+	for _, fp := range failpoints {
+		if fp.Kind() == k {
+			return fp, true
+		}
+	}
+	return nil, false
+}
+
+// ClusterInfo is what a Failpoint needs to know of a cluster to say whether it can run there.
+type ClusterInfo struct {
+	// Brokers and ZooKeeperNodes count the nodes of each role.
+	Brokers        int
+	ZooKeeperNodes int
+}
+
+// ClusterInfoOf describes a running cluster for Failpoint.Available.
+func ClusterInfoOf(c *broker.Cluster) ClusterInfo {
+	return ClusterInfo{Brokers: len(c.Brokers()), ZooKeeperNodes: len(c.ZooKeeper())}
+}
+
+// Available reports the first of kinds that cannot run on the cluster, with the reason.
+func Available(kinds []Kind, c ClusterInfo) error {
+	for _, k := range kinds {
+		fp, ok := FailpointOf(k)
+		if !ok {
+			return fmt.Errorf("nemesis: unknown fault %q; valid: %s", k, kindList())
+		}
+		if err := fp.Available(c); err != nil {
+			return fmt.Errorf("nemesis: %s cannot run on this cluster: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// needBrokers is the Available of faults that act between brokers.
+func needBrokers(c ClusterInfo, n int) error {
+	if c.Brokers < n {
+		return fmt.Errorf("needs at least %d brokers, the cluster has %d", n, c.Brokers)
+	}
+	return nil
+}
+
+// Need is how long a fault must last to play out: for a kill, long enough that ZooKeeper expires
+// the broker's session and the controller elects new leaders; for a lag, long enough that the
+// follower leaves the ISR.
+type Need struct {
+	// Min is the shortest time the fault must be held; zero when the timings are unknown.
+	Min time.Duration
+	// Why spells Min out for error messages: "18s (zookeeper.session.timeout.ms) + 2s".
+	Why string
+	// Waits says that the fault watches the cluster and holds itself until it has played out (a
+	// lag until its follower left the ISR, jepsen-2013 until the ISR shrank): its wait is bounded
+	// by Config.RecoverTimeout, not by the schedule's hold, so that is what must cover Min.
+	Waits bool
+}
+
+// playOutMargin is added to a Kafka timeout for what comes after it: the controller noticing an
+// expired session and electing, a leader noticing a lagging follower.
+const playOutMargin = 2 * time.Second
+
+// sessionNeed is the need of faults that play out when a broker's ZooKeeper session expires.
+func sessionNeed(cfg Config) Need {
+	if cfg.SessionTimeout <= 0 {
+		return Need{}
+	}
+	return Need{Min: cfg.SessionTimeout + playOutMargin,
+		Why: fmt.Sprintf("%s (zookeeper.session.timeout.ms) + %s", cfg.SessionTimeout, playOutMargin)}
+}
+
+// replicaLagNeed is the need of faults that play out when a follower leaves the ISR.
+func replicaLagNeed(cfg Config) Need {
+	if cfg.ReplicaLagMax <= 0 {
+		return Need{}
+	}
+	return Need{Min: cfg.ReplicaLagMax + playOutMargin, Waits: true,
+		Why: fmt.Sprintf("%s (replica.lag.time.max.ms) + %s", cfg.ReplicaLagMax, playOutMargin)}
+}
+
+// drawTarget is the draw of faults that hit brokers chosen by a target.
+func drawTarget(step Step, target Target, _ Shape) Step {
+	step.Target = target
+	return step
+}
