@@ -12,6 +12,7 @@ import (
 
 	"github.com/kchaos/kchaos/checkers"
 	"github.com/kchaos/kchaos/harness"
+	"github.com/kchaos/kchaos/history"
 )
 
 func init() {
@@ -114,7 +115,7 @@ func printVerdict(w io.Writer, res *checkers.Result, resultsPath string) {
 		fmt.Fprintf(w, "  %-24s %d%s%s\n", t, len(res.Anomalies[t]), unit, note)
 	}
 	for _, line := range undecided(res) {
-		fmt.Fprintf(w, "  unknown: %s\n", line)
+		fmt.Fprintf(w, "  unknown: %s\n", history.Printable(line))
 	}
 	fmt.Fprintf(w, "results: %s\n", resultsPath)
 }
@@ -122,6 +123,9 @@ func printVerdict(w io.Writer, res *checkers.Result, resultsPath string) {
 // undecided lists what the checkers could not decide.
 func undecided(res *checkers.Result) []string {
 	var out []string
+	if res.Coverage != nil {
+		out = append(out, res.Coverage.Reasons...)
+	}
 	keys := make([]string, 0, len(res.Linearizable.Keys))
 	for k := range res.Linearizable.Keys {
 		keys = append(keys, k)
@@ -136,6 +140,7 @@ func undecided(res *checkers.Result) []string {
 		for _, u := range res.LeaderElection.Undecided {
 			out = append(out, fmt.Sprintf("leader election of %s: %s", u.Key, u.Reason))
 		}
+		out = append(out, res.LeaderElection.Mismatches...)
 	}
 	if len(out) > 10 {
 		out = append(out[:10], fmt.Sprintf("and %d more (see results.json)", len(out)-10))

@@ -237,3 +237,36 @@ func BenchmarkCheckCommand(b *testing.B) {
 	b.ReportMetric(float64(rss)/1024, "peak-MB")
 	b.ReportMetric(float64(fi.Size())/1e6, "history-MB")
 }
+
+// TestCheckNothingTestedIsUnknown: a history with no acknowledged send, or nothing read back,
+// is UNKNOWN (exit 2), and the reason is on the terminal, in results.json and in the report.
+func TestCheckNothingTestedIsUnknown(t *testing.T) {
+	tests := []struct {
+		name, history, reason string
+	}{
+		{"empty", "", "no send was acknowledged"},
+		{"no ok send", `{"index":0,"time":1,"process":0,"type":"invoke","f":"send","value":[["send","k/0",1]]}
+{"index":1,"time":2,"process":0,"type":"fail","f":"send","value":[["send","k/0",1]],"error":"NOT_ENOUGH_REPLICAS"}
+`, "no send was acknowledged"},
+		{"nothing read", `{"index":0,"time":1,"process":0,"type":"invoke","f":"send","value":[["send","k/0",1]]}
+{"index":1,"time":2,"process":0,"type":"info","f":"send","value":[["send","k/0",1]],"error":"timeout"}
+{"index":2,"time":3,"process":1,"type":"invoke","f":"send","value":[["send","k/0",2]]}
+{"index":3,"time":4,"process":1,"type":"info","f":"send","value":[["send","k/0",2]],"error":"timeout"}
+`, "no poll or final read returned a record"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "history.jsonl"), []byte(tt.history), 0o644))
+			r := runKchaos(t, "check", dir)
+			require.Equal(t, exitUnknown, r.code, "stdout %s\nstderr %s", r.stdout, r.stderr)
+			require.Contains(t, r.stdout, "unknown: "+tt.reason)
+			data, err := os.ReadFile(filepath.Join(dir, "results.json"))
+			require.NoError(t, err)
+			require.Contains(t, string(data), tt.reason)
+			report, err := os.ReadFile(filepath.Join(dir, "report.html"))
+			require.NoError(t, err)
+			require.Contains(t, string(report), tt.reason)
+		})
+	}
+}

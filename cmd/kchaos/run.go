@@ -14,6 +14,7 @@ import (
 	"github.com/kchaos/kchaos/checkers"
 	"github.com/kchaos/kchaos/checkers/dynamics"
 	"github.com/kchaos/kchaos/harness"
+	"github.com/kchaos/kchaos/history"
 	"github.com/kchaos/kchaos/spec"
 )
 
@@ -86,6 +87,11 @@ func report(out harness.Outcome, err error) int {
 	fmt.Printf("\nverdict: %s\n", strings.ToUpper(out.Verdict.String()))
 	if len(out.AnomalyTypes) > 0 {
 		fmt.Printf("anomalies: %s\n", strings.Join(out.AnomalyTypes, ", "))
+	}
+	if out.Result != nil && out.Verdict == checkers.Unknown {
+		for _, line := range undecided(out.Result) {
+			fmt.Printf("  unknown: %s\n", history.Printable(line))
+		}
 	}
 	if out.Result != nil && out.Result.Stats != nil && out.Result.Stats.ISRDynamics != nil {
 		fmt.Println(describeDynamics(out.Result.Stats.ISRDynamics))
