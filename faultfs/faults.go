@@ -1,0 +1,122 @@
+package faultfs
+
+import (
+	"fmt"
+	"path"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// FaultKind names a disk fault.
+type FaultKind string
+
+const (
+	// DiskFull fails writes, creations and size increases with ENOSPC.
+	DiskFull FaultKind = "disk-full"
+	// DiskError fails reads, writes (and fsyncs) with EIO, optionally only
+	// under a path prefix.
+	DiskError FaultKind = "disk-error"
+	// SlowDisk adds latency to every write and fsync.
+	SlowDisk FaultKind = "slow-disk"
+)
+
+// Ops selects the operations a DiskError fault fails.
+type Ops uint8
+
+const (
+	// Reads are read calls.
+	Reads Ops = 1 << iota
+	// Writes are write, truncate, create and fsync calls.
+	Writes
+	// ReadsAndWrites is both; it is what a zero Ops means.
+	ReadsAndWrites = Reads | Writes
+)
+
+// Fault is one disk fault to inject. At most one fault of each kind is
+// active; injecting a kind again replaces it.
+type Fault struct {
+	// Kind is which fault.
+	Kind FaultKind `json:"kind"`
+	// Ops is what DiskError fails; zero means reads and writes.
+	Ops Ops `json:"ops,omitempty"`
+	// Prefix limits DiskError to a path and what is under it, relative to
+	// the mount point ("kafka/topic-0"); empty means everywhere.
+	Prefix string `json:"prefix,omitempty"`
+	// Latency is what SlowDisk adds to each write and fsync.
+	Latency time.Duration `json:"latency,omitempty"`
+}
+
+// validate checks f and returns it normalized.
+func (f Fault) validate() (Fault, error) {
+	switch f.Kind {
+	case DiskFull:
+	case DiskError:
+		if f.Ops == 0 {
+			f.Ops = ReadsAndWrites
+		}
+		if f.Ops&^ReadsAndWrites != 0 {
+			return f, fmt.Errorf("faultfs: disk-error: unknown ops %#x", uint8(f.Ops))
+		}
+		if f.Prefix != "" {
+			f.Prefix = strings.TrimPrefix(path.Clean("/"+f.Prefix), "/")
+		}
+	case SlowDisk:
+		if f.Latency <= 0 {
+			return f, fmt.Errorf("faultfs: slow-disk needs a positive latency, got %v", f.Latency)
+		}
+	default:
+		return f, fmt.Errorf("faultfs: unknown fault kind %q", f.Kind)
+	}
+	return f, nil
+}
+
+// faultSet is an immutable set of active faults, swapped atomically.
+type faultSet map[FaultKind]Fault
+
+// faults holds the active faults for the hot paths.
+type faults struct {
+	set atomic.Pointer[faultSet]
+}
+
+func (fs *faults) load() faultSet {
+	if p := fs.set.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (fs *faults) update(change func(faultSet)) {
+	next := faultSet{}
+	for k, v := range fs.load() {
+		next[k] = v
+	}
+	change(next)
+	fs.set.Store(&next)
+}
+
+// check returns the error an operation of kind op on rel (which gives a path
+// relative to the root) meets, after sleeping for any slow-disk latency when
+// slow is set. grows tells whether the operation needs free space.
+func (fs *faults) check(op Ops, rel func() string, grows, slow bool) syscall.Errno {
+	set := fs.load()
+	if len(set) == 0 {
+		return 0
+	}
+	if f, ok := set[SlowDisk]; ok && slow {
+		time.Sleep(f.Latency)
+	}
+	if f, ok := set[DiskError]; ok && f.Ops&op != 0 && (f.Prefix == "" || underPrefix(rel(), f.Prefix)) {
+		return syscall.EIO
+	}
+	if _, ok := set[DiskFull]; ok && grows {
+		return syscall.ENOSPC
+	}
+	return 0
+}
+
+// underPrefix reports whether rel is prefix or lies under it.
+func underPrefix(rel, prefix string) bool {
+	return prefix == "" || rel == prefix || strings.HasPrefix(rel, prefix+"/")
+}
