@@ -18,7 +18,7 @@ type Loss struct {
 	At time.Time `json:"at"`
 	// Files lists each file whose cached data was dropped, by path.
 	Files []FileLoss `json:"files,omitempty"`
-	// Ops lists the namespace operations undone, newest first.
+	// Ops lists the namespace operations undone, in the order they were done.
 	Ops []OpLoss `json:"ops,omitempty"`
 }
 

@@ -106,7 +106,8 @@ func (j *journal) commitOlder(t time.Time) error {
 	return j.commit(func(op *nsOp) bool { return op.at.Before(t) })
 }
 
-// rollback undoes every pending operation, newest first, and returns them.
+// rollback undoes every pending operation, newest first, and returns them
+// oldest first.
 // Undoing is best effort: an operation whose traces a later durable one
 // changed is undone as far as the backing directory allows.
 func (j *journal) rollback() ([]nsOp, error) {
