@@ -26,7 +26,7 @@ func (f *FS) commitDir(ino uint64, dir string) error {
 func (f *FS) commitAll() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return errors.Join(f.jr.commitAll(), f.syncBacking())
+	return f.jr.commitAll()
 }
 
 // Sync makes everything durable, as sync(2) on a disk would: every cached
@@ -37,19 +37,32 @@ func (f *FS) Sync() error {
 
 // writeback flushes the files dirty since before cutoff (all files when
 // cutoff is zero), makes the namespace operations done before it durable, and
-// drops the caches of clean files.
+// drops the caches of clean files. Files are flushed without holding f.mu,
+// so that writers to other files go on.
 func (f *FS) writeback(cutoff time.Time) error {
 	all := cutoff.IsZero()
 	f.mu.Lock()
-	defer f.mu.Unlock()
+	caches := make([]*cache, 0, len(f.caches))
+	for _, c := range f.caches {
+		caches = append(caches, c)
+	}
+	f.mu.Unlock()
+
 	var errs []error
-	for key, c := range f.caches {
+	for _, c := range caches {
 		c.mu.Lock()
-		if c.dirty() && (all || c.dirtySince.Before(cutoff)) {
+		if !c.closed && c.dirty() && (all || c.dirtySince.Before(cutoff)) {
 			if err := c.flush(); err != nil {
 				errs = append(errs, fmt.Errorf("faultfs: writeback of %s: %w", c.name(), err))
 			}
 		}
+		c.mu.Unlock()
+	}
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for key, c := range f.caches {
+		c.mu.Lock()
 		if !c.dirty() {
 			c.closed = true
 			errs = append(errs, c.close())
@@ -58,16 +71,14 @@ func (f *FS) writeback(cutoff time.Time) error {
 		c.mu.Unlock()
 	}
 	if all {
-		errs = append(errs, f.jr.commitAll())
+		errs = append(errs, f.jr.commitAll(), f.syncBacking())
 	} else {
 		errs = append(errs, f.jr.commitOlder(cutoff))
 	}
-	errs = append(errs, f.syncBacking())
 	return errors.Join(errs...)
 }
 
-// syncBacking flushes the backing filesystem, so that what the journal
-// committed is on its disk.
+// syncBacking flushes the whole backing filesystem, as sync(2) would.
 func (f *FS) syncBacking() error {
 	fd, err := unix.Open(f.backing, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {

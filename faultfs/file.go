@@ -15,9 +15,19 @@ import (
 type handle struct {
 	node *node
 	fd   int
+	key  fileKey
 	// epoch is the FS crash count when the file was opened: a handle that
 	// outlived a crash fails, as no process survives a power loss.
 	epoch uint64
+}
+
+// newHandle returns a handle of n on the backing descriptor fd.
+func newHandle(n *node, fd int) (*handle, error) {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return nil, err
+	}
+	return &handle{node: n, fd: fd, key: keyOf(&st), epoch: n.fsys.epoch.Load()}, nil
 }
 
 func (h *handle) stale() bool { return h.node.fsys.epoch.Load() != h.epoch }
@@ -36,12 +46,8 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 	if errno := h.check(Reads, false, false); errno != 0 {
 		return nil, errno
 	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(h.fd, &st); err != nil {
-		return nil, gofs.ToErrno(err)
-	}
 	var n int
-	cached, err := h.node.fsys.peekCache(&st, func(c *cache) error {
+	cached, err := h.node.fsys.peekCache(h.key, func(c *cache) error {
 		var err error
 		n, err = c.read(dest, off)
 		return err
@@ -65,7 +71,7 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 	if errno := h.check(Writes, true, true); errno != 0 {
 		return 0, errno
 	}
-	errno := h.node.fsys.withCache(h.fd, h.node.EmbeddedInode(), h.epoch, func(c *cache) error {
+	errno := h.node.fsys.withCache(h, func(c *cache) error {
 		now := time.Now()
 		c.mtime = now
 		return c.write(data, off, now)
@@ -81,7 +87,7 @@ func (h *handle) truncate(size int64) syscall.Errno {
 	if errno := h.check(Writes, false, false); errno != 0 {
 		return errno
 	}
-	return h.node.fsys.withCache(h.fd, h.node.EmbeddedInode(), h.epoch, func(c *cache) error {
+	return h.node.fsys.withCache(h, func(c *cache) error {
 		if size > c.size {
 			if errno := h.node.fsys.faults.check(Writes, h.node.rel, true, false); errno != 0 {
 				return errno
@@ -100,11 +106,7 @@ func (h *handle) fsync() syscall.Errno {
 	if h.stale() {
 		return syscall.EIO
 	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(h.fd, &st); err != nil {
-		return gofs.ToErrno(err)
-	}
-	if _, err := h.node.fsys.peekCache(&st, func(c *cache) error { return c.flush() }); err != nil {
+	if _, err := h.node.fsys.peekCache(h.key, func(c *cache) error { return c.flush() }); err != nil {
 		return errnoOf(err)
 	}
 	if h.node.fsys.opts.Metadata == Journal {

@@ -57,22 +57,17 @@ type cache struct {
 	mtime time.Time
 }
 
-// withCache runs fn on the cache of the backing file open as fd, creating it
-// if needed, with the cache locked.
-func (f *FS) withCache(fd int, in *gofs.Inode, epoch uint64, fn func(c *cache) error) syscall.Errno {
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil {
-		return gofs.ToErrno(err)
-	}
-	key := keyOf(&st)
+// withCache runs fn on the cache of h's file, creating it if needed, with
+// the cache locked.
+func (f *FS) withCache(h *handle, fn func(c *cache) error) syscall.Errno {
 	for {
-		if f.epoch.Load() != epoch {
+		if f.epoch.Load() != h.epoch {
 			return syscall.EIO
 		}
 		f.mu.Lock()
-		c, ok := f.caches[key]
+		c, ok := f.caches[h.key]
 		if !ok {
-			rw, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", fd), unix.O_RDWR|unix.O_CLOEXEC, 0)
+			rw, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", h.fd), unix.O_RDWR|unix.O_CLOEXEC, 0)
 			if err != nil {
 				f.mu.Unlock()
 				return gofs.ToErrno(err)
@@ -83,7 +78,7 @@ func (f *FS) withCache(fd int, in *gofs.Inode, epoch uint64, fn func(c *cache) e
 				f.mu.Unlock()
 				return syscall.EIO
 			}
-			f.caches[key] = c
+			f.caches[h.key] = c
 		}
 		f.mu.Unlock()
 		c.mu.Lock()
@@ -91,22 +86,19 @@ func (f *FS) withCache(fd int, in *gofs.Inode, epoch uint64, fn func(c *cache) e
 			c.mu.Unlock()
 			continue
 		}
-		c.inode = in
+		c.inode = h.node.EmbeddedInode()
 		err := fn(c)
 		c.mu.Unlock()
-		if err != nil {
-			return errnoOf(err)
-		}
-		return 0
+		return errnoOf(err)
 	}
 }
 
-// peekCache runs fn on the cache of the backing file st if there is one,
-// with the cache locked, and reports whether there was.
-func (f *FS) peekCache(st *syscall.Stat_t, fn func(c *cache) error) (bool, error) {
+// peekCache runs fn on the cache of file key if there is one, with the
+// cache locked, and reports whether there was.
+func (f *FS) peekCache(key fileKey, fn func(c *cache) error) (bool, error) {
 	for {
 		f.mu.Lock()
-		c, ok := f.caches[keyOf(st)]
+		c, ok := f.caches[key]
 		f.mu.Unlock()
 		if !ok {
 			return false, nil
@@ -124,7 +116,7 @@ func (f *FS) peekCache(st *syscall.Stat_t, fn func(c *cache) error) (bool, error
 
 // fixAttr replaces the size and times of st by those of its cache, if any.
 func (f *FS) fixAttr(st *syscall.Stat_t) {
-	f.peekCache(st, func(c *cache) error {
+	f.peekCache(keyOf(st), func(c *cache) error {
 		st.Size = c.size
 		st.Blocks = max(st.Blocks, (c.size+511)/512)
 		if !c.mtime.IsZero() {

@@ -62,16 +62,22 @@ func (j *journal) add(op nsOp) {
 	j.ops = append(j.ops, op)
 }
 
-// commit makes durable the operations for which keep returns false and drops
-// them from the journal, deleting what they removed for good.
+// commit makes durable the operations for which durable returns true: it
+// drops them from the journal, deletes what they removed for good, and
+// fsyncs the backing directories they changed.
 func (j *journal) commit(durable func(op *nsOp) bool) error {
 	var errs []error
+	dirs := map[string]bool{}
 	kept := j.ops[:0]
 	for i := range j.ops {
 		op := j.ops[i]
 		if !durable(&op) {
 			kept = append(kept, op)
 			continue
+		}
+		dirs[filepath.Dir(j.abs(op.path))] = true
+		if op.to != "" {
+			dirs[filepath.Dir(j.abs(op.to))] = true
 		}
 		if op.trash != "" {
 			if err := os.RemoveAll(j.trashPath(op.trash)); err != nil {
@@ -81,6 +87,12 @@ func (j *journal) commit(durable func(op *nsOp) bool) error {
 	}
 	clear(j.ops[len(kept):])
 	j.ops = kept
+	for dir := range dirs {
+		// A directory a later operation removed or renamed needs no fsync.
+		if err := fsyncPath(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 

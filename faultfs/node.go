@@ -131,7 +131,11 @@ func (n *node) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32,
 	if err != nil {
 		return nil, 0, gofs.ToErrno(err)
 	}
-	h := &handle{node: n, fd: fd, epoch: n.fsys.epoch.Load()}
+	h, err := newHandle(n, fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, 0, gofs.ToErrno(err)
+	}
 	if flags&syscall.O_TRUNC != 0 {
 		if errno := h.truncate(0); errno != 0 {
 			h.Release(ctx)
@@ -173,16 +177,19 @@ func (n *node) Create(ctx context.Context, name string, flags, mode uint32, out 
 		unix.Close(fd)
 		return nil, nil, 0, gofs.ToErrno(err)
 	}
-	h := &handle{fd: fd, epoch: n.fsys.epoch.Load()}
+	ch := n.child(ctx, &st, out)
+	h, err := newHandle(ch.Operations().(*node), fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, nil, 0, gofs.ToErrno(err)
+	}
 	if !created && flags&syscall.O_TRUNC != 0 {
-		if errno := n.fsys.withCache(fd, nil, h.epoch, func(c *cache) error { c.truncate(0, time.Now()); return nil }); errno != 0 {
-			unix.Close(fd)
+		if errno := h.truncate(0); errno != 0 {
+			h.Release(ctx)
 			return nil, nil, 0, errno
 		}
-		st.Size = 0
+		out.Attr.Size = 0
 	}
-	ch := n.child(ctx, &st, out)
-	h.node = ch.Operations().(*node)
 	return ch, h, 0, 0
 }
 
@@ -471,7 +478,9 @@ func (n *node) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrI
 				return gofs.ToErrno(err)
 			}
 			defer unix.Close(fd)
-			h = &handle{node: n, fd: fd, epoch: n.fsys.epoch.Load()}
+			if h, err = newHandle(n, fd); err != nil {
+				return gofs.ToErrno(err)
+			}
 		}
 		if errno := h.truncate(int64(size)); errno != 0 {
 			return errno
