@@ -27,7 +27,9 @@ func TestNamespaceDurability(t *testing.T) {
 	}{
 		{
 			name: "rename, not synced",
-			step: func(t *testing.T, mnt string) { require.NoError(t, os.Rename(filepath.Join(mnt, "a"), filepath.Join(mnt, "z"))) },
+			step: func(t *testing.T, mnt string) {
+				require.NoError(t, os.Rename(filepath.Join(mnt, "a"), filepath.Join(mnt, "z")))
+			},
 			want: durable,
 		},
 		{
@@ -40,7 +42,9 @@ func TestNamespaceDurability(t *testing.T) {
 		},
 		{
 			name: "rename over a file, not synced",
-			step: func(t *testing.T, mnt string) { require.NoError(t, os.Rename(filepath.Join(mnt, "a"), filepath.Join(mnt, "b"))) },
+			step: func(t *testing.T, mnt string) {
+				require.NoError(t, os.Rename(filepath.Join(mnt, "a"), filepath.Join(mnt, "b")))
+			},
 			want: durable,
 		},
 		{
