@@ -66,6 +66,9 @@ func Mount(backing, mountpoint string, opts Options) (*FS, error) {
 			DirectMount: os.Geteuid() == 0,
 			MaxWrite:    fuse.MAX_KERNEL_WRITE,
 			Debug:       opts.Debug,
+			// The kernel checks permissions, as on a local disk; the
+			// server runs as root and would let anyone do anything.
+			Options: []string{"default_permissions"},
 		},
 		// The kernel must ask again after a crash changed the tree.
 		EntryTimeout:    &zero,
