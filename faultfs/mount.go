@@ -216,10 +216,13 @@ func abortConn(dev uint64) error {
 	return nil
 }
 
+// devFuse is the FUSE device; tests point it elsewhere.
+var devFuse = "/dev/fuse"
+
 // preflight checks what a mount needs, and names what is missing.
 func preflight() error {
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		return &MissingError{What: "/dev/fuse", Hint: "load the fuse module, or run the container with --device /dev/fuse"}
+	if _, err := os.Stat(devFuse); err != nil {
+		return &MissingError{What: devFuse, Hint: "load the fuse module, or run the container with --device /dev/fuse"}
 	}
 	if os.Geteuid() == 0 {
 		return nil // root mounts directly and may use allow_other

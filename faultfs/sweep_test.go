@@ -161,3 +161,16 @@ func TestUserAllowOther(t *testing.T) {
 	}
 	require.False(t, userAllowOther(filepath.Join(dir, "missing")))
 }
+
+func TestMountNamesWhatIsMissing(t *testing.T) {
+	saved := devFuse
+	devFuse = filepath.Join(t.TempDir(), "fuse")
+	t.Cleanup(func() { devFuse = saved })
+	dir := t.TempDir()
+	_, err := Mount(dir, dir, Options{})
+	var missing *MissingError
+	require.ErrorAs(t, err, &missing)
+	require.Equal(t, devFuse, missing.What)
+	require.Contains(t, err.Error(), devFuse)
+	require.False(t, mounted(t, dir))
+}
