@@ -3,6 +3,7 @@ package faultfs
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -49,6 +50,18 @@ func TestCrashDropsWhatWasNotDurable(t *testing.T) {
 				syncDir(t, mnt)
 			},
 			want: map[string]string{"f": "hello"},
+		},
+		{
+			name:   "O_DSYNC write to a durable file",
+			before: func(t *testing.T, mnt string) { writeFile(t, filepath.Join(mnt, "f"), "old", false) },
+			step: func(t *testing.T, mnt string) {
+				f, err := os.OpenFile(filepath.Join(mnt, "f"), os.O_WRONLY|os.O_APPEND|syscall.O_DSYNC, 0)
+				require.NoError(t, err)
+				defer f.Close()
+				_, err = f.WriteString("new")
+				require.NoError(t, err)
+			},
+			want: map[string]string{"f": "oldnew"},
 		},
 		{
 			name:   "append to a durable file, not synced",
