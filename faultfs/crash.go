@@ -27,7 +27,9 @@ type FileLoss struct {
 	// Path is the file's path relative to the mount point, as the crash
 	// found it (a file already unlinked shows where go-fuse last saw it).
 	Path string `json:"path"`
-	// Bytes counts the bytes written (or cut by a truncate) but not durable.
+	// Bytes counts what was not durable: the bytes of the dirty pages (4 KiB
+	// each, clipped to the size, so a 1-byte write counts its whole page)
+	// plus the bytes a truncate cut.
 	Bytes int64 `json:"bytes"`
 	// Size is the size the file had before the crash.
 	Size int64 `json:"size"`
