@@ -120,3 +120,34 @@ func (fs *faults) check(op Ops, rel func() string, grows, slow bool) syscall.Err
 func underPrefix(rel, prefix string) bool {
 	return prefix == "" || rel == prefix || strings.HasPrefix(rel, prefix+"/")
 }
+
+// Inject activates a fault, replacing any active fault of its kind.
+func (f *FS) Inject(fault Fault) error {
+	fault, err := fault.validate()
+	if err != nil {
+		return err
+	}
+	f.faults.update(func(s faultSet) { s[fault.Kind] = fault })
+	return nil
+}
+
+// Clear deactivates the fault of kind k, if active.
+func (f *FS) Clear(k FaultKind) {
+	f.faults.update(func(s faultSet) { delete(s, k) })
+}
+
+// ClearAll deactivates every fault.
+func (f *FS) ClearAll() {
+	f.faults.update(func(s faultSet) { clear(s) })
+}
+
+// Faults returns the active faults.
+func (f *FS) Faults() []Fault {
+	var out []Fault
+	for _, k := range []FaultKind{DiskFull, DiskError, SlowDisk} {
+		if fault, ok := f.faults.load()[k]; ok {
+			out = append(out, fault)
+		}
+	}
+	return out
+}

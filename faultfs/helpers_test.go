@@ -1,6 +1,7 @@
 package faultfs
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +22,7 @@ func mountT(t *testing.T, opts Options) (f *FS, mnt, backing string) {
 	var err error
 	f, err = Mount(backing, mnt, opts)
 	var missing *MissingError
-	if errorAs(err, &missing) {
+	if errors.As(err, &missing) {
 		t.Skipf("FUSE unavailable: %v", err)
 	}
 	require.NoError(t, err)

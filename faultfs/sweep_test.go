@@ -2,7 +2,6 @@ package faultfs
 
 import (
 	"bufio"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,27 +10,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 )
-
-// helperEnv makes the test binary a process that mounts and then waits to
-// be killed, to leave a stale mount behind.
-const helperEnv = "FAULTFS_TEST_MOUNT_HELPER"
-
-func TestMain(m *testing.M) {
-	if dirs := os.Getenv(helperEnv); dirs != "" {
-		os.Exit(mountHelper(dirs))
-	}
-	os.Exit(m.Run())
-}
-
-func mountHelper(dirs string) int {
-	backing, mnt := filepath.Dir(dirs)+"/backing", dirs
-	if _, err := Mount(backing, mnt, Options{}); err != nil {
-		fmt.Println("error:", err)
-		return 1
-	}
-	fmt.Println("mounted")
-	select {}
-}
 
 func TestSweepUnmountsStaleMounts(t *testing.T) {
 	dir := t.TempDir()
@@ -79,43 +57,6 @@ func TestSweepSparesOurMounts(t *testing.T) {
 	require.True(t, mounted(t, mnt))
 }
 
-func TestUnmountLeavesNothingMounted(t *testing.T) {
-	dir := t.TempDir()
-	backing, mnt := filepath.Join(dir, "backing"), filepath.Join(dir, "mnt")
-	require.NoError(t, os.Mkdir(backing, 0o755))
-	require.NoError(t, os.Mkdir(mnt, 0o755))
-	f, err := Mount(backing, mnt, Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = f.Unmount() })
-	writeFile(t, filepath.Join(mnt, "f"), "kept", false)
-	require.True(t, mounted(t, mnt))
-
-	require.NoError(t, f.Unmount())
-	require.False(t, mounted(t, mnt))
-	require.NoError(t, f.Unmount(), "a second Unmount")
-	b, err := os.ReadFile(filepath.Join(backing, "f"))
-	require.NoError(t, err)
-	require.Equal(t, "kept", string(b), "a clean unmount makes everything durable")
-	_, err = os.Stat(filepath.Join(backing, trashName))
-	require.ErrorIs(t, err, os.ErrNotExist, "trash left behind")
-}
-
-func TestUnmountOfABusyMount(t *testing.T) {
-	dir := t.TempDir()
-	backing, mnt := filepath.Join(dir, "backing"), filepath.Join(dir, "mnt")
-	require.NoError(t, os.Mkdir(backing, 0o755))
-	require.NoError(t, os.Mkdir(mnt, 0o755))
-	f, err := Mount(backing, mnt, Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = f.Unmount() })
-	busy, err := os.Open(mnt) // an open directory keeps the mount busy
-	require.NoError(t, err)
-	defer busy.Close()
-
-	require.NoError(t, f.Unmount())
-	require.False(t, mounted(t, mnt))
-}
-
 func TestParseMountInfo(t *testing.T) {
 	tests := []struct {
 		line string
@@ -160,17 +101,4 @@ func TestUserAllowOther(t *testing.T) {
 		require.Equal(t, want, userAllowOther(p), "%q", conf)
 	}
 	require.False(t, userAllowOther(filepath.Join(dir, "missing")))
-}
-
-func TestMountNamesWhatIsMissing(t *testing.T) {
-	saved := devFuse
-	devFuse = filepath.Join(t.TempDir(), "fuse")
-	t.Cleanup(func() { devFuse = saved })
-	dir := t.TempDir()
-	_, err := Mount(dir, dir, Options{})
-	var missing *MissingError
-	require.ErrorAs(t, err, &missing)
-	require.Equal(t, devFuse, missing.What)
-	require.Contains(t, err.Error(), devFuse)
-	require.False(t, mounted(t, dir))
 }
