@@ -165,6 +165,8 @@ func (c *fileCache) flush() error {
 		if err := unix.Ftruncate(c.fd, c.floor); err != nil {
 			return fmt.Errorf("truncate backing file: %w", err)
 		}
+		// Should a write below fail, the backing file is this short now.
+		c.durableSize = c.floor
 	}
 	idx := make([]int64, 0, len(c.pages))
 	for i := range c.pages {

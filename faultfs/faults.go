@@ -15,8 +15,9 @@ type FaultKind string
 const (
 	// DiskFull fails writes, creations and size increases with ENOSPC.
 	DiskFull FaultKind = "disk-full"
-	// DiskError fails reads, writes (and fsyncs) with EIO, optionally only
-	// under a path prefix.
+	// DiskError fails reads, or writes (with truncates, creations, removals,
+	// renames and fsyncs), or both, with EIO, optionally only under a path
+	// prefix.
 	DiskError FaultKind = "disk-error"
 	// SlowDisk adds latency to every write and fsync.
 	SlowDisk FaultKind = "slow-disk"
@@ -33,6 +34,38 @@ const (
 	// ReadsAndWrites is both; it is what a zero Ops means.
 	ReadsAndWrites = Reads | Writes
 )
+
+// String names the operations: "reads", "writes" or "reads+writes".
+func (o Ops) String() string {
+	switch o {
+	case Reads:
+		return "reads"
+	case Writes:
+		return "writes"
+	case ReadsAndWrites:
+		return "reads+writes"
+	}
+	return fmt.Sprintf("Ops(%#x)", uint8(o))
+}
+
+// MarshalText writes the name String gives.
+func (o Ops) MarshalText() ([]byte, error) {
+	if o&^ReadsAndWrites != 0 {
+		return nil, fmt.Errorf("faultfs: unknown ops %#x", uint8(o))
+	}
+	return []byte(o.String()), nil
+}
+
+// UnmarshalText reads a name String gives.
+func (o *Ops) UnmarshalText(b []byte) error {
+	for _, v := range []Ops{Reads, Writes, ReadsAndWrites} {
+		if string(b) == v.String() {
+			*o = v
+			return nil
+		}
+	}
+	return fmt.Errorf("faultfs: unknown ops %q", b)
+}
 
 // Fault is one disk fault to inject. At most one fault of each kind is
 // active; injecting a kind again replaces it.

@@ -1,6 +1,7 @@
 package faultfs
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -57,6 +58,17 @@ func TestInjectRejectsBadFaults(t *testing.T) {
 		_, err := fault.validate()
 		require.Error(t, err, "%+v", fault)
 	}
+}
+
+func TestFaultJSON(t *testing.T) {
+	in := Fault{Kind: DiskError, Ops: Writes, Prefix: "kafka/t-0"}
+	b, err := json.Marshal(in)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"kind":"disk-error","ops":"writes","prefix":"kafka/t-0"}`, string(b))
+	var out Fault
+	require.NoError(t, json.Unmarshal(b, &out))
+	require.Equal(t, in, out)
+	require.Error(t, json.Unmarshal([]byte(`{"ops":"sideways"}`), &out))
 }
 
 func TestSlowDiskAddsLatency(t *testing.T) {
