@@ -119,6 +119,36 @@ func TestNamespaceDurability(t *testing.T) {
 			want: with(func(m map[string]string) { m["x"] = "2" }),
 		},
 		{
+			name: "symlink and hard link, not synced",
+			step: func(t *testing.T, mnt string) {
+				require.NoError(t, os.Symlink("a", filepath.Join(mnt, "s")))
+				require.NoError(t, os.Link(filepath.Join(mnt, "b"), filepath.Join(mnt, "d", "l")))
+			},
+			want: durable,
+		},
+		{
+			name: "symlink and hard link, directories synced",
+			step: func(t *testing.T, mnt string) {
+				require.NoError(t, os.Symlink("a", filepath.Join(mnt, "s")))
+				require.NoError(t, os.Link(filepath.Join(mnt, "b"), filepath.Join(mnt, "d", "l")))
+				syncDir(t, mnt)
+				syncDir(t, filepath.Join(mnt, "d"))
+			},
+			// contents follows the symlink to a.
+			want: with(func(m map[string]string) { m["s"] = "A"; m["d/l"] = "B" }),
+		},
+		{
+			name: "rename a directory, then sync a file's entry inside it",
+			step: func(t *testing.T, mnt string) {
+				require.NoError(t, os.Rename(filepath.Join(mnt, "d"), filepath.Join(mnt, "d2")))
+				writeFile(t, filepath.Join(mnt, "d2", "n"), "N", true)
+				syncDir(t, filepath.Join(mnt, "d2"))
+			},
+			// The directory is known by its inode: the new entry in it is
+			// durable, the rename of d is not, so n appears under d.
+			want: with(func(m map[string]string) { m["d/n"] = "N" }),
+		},
+		{
 			name: "atomic replace: write tmp, fsync, rename, fsync dir",
 			step: func(t *testing.T, mnt string) {
 				writeFile(t, filepath.Join(mnt, "b.tmp"), "B2", true)
