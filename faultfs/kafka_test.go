@@ -55,11 +55,12 @@ else
 fi
 `
 
-// TestKafkaLosesUnsyncedAcks runs a one-node Kafka on the mount, produces
+// TestKafkaAcksAcrossACrash runs a one-node Kafka on the mount, produces
 // with acks=all, kills the container, crashes the filesystem and restarts
-// Kafka: Kafka acknowledges without fsync (flush.messages is unbounded by
-// default), so the acknowledged records are gone. Opt in with FAULTFS_KAFKA=1.
-func TestKafkaLosesUnsyncedAcks(t *testing.T) {
+// Kafka. By default Kafka acknowledges without fsync (flush.messages is
+// unbounded), so the acknowledged records are gone; with an fsync per
+// message they all survive. Opt in with FAULTFS_KAFKA=1.
+func TestKafkaAcksAcrossACrash(t *testing.T) {
 	if os.Getenv(kafkaEnv) == "" {
 		t.Skipf("set %s=1 to run Kafka on faultfs (minutes)", kafkaEnv)
 	}
@@ -69,9 +70,36 @@ func TestKafkaLosesUnsyncedAcks(t *testing.T) {
 	if err := exec.Command("docker", "image", "inspect", kafkaImage).Run(); err != nil {
 		t.Skipf("image %s is not built (scripts/setup builds it)", kafkaImage)
 	}
+	tests := []struct {
+		name  string
+		props string
+		// kept says whether every acknowledged record must survive;
+		// otherwise the records must have been lost.
+		kept bool
+	}{
+		{name: "default flush loses acks", props: "", kept: false},
+		{name: "flush every message keeps acks", props: "log.flush.interval.messages=1\n", kept: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			end, loss := runKafkaCrash(t, kafkaProps+tt.props)
+			if tt.kept {
+				require.Equal(t, kafkaRecords, end, "acknowledged records lost; the crash dropped %+v", loss)
+				return
+			}
+			require.Greater(t, loss.Bytes(), int64(kafkaRecords*512), "the records were not in the cache")
+			require.Less(t, end, kafkaRecords, "every acknowledged record survived a crash that dropped them")
+		})
+	}
+}
+
+// runKafkaCrash formats and starts Kafka with props on a fresh mount,
+// produces kafkaRecords records, kills Kafka, crashes the mount, restarts
+// Kafka and returns the end offset of the topic and what the crash lost.
+func runKafkaCrash(t *testing.T, props string) (int, Loss) {
 	f, mnt, _ := mountT(t, Options{WritebackAge: time.Hour})
 	conf := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(conf, "s.properties"), []byte(kafkaProps), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(conf, "s.properties"), []byte(props), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(conf, "run.sh"), []byte(kafkaScript), 0o644))
 	name := fmt.Sprintf("faultfs-kafka-%d", os.Getpid())
 	docker := func(mode string, extra ...string) *exec.Cmd {
@@ -89,16 +117,14 @@ func TestKafkaLosesUnsyncedAcks(t *testing.T) {
 
 	out, err = docker("produce", "-d").CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	var logs []byte
 	require.Eventually(t, func() bool {
-		logs, _ = exec.Command("docker", "logs", name).CombinedOutput()
+		logs, _ := exec.Command("docker", "logs", name).CombinedOutput()
 		return strings.Contains(string(logs), fmt.Sprint(kafkaRecords, " records sent"))
 	}, 5*time.Minute, 2*time.Second, "the producer did not finish")
 	require.NoError(t, exec.Command("docker", "rm", "-f", name).Run()) // SIGKILL
 	loss, err := f.Crash()
 	require.NoError(t, err)
-	t.Logf("acknowledged %d records; the crash dropped %d bytes: %+v", kafkaRecords, loss.Bytes(), loss.Files)
-	require.Greater(t, loss.Bytes(), int64(kafkaRecords*512), "the records were not in the cache")
+	t.Logf("acknowledged %d records; the crash dropped %d bytes: %+v %+v", kafkaRecords, loss.Bytes(), loss.Files, loss.Ops)
 
 	out, err = docker("check", "--rm").CombinedOutput()
 	require.NoError(t, err, "%s", out)
@@ -106,5 +132,5 @@ func TestKafkaLosesUnsyncedAcks(t *testing.T) {
 	require.NotNil(t, m, "no end offset in %s", out)
 	end, _ := strconv.Atoi(string(m[1]))
 	t.Logf("end offset after the crash: %d", end)
-	require.Less(t, end, kafkaRecords, "every acknowledged record survived a crash that dropped them")
+	return end, loss
 }
