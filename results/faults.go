@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/nemesis"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/kchaos/kchaos/history"
@@ -86,6 +89,11 @@ func (b *builder) buildFaults() {
 		if f.stopPos >= 0 {
 			row.Stop = seconds(f.stop)
 			row.StopIndex = fmt.Sprint(b.ops[f.stopPos].Index)
+			row.Achieved, row.NotExercised = achievedText(b.ops[f.stopPos].Raw)
+		}
+		if c := b.coverageOf(b.ops[f.startPos].Index); c != nil {
+			row.Covered = fmt.Sprintf("%d ops, %d acked sends, %d reads, %d elections", c.Operations, c.AckedSends, c.Reads, c.Elections)
+			row.NotExercised = row.NotExercised || c.Operations == 0
 		}
 		b.view.Faults = append(b.view.Faults, row)
 		if !kinds[f.kind] {
@@ -180,4 +188,44 @@ func cutUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// achievedText reads the achievements a nemesis stop line records (nemesis.Achieved) and says
+// whether the fault changed nothing at all.
+func achievedText(raw []byte) (text string, nothing bool) {
+	var v struct {
+		Achieved *nemesis.Achieved `json:"achieved"`
+	}
+	if json.Unmarshal(raw, &v) != nil || v.Achieved == nil {
+		return "", false
+	}
+	a := v.Achieved
+	if a.Error != "" {
+		return "not measured: " + Printable(a.Error), false
+	}
+	parts := []string{fmt.Sprintf("held %s", durationText(a.HeldMs*int64(time.Millisecond))),
+		fmt.Sprintf("%d %s", a.Elections, plural(a.Elections, "election", "elections"))}
+	if a.NewLeader != "" {
+		parts = append(parts, "new leader "+Printable(a.NewLeader))
+	}
+	if a.Leaderless > 0 {
+		parts = append(parts, fmt.Sprintf("%d leaderless", a.Leaderless))
+	}
+	if a.ISRShrunk {
+		parts = append(parts, "ISR shrank")
+	}
+	return strings.Join(parts, ", "), a.Elections == 0 && a.Leaderless == 0 && !a.ISRShrunk
+}
+
+// coverageOf returns the checkers' coverage of the fault that started at history index start.
+func (b *builder) coverageOf(start int64) *checkers.Activity {
+	if b.run.results == nil || b.run.results.Coverage == nil {
+		return nil
+	}
+	for i := range b.run.results.Coverage.Faults {
+		if f := &b.run.results.Coverage.Faults[i]; f.Start == start {
+			return &f.Activity
+		}
+	}
+	return nil
 }

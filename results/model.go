@@ -129,6 +129,11 @@ type faultKind struct{ Kind, Class string }
 type faultRow struct {
 	ID, Kind, Class, Start, Stop, Duration, Value, Error, X string
 	StartIndex, StopIndex                                   string
+	// Achieved is what the fault did to the cluster, from its stop line; Covered what the
+	// clients did while it was in place (checkers' coverage). NotExercised flags a fault that
+	// changed nothing or saw no operation.
+	Achieved, Covered string
+	NotExercised      bool
 }
 
 // laneChart is a partition's leader and ISR timeline, or the controller's, one lane per broker.

@@ -294,7 +294,7 @@ func testOps(t *testing.T, ops []history.Op, secs ...float64) *storedRun {
 	return &storedRun{dir: t.TempDir(), results: res, verdict: "valid", ops: ops, partner: partner}
 }
 
-func nemesis(t *testing.T, f string, v any) history.Op {
+func nemesisLine(t *testing.T, f string, v any) history.Op {
 	op, err := history.Nemesis(f, v)
 	require.NoError(t, err)
 	return op
@@ -302,16 +302,16 @@ func nemesis(t *testing.T, f string, v any) history.Op {
 
 func TestFaultWindows(t *testing.T) {
 	ops := []history.Op{
-		nemesis(t, "start-kill", map[string]any{"nodes": []string{"n1"}}),
-		nemesis(t, "start-pause", map[string]any{"nodes": []string{"n2", "n3"}}),
-		nemesis(t, "stop-kill", nil),
-		nemesis(t, "start-kill", map[string]any{"nodes": []string{"n3"}}),
-		nemesis(t, "isolate-jepsen-2013", map[string]any{"key": "k/0"}),
-		nemesis(t, "stop-pause", nil),
-		nemesis(t, "start-lag", map[string]any{"follower": "n2", "leader": "n1", "loss": 0.3}),
-		nemesis(t, "stop-lag", nil),
-		nemesis(t, "start-partition", map[string]any{"shape": "majorities-ring"}),
-		nemesis(t, "stop-partition", nil),
+		nemesisLine(t, "start-kill", map[string]any{"nodes": []string{"n1"}}),
+		nemesisLine(t, "start-pause", map[string]any{"nodes": []string{"n2", "n3"}}),
+		nemesisLine(t, "stop-kill", nil),
+		nemesisLine(t, "start-kill", map[string]any{"nodes": []string{"n3"}}),
+		nemesisLine(t, "isolate-jepsen-2013", map[string]any{"key": "k/0"}),
+		nemesisLine(t, "stop-pause", nil),
+		nemesisLine(t, "start-lag", map[string]any{"follower": "n2", "leader": "n1", "loss": 0.3}),
+		nemesisLine(t, "stop-lag", nil),
+		nemesisLine(t, "start-partition", map[string]any{"shape": "majorities-ring"}),
+		nemesisLine(t, "stop-partition", nil),
 		{Process: history.ObserverProcess, Type: history.Info, F: "controller", Raw: []byte(`{"broker":1,"epoch":1}`)},
 	}
 	r := testOps(t, ops, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20)
@@ -386,10 +386,10 @@ func TestPartitionTimeline(t *testing.T) {
 func TestISRDynamicsSection(t *testing.T) {
 	ops := []history.Op{
 		state("k/0", 1, 0, []int{1, 2, 3}, 0),
-		nemesis(t, "start-kill", map[string]any{"nodes": []string{"n1"}}),
+		nemesisLine(t, "start-kill", map[string]any{"nodes": []string{"n1"}}),
 		state("k/0", 2, 1, []int{2, 3}, 1),
-		nemesis(t, "stop-kill", nil),
-		nemesis(t, "start-pause", map[string]any{"nodes": []string{"n2"}}),
+		nemesisLine(t, "stop-kill", nil),
+		nemesisLine(t, "start-pause", map[string]any{"nodes": []string{"n2"}}),
 	}
 	r := testOps(t, ops, 0, 10, 16.5, 20, 30)
 	const dyn = `{"settings":{"zookeeper_session_timeout":6000000000,"replica_lag_time_max":10000000000},
@@ -488,7 +488,7 @@ func TestReportAnyTimeSpan(t *testing.T) {
 		{name: "200 ns", ops: send(0), times: []int64{0, 1, 2, 200}},
 		{name: "a second", ops: send(0), times: []int64{0, 1, 2, 1e9}},
 		{name: "epoch nanoseconds", ops: send(0), times: []int64{1732900000000000000, 1732900000000000005, 1732900000000000006, 1732900000000000009}},
-		{name: "a fault in no time", ops: []history.Op{nemesis(t, "start-kill", map[string]any{"nodes": []string{"n1"}}), nemesis(t, "stop-kill", nil)},
+		{name: "a fault in no time", ops: []history.Op{nemesisLine(t, "start-kill", map[string]any{"nodes": []string{"n1"}}), nemesisLine(t, "stop-kill", nil)},
 			times: []int64{0, 0}},
 	}
 	for _, tt := range tests {
@@ -539,12 +539,12 @@ func TestReportEscapesControlCharacters(t *testing.T) {
 	const errText = "boom\x07\x1b]0;owned\x07 \u2066x"
 	ops := []history.Op{
 		history.ObservePartitionState(history.PartitionState{Key: key, Leader: 1, ISR: []int{1, 2}}),
-		nemesis(t, "start-kill", map[string]any{"nodes": []string{"n\x1b1"}}),
+		nemesisLine(t, "start-kill", map[string]any{"nodes": []string{"n\x1b1"}}),
 		history.SendInvoke(0, key, history.StringValue("v\x00\u202e")),
 		history.SendInfo(0, key, history.StringValue("v\x00\u202e"), errText),
 		history.SendInvoke(1, key, history.IntValue(2)),
 		history.SendOK(1, key, 0, history.IntValue(2)),
-		nemesis(t, "stop-kill", nil),
+		nemesisLine(t, "stop-kill", nil),
 	}
 	root := t.TempDir()
 	rd, err := NewRunDir(root, "esc", time.Date(2026, 3, 1, 10, 0, 0, 0, time.Local))
@@ -576,4 +576,22 @@ func TestReportEscapesControlCharacters(t *testing.T) {
 	requireHas(t, string(page), `k\x1b[2J\u202e/0`)
 	requireHas(t, string(page), `<title>kill n\x1b1 from 1.000 s to 6.000 s</title>`)
 	requireHas(t, string(page), `boom\x07\x1b]0;owned\x07 \u2066x`)
+}
+
+// TestFaultTableShowsWhatEachFaultDid: the fault table shows the achievements of a fault's stop
+// line and what the clients did while it was in place, and flags a fault that did nothing.
+func TestFaultTableShowsWhatEachFaultDid(t *testing.T) {
+	ops := []history.Op{
+		nemesisLine(t, "start-kill", map[string]any{"nodes": []string{"n1"}}),
+		nemesisLine(t, "stop-kill", map[string]any{"nodes": []string{"n1"}, "achieved": map[string]any{"held_ms": 20000, "elections": 2, "leaderless": 0, "isr_shrunk": true, "new_leader": "n2"}}),
+		nemesisLine(t, "start-pause", map[string]any{"nodes": []string{"n3"}}),
+		nemesisLine(t, "stop-pause", map[string]any{"nodes": []string{"n3"}, "achieved": map[string]any{"held_ms": 1000, "elections": 0, "leaderless": 0, "isr_shrunk": false}}),
+	}
+	v := buildReport(testOps(t, ops, 1, 2, 3, 4))
+	require.Len(t, v.Faults, 2)
+	require.Contains(t, v.Faults[0].Achieved, "2 elections")
+	require.Contains(t, v.Faults[0].Achieved, "new leader n2")
+	require.Contains(t, v.Faults[0].Achieved, "ISR shrank")
+	require.False(t, v.Faults[0].NotExercised)
+	require.True(t, v.Faults[1].NotExercised, "a pause that changed nothing")
 }
