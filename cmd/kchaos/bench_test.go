@@ -34,5 +34,12 @@ func TestDetectTallyBars(t *testing.T) {
 	require.True(t, safeTally.meetsBar(safe))
 	safeTally.add(safe, harness.Outcome{Checked: true, Verdict: checkers.Unknown})
 	require.False(t, safeTally.meetsBar(safe), "an unknown verdict is no pass for a safe scenario")
-	require.Equal(t, "safe-kill: false positives 1/2 (of which unknown 1)", safeTally.summary(safe))
+	require.Equal(t, "safe-kill: valid 1, unknown 1, invalid 0 of 2 runs (false positives: the invalid ones)", safeTally.summary(safe))
+	for range 8 {
+		safeTally.add(safe, harness.Outcome{Checked: true, Verdict: checkers.Valid})
+	}
+	require.True(t, safeTally.meetsBar(safe), "9 valid of 10 with no invalid meets the bar")
+	safeTally.add(safe, harness.Outcome{Checked: true, Verdict: checkers.Invalid})
+	require.False(t, safeTally.meetsBar(safe), "an invalid run of a safe scenario never meets the bar")
+	require.Contains(t, safeTally.summary(safe), "valid 9, unknown 1, invalid 1 of 11 runs")
 }
