@@ -3,8 +3,6 @@ package harness
 import (
 	"context"
 	"encoding/json"
-	"github.com/kchaos/kchaos/spec"
-	"github.com/kchaos/kchaos/workloads/queue"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,9 +10,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/kchaos/kchaos/broker"
 	"github.com/kchaos/kchaos/checkers"
 	"github.com/kchaos/kchaos/history"
 	"github.com/kchaos/kchaos/results"
+	"github.com/kchaos/kchaos/spec"
+	"github.com/kchaos/kchaos/workloads/queue"
 )
 
 // A short run against a real cluster with no faults: thousands of ok sends, polls that read them,
@@ -96,4 +97,83 @@ func TestRunWithoutFaultsIsValid(t *testing.T) {
 	}
 	_, err = os.Stat(filepath.Join(out.RunDir, results.NodesDir, "n1", "state-change.log"))
 	require.NoError(t, err)
+}
+
+// TestElectionsDecidedWhenTheObserverMissesVersions runs kills of partition leaders on a real
+// cluster, then makes the live observer miss versions (its states after the first are dropped
+// and a gap recorded): the exact states read from ZooKeeper's transaction log still decide every
+// election, and without them the same history is unknown.
+func TestElectionsDecidedWhenTheObserverMissesVersions(t *testing.T) {
+	s := spec.Spec{Name: "missed-versions", ResultsDir: t.TempDir(), TimeLimit: spec.Duration(30 * time.Second),
+		Rate: 200, Concurrency: 6, Seed: 11, Nemesis: []string{"kill"}, NemesisTargets: []string{"primaries"},
+		NemesisInterval: spec.Duration(10 * time.Second),
+		Cluster:         broker.ClusterSpec{ZooKeeperSessionTimeoutMs: 6000, ReplicaLagTimeMaxMs: 10000}}
+	out, err := Run(context.Background(), s, Options{Logf: t.Logf})
+	require.NoError(t, err)
+	require.True(t, out.Checked)
+	le := out.Result.LeaderElection
+	require.True(t, le.Exact, "decided from the transaction log")
+	require.Positive(t, le.Elections, "the kills of leaders forced elections")
+	require.Equal(t, le.Elections, le.ElectedBy[checkers.RuleISR], "every election from the ISR")
+	require.Equal(t, checkers.Valid, le.Valid, "mismatches %v undecided %v", le.Mismatches, le.Undecided)
+
+	ops, err := history.ReadFile(filepath.Join(out.RunDir, results.HistoryFile))
+	require.NoError(t, err)
+	var missed, withoutLog []history.Op
+	seen := map[string]bool{}
+	for _, op := range ops {
+		if op.F == history.FPartitionState {
+			st, err := op.PartitionState()
+			require.NoError(t, err)
+			if !st.Exact() {
+				if seen[st.Key] {
+					continue // the observer missed every later version of this key
+				}
+				seen[st.Key] = true
+				gap := history.ObserveGap(history.ObserverGap{Key: st.Key, FromVersion: st.ZkVersion, ToVersion: st.ZkVersion + 100})
+				gap.Time = op.Time
+				missed = append(missed, op, gap)
+				withoutLog = append(withoutLog, op, gap)
+				continue
+			}
+		}
+		missed = append(missed, op)
+		if op.Process != history.ObserverProcess || !isExactLine(op) {
+			withoutLog = append(withoutLog, op)
+		}
+	}
+	renumber := func(ops []history.Op) []history.Op {
+		for i := range ops {
+			ops[i].Index = int64(i)
+		}
+		return ops
+	}
+	opts := checkers.Options{ObservedFromCreation: true, ExpectFinalReads: true}
+	res, err := checkers.Check(renumber(missed), opts)
+	require.NoError(t, err)
+	require.True(t, res.LeaderElection.Exact)
+	require.Equal(t, checkers.Valid, res.LeaderElection.Valid, "the log decides what the observer missed")
+	require.Equal(t, le.Elections, res.LeaderElection.Elections)
+
+	res, err = checkers.Check(renumber(withoutLog), opts)
+	require.NoError(t, err)
+	require.False(t, res.LeaderElection.Exact)
+	require.Equal(t, checkers.Unknown, res.LeaderElection.Valid, "without the log, missed versions leave elections undecided")
+}
+
+// isExactLine reports whether op is a line read from the metadata log after the run.
+func isExactLine(op history.Op) bool {
+	switch op.F {
+	case history.FMetadataLog:
+		return true
+	case history.FPartitionState:
+		s, err := op.PartitionState()
+		return err == nil && s.Exact()
+	case history.FController:
+		c, err := op.Controller()
+		return err == nil && c.Source != ""
+	case history.FBrokerState:
+		return true
+	}
+	return false
 }
