@@ -26,6 +26,7 @@ var otherValue = map[string]string{
 	"min-insync-replicas": "1", "unclean-leader-election": "true", "replica-lag-time-max-ms": "1000",
 	"zookeeper-session-timeout-ms": "6000", "broker-heap-mb": "1024", "zk-heap-mb": "128",
 	"server-property": "log.retention.ms=1000",
+	"kafka-version":   "4.1.1", "metadata": "kraft", "controllers": "1", "controller-mode": "dedicated",
 }
 
 // leafFields counts the settable fields of t, descending into nested structs.
