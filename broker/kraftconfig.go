@@ -80,12 +80,13 @@ func (s ClusterSpec) kraftProperties(n *Node, controllers []*Node) string {
 }
 
 // kafkaCommand is the container's shell command for a Kafka node. In KRaft mode it formats the
-// storage with the cluster's id on the first start only (a restarted container keeps its data).
+// storage with the cluster's id on the first start only (a restarted container keeps its data);
+// the formatting JVM is short-lived, so it skips the optimising compiler.
 func (s ClusterSpec) kafkaCommand(clusterID string) string {
 	logOpts := s.logOptions()
 	format := ""
 	if s.KRaft() {
-		format = fmt.Sprintf(`{ [ -f /var/lib/kafka/data/meta.properties ] || java -Xmx256m %s -cp '/opt/kafka/libs/*' `+
+		format = fmt.Sprintf(`{ [ -f /var/lib/kafka/data/meta.properties ] || java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC %s -cp '/opt/kafka/libs/*' `+
 			`kafka.tools.StorageTool format -t %s -c /etc/kchaos/server.properties; } && `, logOpts, clusterID)
 	}
 	return fmt.Sprintf(`mkdir -p /var/lib/kafka/data /var/log/kafka && %s`+

@@ -61,25 +61,42 @@ func (c *Cluster) readKRaftHistory(ctx context.Context, runStart time.Time) ([]h
 			problems = append(problems, fmt.Sprintf("%s: %v", n.Name, err))
 			continue
 		}
-		d, err := kraftlog.ReadDir(dir)
-		switch {
-		case err == nil:
-		case errors.Is(err, kraftlog.ErrTornTail) && d != nil && d.Log != nil:
-			// The copy caught a batch being appended; what precedes it is whole.
-		case d != nil && d.Log != nil:
+		d, err := decodeMetadataDir(dir)
+		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %v", n.Name, err))
-		default:
-			problems = append(problems, fmt.Sprintf("%s: %v", n.Name, err))
+		}
+		if d == nil {
 			continue
 		}
 		dirs[n.Name] = d
 	}
+	return kraftHistory(dirs, len(controllers), problems, ml)
+}
 
-	// The offsets a majority of the voters holds are committed (or will be, by any leader the
-	// quorum can elect); what only a minority holds may yet be overwritten.
-	majority := len(controllers)/2 + 1
+// decodeMetadataDir decodes a metadata directory copied off a controller. A copy taken while the
+// controller appends may end inside a batch (a torn tail): the records before it are whole, and
+// the log is taken as ending there, without an error. Any other damage is an error, returned
+// beside what was decoded before it; the Dir is nil when nothing could be.
+func decodeMetadataDir(dir string) (*kraftlog.Dir, error) {
+	d, err := kraftlog.ReadDir(dir)
+	if d == nil || d.Log == nil {
+		return nil, err
+	}
+	if errors.Is(err, kraftlog.ErrTornTail) {
+		return d, nil
+	}
+	return d, err
+}
+
+// kraftHistory folds the decoded metadata directories of the controllers (keyed by node name; of
+// voters controllers in all, problems met reading them so far) into observer lines, the
+// metadata-log line ml last. The offsets a majority of the voters holds are committed (or will
+// be, by any leader the quorum can elect); what only a minority holds may yet be overwritten, and
+// is left out.
+func kraftHistory(dirs map[string]*kraftlog.Dir, voters int, problems []string, ml history.MetadataLog) ([]history.Op, error) {
+	majority := voters/2 + 1
 	if len(dirs) < majority {
-		problems = append(problems, fmt.Sprintf("%d of %d controllers' logs read, a majority needs %d", len(dirs), len(controllers), majority))
+		problems = append(problems, fmt.Sprintf("%d of %d controllers' logs read, a majority needs %d", len(dirs), voters, majority))
 		return incomplete(ml, strings.Join(problems, "; ")), fmt.Errorf("read the metadata history: %s", strings.Join(problems, "; "))
 	}
 	names := make([]string, 0, len(dirs))
@@ -94,6 +111,7 @@ func (c *Cluster) readKRaftHistory(ctx context.Context, runStart time.Time) ([]h
 		return strings.Compare(a, b)
 	})
 	end := dirs[names[majority-1]].Log.NextOffset
+	ref := dirs[names[0]]
 	logs := map[string]*kraftlog.Log{}
 	for _, name := range names {
 		logs[name] = dirs[name].Log
@@ -104,13 +122,6 @@ func (c *Cluster) readKRaftHistory(ctx context.Context, runStart time.Time) ([]h
 	slices.Sort(names)
 	ml.Nodes = names
 
-	ref := dirs[names[0]]
-	for _, name := range names {
-		if dirs[name].Log.NextOffset >= end {
-			ref = dirs[name]
-			break
-		}
-	}
 	records := ref.Log.Records
 	for len(records) > 0 && records[len(records)-1].Offset >= end {
 		records = records[:len(records)-1]
