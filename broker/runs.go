@@ -77,7 +77,8 @@ func ListRuns(ctx context.Context) ([]RunInfo, error) {
 	return out, nil
 }
 
-// compareNodeNames puts ZooKeeper first, then brokers, each by number.
+// compareNodeNames puts ZooKeeper first, then brokers, then dedicated KRaft controllers, each by
+// number.
 func compareNodeNames(a, b string) int {
 	ka, kb := nodeSortKey(a), nodeSortKey(b)
 	if ka != kb {
@@ -90,6 +91,10 @@ func nodeSortKey(name string) int {
 	if n, ok := strings.CutPrefix(name, "zk"); ok {
 		i, _ := strconv.Atoi(n)
 		return i
+	}
+	if n, ok := strings.CutPrefix(name, "c"); ok {
+		i, _ := strconv.Atoi(n)
+		return 200 + i
 	}
 	i, _ := strconv.Atoi(strings.TrimPrefix(name, "n"))
 	return 100 + i
