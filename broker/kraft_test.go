@@ -170,3 +170,62 @@ func countOther(t *testing.T, ops []history.Op, key string) int {
 	}
 	return n
 }
+
+// readHistory reads the metadata history after a run that started at runStart and checks that it
+// is complete and holds states of key, which it returns.
+func readHistory(t *testing.T, ctx context.Context, c *broker.Cluster, runStart time.Time, key string) []history.PartitionState {
+	t.Helper()
+	ops, err := c.ReadMetadataHistory(ctx, runStart)
+	require.NoError(t, err)
+	ml, err := ops[len(ops)-1].MetadataLog()
+	require.NoError(t, err)
+	require.True(t, ml.Complete, "reason: %s", ml.Reason)
+	var states []history.PartitionState
+	for _, op := range ops {
+		if op.F == history.FPartitionState {
+			s, err := op.PartitionState()
+			require.NoError(t, err)
+			if s.Key == key {
+				states = append(states, s)
+			}
+		}
+	}
+	require.NotEmpty(t, states)
+	return states
+}
+
+// Kafka 3.9 runs in KRaft mode too (log4j 1, the same StorageTool), and its metadata log decodes.
+func TestKRaft39ProduceAndReadBack(t *testing.T) {
+	runStart := time.Now()
+	c := startKRaft(t, broker.ClusterSpec{KafkaVersion: "3.9.1", Metadata: broker.MetadataKRaft, Brokers: 1})
+	require.Equal(t, broker.RoleCombined, c.Broker(1).Role)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	require.NoError(t, c.CreateTopic(ctx, broker.TopicSpec{Name: "t39", Partitions: 1, ReplicationFactor: 1}))
+	produceAndReadBack(t, ctx, c, "t39", 1000)
+	states := readHistory(t, ctx, c, runStart, "t39/0")
+	require.Equal(t, 1, states[0].Leader)
+	require.Equal(t, []int{1}, states[0].ISR)
+}
+
+// A dedicated controller (process.roles=controller, node id 101) runs beside a broker.
+func TestKRaftDedicatedController(t *testing.T) {
+	runStart := time.Now()
+	c := startKRaft(t, broker.ClusterSpec{KafkaVersion: "4.1.1", Brokers: 1, Controllers: 1, ControllerMode: broker.ControllersDedicated})
+	require.Len(t, c.ControllerNodes(), 1)
+	ctl := c.ControllerNodes()[0]
+	require.Equal(t, "c1", ctl.Name)
+	require.Equal(t, broker.RoleController, ctl.Role)
+	require.Same(t, ctl, c.NodeByID(101))
+	require.Equal(t, broker.RoleBroker, c.Broker(1).Role)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	snap, err := c.Describe(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 101, snap.Controller.Broker, "the quorum leader is the controller")
+	require.Equal(t, []int{1}, snap.Registered)
+	require.NoError(t, c.CreateTopic(ctx, broker.TopicSpec{Name: "d", Partitions: 1, ReplicationFactor: 1}))
+	produceAndReadBack(t, ctx, c, "d", 1000)
+	states := readHistory(t, ctx, c, runStart, "d/0")
+	require.Equal(t, 1, states[0].Leader)
+}

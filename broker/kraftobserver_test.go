@@ -27,10 +27,10 @@ func TestKRaftPollerReportsChangesAndGaps(t *testing.T) {
 	o := &Observer{emit: func(ob Observation) { seen = append(seen, ob) }}
 	p := &kraftPoller{o: o, last: map[string]PartitionState{}}
 	p.observe(liveState("t", 0, 1, 0, []int32{1, 2, 3}, nil, nil))
-	p.observe(liveState("t", 0, 1, 0, []int32{1, 2, 3}, nil, nil)) // unchanged: not reported
-	p.observe(liveState("t", 0, 1, 0, []int32{1, 2}, nil, nil))    // the ISR shrank
+	p.observe(liveState("t", 0, 1, 0, []int32{1, 2, 3}, nil, nil))  // unchanged: not reported
+	p.observe(liveState("t", 0, 1, 0, []int32{1, 2}, nil, nil))     // the ISR shrank
 	p.observe(liveState("t", 0, 3, 2, []int32{3}, []int32{2}, nil)) // epoch 1 never seen
-	p.observe(liveState("t", 0, 1, 0, []int32{1, 2, 3}, nil, nil)) // a lagging broker's old view
+	p.observe(liveState("t", 0, 1, 0, []int32{1, 2, 3}, nil, nil))  // a lagging broker's old view
 	require.Len(t, seen, 4, "%+v", seen)
 	require.Equal(t, ObservedPartitionState, seen[0].F)
 	require.Equal(t, []int{1, 2}, seen[1].Value.(PartitionState).ISR)
