@@ -133,6 +133,7 @@ type kraftAdmin struct {
 	mu      sync.Mutex
 	addrs   map[int]string
 	clients map[int]*kgo.Client
+	closed  bool // the cluster is closed: no new client, so that none outlives it
 }
 
 func newKRaftAdmin(brokers []*Node) *kraftAdmin {
@@ -149,6 +150,10 @@ const requestTimeout = 3 * time.Second
 // request sends req to broker id.
 func (a *kraftAdmin) request(ctx context.Context, id int, req kmsg.Request) (kmsg.Response, error) {
 	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil, fmt.Errorf("%s to broker %s: the cluster is closed", kmsg.NameForKey(req.Key()), BrokerName(id))
+	}
 	cl, ok := a.clients[id]
 	if !ok {
 		addr, known := a.addrs[id]
@@ -195,7 +200,7 @@ func (a *kraftAdmin) close() {
 	for _, cl := range a.clients {
 		cl.Close()
 	}
-	a.clients = map[int]*kgo.Client{}
+	a.clients, a.closed = map[int]*kgo.Client{}, true
 }
 
 // brokersSeenBy asks broker id for the brokers it lists in its metadata: the registered and

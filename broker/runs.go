@@ -40,6 +40,17 @@ func (r RunInfo) ZooKeeperAddrs() []string {
 	return addrs
 }
 
+// BootstrapAddrs are the host addresses of the run's brokers (n1, n2, ...), for Kafka clients.
+func (r RunInfo) BootstrapAddrs() []string {
+	var addrs []string
+	for _, n := range r.Nodes {
+		if strings.HasPrefix(n.Name, "n") && n.HostAddr != "" {
+			addrs = append(addrs, n.HostAddr)
+		}
+	}
+	return addrs
+}
+
 // ListRuns lists the kchaos clusters on the Docker engine, oldest run id first, nodes by name.
 func ListRuns(ctx context.Context) ([]RunInfo, error) {
 	docker, err := testcontainers.NewDockerClientWithOpts(ctx)
