@@ -229,3 +229,51 @@ func TestKRaftDedicatedController(t *testing.T) {
 	states := readHistory(t, ctx, c, runStart, "d/0")
 	require.Equal(t, 1, states[0].Leader)
 }
+
+// Killing the active controller elects another: Describe and the live observer see it, and the
+// history read afterwards ends with its LeaderChange in a higher epoch.
+func TestKRaftControllerKillElectsAnother(t *testing.T) {
+	runStart := time.Now()
+	c := startKRaft(t, broker.ClusterSpec{KafkaVersion: "4.1.1"})
+	obs := brokertest.Observe(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	snap, err := c.Describe(ctx)
+	require.NoError(t, err)
+	active := c.NodeByID(snap.Controller.Broker)
+	require.NotNil(t, active, "the quorum leader %d is a node", snap.Controller.Broker)
+	require.True(t, active.Role.IsController())
+
+	require.NoError(t, active.Kill(ctx))
+	var after broker.Snapshot
+	require.Eventually(t, func() bool {
+		after, err = c.Describe(ctx)
+		return err == nil && after.Controller.Broker > 0 && after.Controller.Broker != active.ID
+	}, 90*time.Second, 500*time.Millisecond, "no new active controller after the kill of %s", active.Name)
+	require.Greater(t, after.Controller.Epoch, snap.Controller.Epoch)
+	require.Eventually(t, func() bool {
+		seen := obs.Controllers()
+		return len(seen) > 0 && seen[len(seen)-1] == after.Controller
+	},
+		30*time.Second, 100*time.Millisecond, "the live observer saw %+v", obs.Controllers())
+
+	ops, err := c.ReadMetadataHistory(ctx, runStart)
+	require.NoError(t, err)
+	ml, err := ops[len(ops)-1].MetadataLog()
+	require.NoError(t, err)
+	require.True(t, ml.Complete, "reason: %s", ml.Reason)
+	var controllers []history.Controller
+	for _, op := range ops {
+		if op.F == history.FController {
+			ctl, err := op.Controller()
+			require.NoError(t, err)
+			controllers = append(controllers, ctl)
+		}
+	}
+	require.GreaterOrEqual(t, len(controllers), 2)
+	last := controllers[len(controllers)-1]
+	require.Equal(t, after.Controller.Broker, last.Broker)
+	require.Equal(t, after.Controller.Epoch, last.Epoch)
+	require.Equal(t, history.SourceKRaftLog, last.Source)
+	require.Positive(t, last.LogTime)
+}

@@ -104,6 +104,19 @@ func (o *Observations) States(key string) []broker.PartitionState {
 	return out
 }
 
+// Controllers returns the controllers seen so far, in order.
+func (o *Observations) Controllers() []broker.ControllerState {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []broker.ControllerState
+	for _, ob := range o.seen {
+		if c, ok := ob.Value.(broker.ControllerState); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // WaitState waits until a state of key after the first `after` ones satisfies ok, and returns it
 // with its position; it fails t, naming what, when none does within timeout.
 func (o *Observations) WaitState(t testing.TB, key string, after int, timeout time.Duration, what string, ok func(broker.PartitionState) bool) (broker.PartitionState, int) {
