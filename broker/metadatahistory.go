@@ -29,12 +29,13 @@ import (
 // In KRaft mode it reads the __cluster_metadata log of every controller (see readKRaftHistory).
 // A history that could be read only in part is returned with a metadata-log line saying what is
 // missing and a nil error; the error is for a history that could not be read at all, and then the
-// lines hold the metadata-log line alone.
+// lines hold the metadata-log line alone. Call it after healing: a paused node cannot be read.
 func (c *Cluster) ReadMetadataHistory(ctx context.Context, runStart time.Time) ([]history.Op, error) {
 	if c.Spec.KRaft() {
 		return c.readKRaftHistory(ctx, runStart)
 	}
-	// ZooKeeper mode reads ZooKeeper's transaction log (broker/zktxnlog.go).
+	// ZooKeeper mode reads ZooKeeper's transaction log: broker/zktxnlog.go, whose reader (with
+	// this function's signature) the integration calls here.
 	return nil, fmt.Errorf("read the metadata history: ZooKeeper mode: %w", errors.ErrUnsupported)
 }
 
