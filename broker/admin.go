@@ -17,6 +17,9 @@ type TopicSpec struct {
 	ReplicationFactor int
 	// Config holds topic-level configs, e.g. min.insync.replicas.
 	Config map[string]string
+	// Assignment, when set, places the replicas: Assignment[p] lists partition p's brokers, the
+	// preferred leader first. It must have Partitions entries of ReplicationFactor brokers each.
+	Assignment [][]int
 }
 
 // CreateTopic creates a topic and waits until every partition has a leader and a full ISR, so a
@@ -27,6 +30,16 @@ func (c *Cluster) CreateTopic(ctx context.Context, t TopicSpec) error {
 	}
 	if t.ReplicationFactor < 1 || t.ReplicationFactor > len(c.brokers) {
 		return fmt.Errorf("create topic %s: replication factor %d is not within 1..%d brokers", t.Name, t.ReplicationFactor, len(c.brokers))
+	}
+	if t.Assignment != nil {
+		if len(t.Assignment) != t.Partitions {
+			return fmt.Errorf("create topic %s: assignment for %d partitions, want %d", t.Name, len(t.Assignment), t.Partitions)
+		}
+		for p, replicas := range t.Assignment {
+			if len(replicas) != t.ReplicationFactor {
+				return fmt.Errorf("create topic %s: partition %d assigned %d replicas, want %d", t.Name, p, len(replicas), t.ReplicationFactor)
+			}
+		}
 	}
 	entries := make([]kafka.ConfigEntry, 0, len(t.Config))
 	for k, v := range t.Config {
@@ -64,9 +77,15 @@ func (c *Cluster) CreateTopic(ctx context.Context, t TopicSpec) error {
 }
 
 func createTopic(ctx context.Context, cl *kafka.Client, t TopicSpec, entries []kafka.ConfigEntry) error {
-	resp, err := cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
-		Topic: t.Name, NumPartitions: t.Partitions, ReplicationFactor: t.ReplicationFactor, ConfigEntries: entries,
-	}}})
+	tc := kafka.TopicConfig{Topic: t.Name, NumPartitions: t.Partitions, ReplicationFactor: t.ReplicationFactor, ConfigEntries: entries}
+	if t.Assignment != nil {
+		// Kafka takes either counts or an assignment: -1 leaves the counts unset.
+		tc.NumPartitions, tc.ReplicationFactor = -1, -1
+		for p, replicas := range t.Assignment {
+			tc.ReplicaAssignments = append(tc.ReplicaAssignments, kafka.ReplicaAssignment{Partition: p, Replicas: replicas})
+		}
+	}
+	resp, err := cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{tc}})
 	if err != nil {
 		return fmt.Errorf("create topic %s: %w", t.Name, err)
 	}

@@ -26,6 +26,9 @@ import (
 //go:embed assets/log4j.properties
 var log4jProperties string
 
+//go:embed assets/log4j2.properties
+var log4j2Properties string
+
 // Options are the parts of a start that are not the cluster itself.
 type Options struct {
 	// RunID labels every container and network; a fresh one is made when empty.
@@ -39,7 +42,8 @@ type Options struct {
 	ReadyTimeout time.Duration
 }
 
-// Cluster is a running ZooKeeper ensemble and Kafka brokers on a private Docker network.
+// Cluster is a running ZooKeeper ensemble or KRaft quorum and Kafka brokers on a private Docker
+// network.
 // Close removes every container and the network; it is safe to call more than once.
 type Cluster struct {
 	// RunID is the value of the kchaos.run label on every container and network of this cluster.
@@ -52,7 +56,12 @@ type Cluster struct {
 	subnet    netip.Prefix
 	gateway   netip.Addr
 	zooKeeper []*Node
-	brokers   []*Node
+	brokers   []*Node // brokers and combined nodes
+	// controllers are the dedicated KRaft controllers; combined nodes are among brokers.
+	controllers []*Node
+	// clusterID is the KRaft cluster id every node's storage is formatted with.
+	clusterID string
+	admin     *kraftAdmin
 	logf      func(string, ...any)
 	detached  bool
 	// starting is true while Start waits for readiness; startRestarts counts, per broker, the
@@ -65,7 +74,9 @@ type Cluster struct {
 }
 
 // Start validates spec, then starts ZooKeeper and the brokers and waits until every broker is
-// registered in ZooKeeper and a controller is elected. A spec error returns before anything starts.
+// registered in ZooKeeper and a controller is elected; in KRaft mode it starts the controllers and
+// brokers together and waits until the quorum has a leader and every broker is registered and
+// unfenced. A spec error returns before anything starts.
 // On any later error everything started so far is removed.
 func Start(ctx context.Context, spec ClusterSpec, opts Options) (*Cluster, error) {
 	spec = spec.WithDefaults()
@@ -112,6 +123,9 @@ func (c *Cluster) start(ctx context.Context, readyTimeout time.Duration) error {
 	started := time.Now()
 	if err := c.createNetwork(ctx); err != nil {
 		return err
+	}
+	if c.Spec.KRaft() {
+		return c.startKRaft(ctx, readyTimeout, started)
 	}
 	ports, err := freePorts(c.Spec.ZooKeeperNodes + c.Spec.Brokers)
 	if err != nil {
@@ -194,6 +208,7 @@ func (c *Cluster) create(ctx context.Context, n *Node) error {
 	c.logf("starting %s (%s)", n.Name, n.IP)
 	files := []testcontainers.ContainerFile{
 		{Reader: strings.NewReader(log4jProperties), ContainerFilePath: "/etc/kchaos/log4j.properties", FileMode: 0o644},
+		{Reader: strings.NewReader(log4j2Properties), ContainerFilePath: "/etc/kchaos/log4j2.properties", FileMode: 0o644},
 	}
 	var script string
 	containerPort := zkClientPort
@@ -205,16 +220,22 @@ func (c *Cluster) create(ctx context.Context, n *Node) error {
 			`exec java -Xms%[2]dm -Xmx%[2]dm -Djava.awt.headless=true -Dlog4j.configuration=file:/etc/kchaos/log4j.properties `+
 			`-cp '/opt/kafka/libs/*' org.apache.zookeeper.server.quorum.QuorumPeerMain /etc/kchaos/zoo.cfg`,
 			n.ID, c.Spec.ZooKeeperHeapMB)
-	case RoleBroker:
+	case RoleBroker, RoleCombined, RoleController:
 		containerPort = externalPort
-		files = append(files, testcontainers.ContainerFile{Reader: strings.NewReader(c.Spec.serverProperties(n.ID, n.HostPort)),
+		props := c.Spec.serverProperties(n.ID, n.HostPort)
+		if c.Spec.KRaft() {
+			props = c.Spec.kraftProperties(n, c.ControllerNodes())
+		}
+		files = append(files, testcontainers.ContainerFile{Reader: strings.NewReader(props),
 			ContainerFilePath: "/etc/kchaos/server.properties", FileMode: 0o644})
-		script = fmt.Sprintf(`mkdir -p /var/lib/kafka/data /var/log/kafka && `+
-			`exec java -Xms%[1]dm -Xmx%[1]dm -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true `+
-			`-Dlog4j.configuration=file:/etc/kchaos/log4j.properties -Dkafka.logs.dir=/var/log/kafka `+
-			`-cp '/opt/kafka/libs/*' kafka.Kafka /etc/kchaos/server.properties`, c.Spec.BrokerHeapMB)
+		script = c.Spec.kafkaCommand(c.clusterID)
 	}
 	port := network.MustParsePort(fmt.Sprintf("%d/tcp", containerPort))
+	exposed := []string{port.String()}
+	bindings := network.PortMap{port: {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(n.HostPort)}}}
+	if n.HostPort == 0 { // a dedicated controller serves no clients on the host
+		exposed, bindings = nil, nil
+	}
 	netName := c.network.Name
 	ctr, err := testcontainers.Run(ctx, c.Spec.Image,
 		testcontainers.WithName(fmt.Sprintf("kchaos-%s-%s", c.RunID, n.Name)),
@@ -228,7 +249,7 @@ func (c *Cluster) create(ctx context.Context, n *Node) error {
 		}),
 		testcontainers.WithFiles(files...),
 		// testcontainers drops port bindings of ports that are not exposed.
-		testcontainers.WithExposedPorts(port.String()),
+		testcontainers.WithExposedPorts(exposed...),
 		testcontainers.WithEntrypoint("sh", "-c", script),
 		testcontainers.WithConfigModifier(func(cfg *container.Config) {
 			cfg.Hostname = n.Name
@@ -236,7 +257,7 @@ func (c *Cluster) create(ctx context.Context, n *Node) error {
 		}),
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
 			hc.CapAdd = append(hc.CapAdd, "NET_ADMIN")
-			hc.PortBindings = network.PortMap{port: {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(n.HostPort)}}}
+			hc.PortBindings = bindings
 		}),
 	)
 	if ctr != nil {
@@ -271,7 +292,13 @@ func (c *Cluster) waitZooKeeper(ctx context.Context) error {
 // WaitReady waits until every broker is registered in ZooKeeper and a controller exists. It fails
 // at once when a broker that is not registered has exited (while Start waits, such a broker is
 // first restarted, twice at most).
+//
+// In KRaft mode it waits until the quorum has a leader and every broker, asked itself, lists every
+// broker as registered and unfenced.
 func (c *Cluster) WaitReady(ctx context.Context) error {
+	if c.Spec.KRaft() {
+		return c.waitReadyKRaft(ctx)
+	}
 	conn, err := c.dialZooKeeper(c.ZooKeeperAddrs(), 10*time.Second)
 	if err != nil {
 		return err
@@ -313,10 +340,10 @@ func (c *Cluster) WaitReady(ctx context.Context) error {
 // maxStartRestarts bounds the restarts of a broker that exits while the cluster starts.
 const maxStartRestarts = 2
 
-// checkRunning fails fast when a broker that has not registered has already exited (a config
-// Kafka rejects, a port in use), with its last log lines.
+// checkRunning fails fast when a node that is not ready (its name in missing) has already exited
+// (a config Kafka rejects, a port in use), with its last log lines.
 func (c *Cluster) checkRunning(ctx context.Context, missing []string) error {
-	for _, b := range c.brokers {
+	for _, b := range c.kafkaNodes() {
 		if !slices.Contains(missing, b.Name) || b.container == nil {
 			continue
 		}
@@ -334,13 +361,20 @@ func (c *Cluster) checkRunning(ctx context.Context, missing []string) error {
 			}
 			continue
 		}
+		if c.Spec.KRaft() {
+			return fmt.Errorf("%s %s exited before the cluster was ready%s", b.Role, b.Name, c.tailLogs(b))
+		}
 		return fmt.Errorf("broker %s exited before it registered in ZooKeeper%s", b.Name, c.tailLogs(b))
 	}
 	return nil
 }
 
-// WaitBrokerRegistered waits until broker id has registered itself in ZooKeeper.
+// WaitBrokerRegistered waits until broker id has registered itself in ZooKeeper; in KRaft mode,
+// until it is registered and unfenced.
 func (c *Cluster) WaitBrokerRegistered(ctx context.Context, id int) error {
+	if c.Spec.KRaft() {
+		return c.waitBrokerUnfenced(ctx, id)
+	}
 	conn, err := c.dialZooKeeper(c.ZooKeeperAddrs(), 10*time.Second)
 	if err != nil {
 		return err
@@ -376,15 +410,44 @@ func (c *Cluster) tailLogs(n *Node) string {
 	return fmt.Sprintf("\n--- last lines of %s ---\n%s", n.Name, strings.Join(lines, "\n"))
 }
 
-// Brokers returns the broker nodes, n1 first.
+// Brokers returns the broker nodes, n1 first: in KRaft mode combined nodes too.
 func (c *Cluster) Brokers() []*Node { return c.brokers }
 
-// ZooKeeper returns the ZooKeeper nodes, zk1 first.
+// ZooKeeper returns the ZooKeeper nodes, zk1 first; none in KRaft mode.
 func (c *Cluster) ZooKeeper() []*Node { return c.zooKeeper }
 
-// Nodes returns every node: ZooKeeper first, then brokers.
+// ControllerNodes returns the KRaft controller voters in node id order: the combined nodes n1..nK,
+// or the dedicated controllers c1..cK. None in ZooKeeper mode.
+func (c *Cluster) ControllerNodes() []*Node {
+	var out []*Node
+	for _, n := range c.kafkaNodes() {
+		if n.Role.IsController() {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Nodes returns every node: ZooKeeper first, then brokers, then dedicated controllers.
 func (c *Cluster) Nodes() []*Node {
-	return append(append([]*Node(nil), c.zooKeeper...), c.brokers...)
+	return append(append([]*Node(nil), c.zooKeeper...), c.kafkaNodes()...)
+}
+
+// kafkaNodes returns the nodes that run Kafka: brokers (combined nodes among them), then
+// dedicated controllers.
+func (c *Cluster) kafkaNodes() []*Node {
+	return append(append([]*Node(nil), c.brokers...), c.controllers...)
+}
+
+// NodeByID returns the Kafka node with node id (broker.id) id, a dedicated controller included,
+// or nil: what a controller line of the history names.
+func (c *Cluster) NodeByID(id int) *Node {
+	for _, n := range c.kafkaNodes() {
+		if n.ID == id {
+			return n
+		}
+	}
+	return nil
 }
 
 // Node returns the node with the given name (zk1, n2, ...), or nil.
@@ -434,6 +497,9 @@ func (c *Cluster) Close(ctx context.Context) error {
 		defer untrack(c)
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
+		if c.admin != nil {
+			c.admin.close()
+		}
 		_, err := removeByLabel(ctx, c.docker, "kchaos.run="+c.RunID)
 		c.closeErr = err
 		c.docker.Close()

@@ -5,3 +5,8 @@ package broker
 // requests there and brokers send theirs to the controller there. Faults that cut replication but
 // not the rest of a broker's traffic (package nemesis) match it.
 const InterBrokerPort = internalPort
+
+// ControllerPort is the port of the KRaft controller listener, on each controller's address on the
+// cluster network: voters replicate the metadata log and brokers heartbeat there. Faults that cut
+// a controller off (package nemesis) match it.
+const ControllerPort = controllerPort

@@ -23,7 +23,14 @@ type Role int
 // The roles of nodes.
 const (
 	RoleZooKeeper Role = iota + 1
+	// RoleBroker is a Kafka broker: in ZooKeeper mode every Kafka node, in KRaft mode a node with
+	// process.roles=broker.
 	RoleBroker
+	// RoleController is a dedicated KRaft controller (process.roles=controller): c1, c2, ...
+	RoleController
+	// RoleCombined is a KRaft node that is both a broker and a controller voter
+	// (process.roles=broker,controller).
+	RoleCombined
 )
 
 func (r Role) String() string {
@@ -32,20 +39,34 @@ func (r Role) String() string {
 		return "zookeeper"
 	case RoleBroker:
 		return "broker"
+	case RoleController:
+		return "controller"
+	case RoleCombined:
+		return "broker,controller"
 	}
 	return "role(" + strconv.Itoa(int(r)) + ")"
 }
 
-// Node is one container of the cluster: a ZooKeeper server or a Kafka broker.
+// IsBroker reports whether the node serves clients and holds partitions: a broker or a combined node.
+func (r Role) IsBroker() bool { return r == RoleBroker || r == RoleCombined }
+
+// IsController reports whether the node is a KRaft controller voter: dedicated or combined.
+func (r Role) IsController() bool { return r == RoleController || r == RoleCombined }
+
+// Node is one container of the cluster: a ZooKeeper server, a Kafka broker, a KRaft controller or
+// a combined broker and controller.
 type Node struct {
-	// Name is stable and is also the node's host name on the cluster network: zk1.., n1..
+	// Name is stable and is also the node's host name on the cluster network: zk1.., n1.. for
+	// brokers and combined nodes, c1.. for dedicated controllers.
 	Name string
 	Role Role
-	// ID is the ZooKeeper server id or the broker.id.
+	// ID is the ZooKeeper server id, the broker.id, or the KRaft node.id (brokers 1.., dedicated
+	// controllers ControllerIDBase+1..).
 	ID int
 	// IP is the node's fixed address on the cluster network.
 	IP netip.Addr
-	// HostPort is the port on 127.0.0.1 where the node serves clients on the host (Kafka or ZooKeeper).
+	// HostPort is the port on 127.0.0.1 where the node serves clients on the host (Kafka or
+	// ZooKeeper); 0 for a dedicated controller, which serves no clients.
 	HostPort int
 
 	cluster   *Cluster

@@ -57,11 +57,18 @@ type Observer struct {
 	mu       sync.Mutex
 	watching map[string]bool  // state znode paths with a watcher
 	last     map[string]int32 // key → the zk_version of the last state reported
+
+	// kraft is set for an observer of a KRaft cluster, which polls instead of watching.
+	kraft *kraftPoller
 }
 
-// Observe starts an observer of the cluster's ZooKeeper. emit is called for every observation, one
-// call at a time, in the order seen. Stop the observer with Close.
+// Observe starts an observer of the cluster's ZooKeeper, or in KRaft mode a poller of the brokers
+// (see kraftobserver.go). emit is called for every observation, one call at a time, in the order
+// seen. Stop the observer with Close.
 func (c *Cluster) Observe(ctx context.Context, emit func(Observation)) (*Observer, error) {
+	if c.Spec.KRaft() {
+		return c.observeKRaft(ctx, emit)
+	}
 	return ObserveZooKeeper(ctx, c.ZooKeeperAddrs(), emit)
 }
 
@@ -84,6 +91,10 @@ func ObserveZooKeeper(ctx context.Context, addrs []string, emit func(Observation
 // reported (after a gap when versions were skipped), a partition never watched. A missed
 // observation then shows in the history instead of passing unseen.
 func (o *Observer) Close() {
+	if o.kraft != nil {
+		o.kraft.close()
+		return
+	}
 	o.cancel()
 	o.wg.Wait()
 	done := make(chan struct{})
@@ -333,17 +344,23 @@ func parseState(key string, data []byte, version int32) (PartitionState, error) 
 	return PartitionState{Key: key, Leader: raw.Leader, LeaderEpoch: raw.LeaderEpoch, ISR: raw.ISR, ZkVersion: int(version)}, nil
 }
 
-// Snapshot is the cluster as ZooKeeper describes it at one moment.
+// Snapshot is the cluster as ZooKeeper (or, in KRaft mode, the brokers and the quorum) describes
+// it at one moment.
 type Snapshot struct {
-	// Registered are the broker ids present under /brokers/ids, sorted.
+	// Registered are the broker ids present under /brokers/ids, sorted; in KRaft mode the
+	// registered and unfenced brokers.
 	Registered []int
 	Controller ControllerState
 	// Partitions are the state of every partition, sorted by key.
 	Partitions []PartitionState
 }
 
-// Describe reads a Snapshot of the cluster from ZooKeeper.
+// Describe reads a Snapshot of the cluster from ZooKeeper; in KRaft mode from the brokers and
+// the quorum (see describeKRaft).
 func (c *Cluster) Describe(ctx context.Context) (Snapshot, error) {
+	if c.Spec.KRaft() {
+		return c.describeKRaft(ctx)
+	}
 	return DescribeZooKeeper(ctx, c.ZooKeeperAddrs())
 }
 

@@ -40,6 +40,17 @@ func (r RunInfo) ZooKeeperAddrs() []string {
 	return addrs
 }
 
+// BootstrapAddrs are the host addresses of the run's brokers (n1, n2, ...), for Kafka clients.
+func (r RunInfo) BootstrapAddrs() []string {
+	var addrs []string
+	for _, n := range r.Nodes {
+		if strings.HasPrefix(n.Name, "n") && n.HostAddr != "" {
+			addrs = append(addrs, n.HostAddr)
+		}
+	}
+	return addrs
+}
+
 // ListRuns lists the kchaos clusters on the Docker engine, oldest run id first, nodes by name.
 func ListRuns(ctx context.Context) ([]RunInfo, error) {
 	docker, err := testcontainers.NewDockerClientWithOpts(ctx)
@@ -77,7 +88,8 @@ func ListRuns(ctx context.Context) ([]RunInfo, error) {
 	return out, nil
 }
 
-// compareNodeNames puts ZooKeeper first, then brokers, each by number.
+// compareNodeNames puts ZooKeeper first, then brokers, then dedicated KRaft controllers, each by
+// number.
 func compareNodeNames(a, b string) int {
 	ka, kb := nodeSortKey(a), nodeSortKey(b)
 	if ka != kb {
@@ -90,6 +102,10 @@ func nodeSortKey(name string) int {
 	if n, ok := strings.CutPrefix(name, "zk"); ok {
 		i, _ := strconv.Atoi(n)
 		return i
+	}
+	if n, ok := strings.CutPrefix(name, "c"); ok {
+		i, _ := strconv.Atoi(n)
+		return 200 + i
 	}
 	i, _ := strconv.Atoi(strings.TrimPrefix(name, "n"))
 	return 100 + i

@@ -1,8 +1,10 @@
-// Package broker owns the system under test: a real Apache Kafka cluster (ZooKeeper mode) in Docker
-// containers. It renders configuration from a ClusterSpec, starts ZooKeeper and the brokers on a
-// private network, gives each node its lifecycle (kill, restart, stop, pause, resume), exec inside
-// its network namespace, its address and its logs, and observes partition state and the controller
-// through ZooKeeper. It knows nothing of workloads or checkers.
+// Package broker owns the system under test: a real Apache Kafka cluster in Docker containers, in
+// ZooKeeper mode (3.x) or KRaft mode (3.9 and 4.x). It renders configuration from a ClusterSpec,
+// starts ZooKeeper or the KRaft controllers and the brokers on a private network, gives each node
+// its lifecycle (kill, restart, stop, pause, resume), exec inside its network namespace, its
+// address and its logs, observes partition state and the controller (ZooKeeper watches, or KRaft
+// polls), and reads the exact metadata history off the nodes after a run. It knows nothing of
+// workloads or checkers.
 package broker
 
 import (
@@ -15,16 +17,50 @@ import (
 	"strings"
 )
 
-// DefaultImage is the Kafka image scripts/setup builds from Maven Central. Any image laid out like
-// the official distribution (/opt/kafka/libs, java on PATH) works, e.g. apache/kafka:3.9.1.
-const DefaultImage = "kchaos/kafka:3.9.1"
+// DefaultImage is the Kafka image scripts/setup builds from Maven Central for DefaultKafkaVersion.
+// Any image laid out like the official distribution (/opt/kafka/libs, java on PATH) works, e.g.
+// apache/kafka:3.9.1 or apache/kafka:4.1.1.
+const DefaultImage = ImagePrefix + DefaultKafkaVersion
+
+// ImagePrefix is the repository of the images scripts/setup builds: ImagePrefix+version is the
+// image of a ClusterSpec that names no Image.
+const ImagePrefix = "kchaos/kafka:"
+
+// DefaultKafkaVersion is the Kafka release of a spec that names none: the last line with
+// ZooKeeper mode.
+const DefaultKafkaVersion = "3.9.1"
+
+// The metadata modes of a cluster: ZooKeeper (3.x only) or KRaft (3.9 and 4.x).
+const (
+	MetadataZooKeeper = "zookeeper"
+	MetadataKRaft     = "kraft"
+)
+
+// The placements of KRaft controllers: on the first brokers (combined nodes, process.roles
+// broker,controller) or on nodes of their own (c1, c2, ...).
+const (
+	ControllersCombined  = "combined"
+	ControllersDedicated = "dedicated"
+)
 
 // ClusterSpec describes the cluster to start. The zero value of each field means its default
 // (see WithDefaults); Validate reports what is wrong before anything starts.
 type ClusterSpec struct {
-	// Image is the Kafka image; DefaultImage when empty.
+	// Image is the Kafka image; ImagePrefix+KafkaVersion when empty.
 	Image string `json:"image"`
-	// ZooKeeperNodes is 1 or 3.
+	// KafkaVersion is the Kafka release the image holds (DefaultKafkaVersion when empty): it
+	// decides the default metadata mode and the configuration rendered (log4j2 from 4.0 on).
+	KafkaVersion string `json:"kafka_version"`
+	// Metadata is MetadataZooKeeper or MetadataKRaft; when empty, KRaft for 4.x (which has no
+	// ZooKeeper mode) or when Controllers or ControllerMode is set, else ZooKeeper.
+	Metadata string `json:"metadata"`
+	// Controllers is the number of KRaft controller voters (KRaft only): 3 by default, 1 with a
+	// single broker.
+	Controllers int `json:"controllers,omitempty"`
+	// ControllerMode places the controllers (KRaft only): ControllersCombined (the default, on
+	// brokers n1..nN) or ControllersDedicated (nodes c1..cN of their own).
+	ControllerMode string `json:"controller_mode,omitempty"`
+	// ZooKeeperNodes is 1 or 3 (ZooKeeper mode; ignored in KRaft mode).
 	ZooKeeperNodes int `json:"zk_nodes"`
 	// Brokers is the number of Kafka brokers, named n1, n2, ... with broker.id 1, 2, ...
 	Brokers int `json:"brokers"`
@@ -39,7 +75,8 @@ type ClusterSpec struct {
 	UncleanLeaderElection bool `json:"unclean_leader_election"`
 	// ReplicaLagTimeMaxMs is replica.lag.time.max.ms; Kafka's 30000 when zero.
 	ReplicaLagTimeMaxMs int `json:"replica_lag_time_max_ms"`
-	// ZooKeeperSessionTimeoutMs is zookeeper.session.timeout.ms; Kafka's 18000 when zero.
+	// ZooKeeperSessionTimeoutMs is zookeeper.session.timeout.ms; Kafka's 18000 when zero
+	// (ZooKeeper mode; ignored in KRaft mode).
 	ZooKeeperSessionTimeoutMs int `json:"zookeeper_session_timeout_ms"`
 	// ServerProperties holds any other server.properties keys; they override the rendered ones.
 	ServerProperties map[string]string `json:"server_properties,omitempty"`
@@ -55,13 +92,34 @@ const (
 	DefaultMinInsyncReplicas         = 2
 	DefaultReplicaLagTimeMaxMs       = 30000
 	DefaultZooKeeperSessionTimeoutMs = 18000
+	DefaultControllers               = 3
 )
 
 // WithDefaults returns a copy of s with every unset field given its default. Brokers is left as it
 // is when negative, so that Validate can name it.
 func (s ClusterSpec) WithDefaults() ClusterSpec {
+	if s.KafkaVersion == "" {
+		s.KafkaVersion = DefaultKafkaVersion
+	}
 	if s.Image == "" {
-		s.Image = DefaultImage
+		s.Image = ImagePrefix + s.KafkaVersion
+	}
+	if s.Metadata == "" {
+		s.Metadata = MetadataZooKeeper
+		if major, _, ok := parseVersion(s.KafkaVersion); (ok && major >= 4) || s.Controllers != 0 || s.ControllerMode != "" {
+			s.Metadata = MetadataKRaft
+		}
+	}
+	if s.Metadata == MetadataKRaft {
+		if s.ControllerMode == "" {
+			s.ControllerMode = ControllersCombined
+		}
+		if s.Controllers == 0 {
+			s.Controllers = DefaultControllers
+			if s.Brokers == 1 {
+				s.Controllers = 1 // a quorum of three over one broker would need two nodes of its own
+			}
+		}
 	}
 	if s.ZooKeeperNodes == 0 {
 		s.ZooKeeperNodes = DefaultZooKeeperNodes
@@ -105,7 +163,9 @@ var (
 	// Keys kchaos renders itself and must stay under its control: overriding them breaks addressing,
 	// storage or identity, not just behaviour.
 	reservedKeys = []string{"broker.id", "listeners", "advertised.listeners", "listener.security.protocol.map",
-		"inter.broker.listener.name", "zookeeper.connect", "log.dirs"}
+		"inter.broker.listener.name", "zookeeper.connect", "log.dirs",
+		"node.id", "process.roles", "controller.quorum.voters", "controller.quorum.bootstrap.servers",
+		"controller.listener.names", "zookeeper.metadata.migration.enable"}
 
 	// Keys a ClusterSpec field renders, by the flag that sets it: overriding them through
 	// ServerProperties would make the spec say one thing and the brokers do another.
@@ -126,7 +186,7 @@ func (s ClusterSpec) Validate() error {
 		return &SpecError{"brokers", fmt.Sprintf("must be at least 1, got %d", s.Brokers)}
 	case s.Brokers > 9:
 		return &SpecError{"brokers", fmt.Sprintf("at most 9 fit this harness, got %d", s.Brokers)}
-	case s.ZooKeeperNodes != 1 && s.ZooKeeperNodes != 3:
+	case s.Metadata != MetadataKRaft && s.ZooKeeperNodes != 1 && s.ZooKeeperNodes != 3:
 		return &SpecError{"zk-nodes", fmt.Sprintf("must be 1 or 3, got %d", s.ZooKeeperNodes)}
 	case s.ReplicationFactor < 1:
 		return &SpecError{"replication-factor", fmt.Sprintf("must be at least 1, got %d", s.ReplicationFactor)}
@@ -147,10 +207,66 @@ func (s ClusterSpec) Validate() error {
 	case strings.TrimSpace(s.Image) == "" || strings.ContainsAny(s.Image, " \t\n"):
 		return &SpecError{"image", fmt.Sprintf("%q is not an image reference", s.Image)}
 	}
+	if err := s.validateMetadata(); err != nil {
+		return err
+	}
 	for _, key := range slices.Sorted(maps.Keys(s.ServerProperties)) {
 		if err := validateProperty(key, s.ServerProperties[key]); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+var kafkaVersion = regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)$`)
+
+// parseVersion reads a Kafka release such as "4.1.1".
+func parseVersion(v string) (major, minor int, ok bool) {
+	m := kafkaVersion.FindStringSubmatch(v)
+	if m == nil {
+		return 0, 0, false
+	}
+	major, _ = strconv.Atoi(m[1])
+	minor, _ = strconv.Atoi(m[2])
+	return major, minor, true
+}
+
+// maxControllers bounds the KRaft voters: more than five only slows every commit down.
+const maxControllers = 5
+
+// validateMetadata checks the version, the metadata mode and the controllers against each other.
+func (s ClusterSpec) validateMetadata() error {
+	major, minor, ok := parseVersion(s.KafkaVersion)
+	switch {
+	case !ok:
+		return &SpecError{"kafka-version", fmt.Sprintf("%q is not a Kafka release such as 3.9.1 or 4.1.1", s.KafkaVersion)}
+	case major < 3 || major > 4:
+		return &SpecError{"kafka-version", fmt.Sprintf("%s: kchaos runs Kafka 3.x and 4.x", s.KafkaVersion)}
+	case s.Metadata != MetadataZooKeeper && s.Metadata != MetadataKRaft:
+		return &SpecError{"metadata", fmt.Sprintf("want %s or %s, got %q", MetadataZooKeeper, MetadataKRaft, s.Metadata)}
+	case s.Metadata == MetadataZooKeeper && major >= 4:
+		return &SpecError{"metadata", fmt.Sprintf("Kafka %s has no ZooKeeper mode (--kafka-version %s --metadata %s): use --metadata %s, or a 3.x --kafka-version",
+			s.KafkaVersion, s.KafkaVersion, MetadataZooKeeper, MetadataKRaft)}
+	case s.Metadata == MetadataKRaft && major == 3 && minor < 9:
+		return &SpecError{"metadata", fmt.Sprintf("kchaos runs KRaft from Kafka 3.9 on, got --kafka-version %s", s.KafkaVersion)}
+	}
+	if s.Metadata == MetadataZooKeeper {
+		if s.Controllers != 0 {
+			return &SpecError{"controllers", fmt.Sprintf("KRaft controllers in ZooKeeper mode (got %d): use --metadata %s", s.Controllers, MetadataKRaft)}
+		}
+		if s.ControllerMode != "" {
+			return &SpecError{"controller-mode", fmt.Sprintf("KRaft controllers in ZooKeeper mode (got %q): use --metadata %s", s.ControllerMode, MetadataKRaft)}
+		}
+		return nil
+	}
+	switch {
+	case s.ControllerMode != ControllersCombined && s.ControllerMode != ControllersDedicated:
+		return &SpecError{"controller-mode", fmt.Sprintf("want %s or %s, got %q", ControllersCombined, ControllersDedicated, s.ControllerMode)}
+	case s.Controllers < 1 || s.Controllers > maxControllers:
+		return &SpecError{"controllers", fmt.Sprintf("must be within 1..%d, got %d", maxControllers, s.Controllers)}
+	case s.ControllerMode == ControllersCombined && s.Controllers > s.Brokers:
+		return &SpecError{"controllers", fmt.Sprintf("%d combined controllers need as many brokers, got %d brokers (or use --controller-mode %s)",
+			s.Controllers, s.Brokers, ControllersDedicated)}
 	}
 	return nil
 }
@@ -214,21 +330,31 @@ func (s ClusterSpec) zkConnect() string {
 	return strings.Join(hosts, ",")
 }
 
-// ServerProperties renders server.properties for broker id, advertising hostPort to clients on the host.
+// serverProperties renders server.properties for broker id in ZooKeeper mode, advertising
+// hostPort to clients on the host.
 func (s ClusterSpec) serverProperties(id, hostPort int) string {
-	props := map[string]string{
-		"broker.id":                                strconv.Itoa(id),
-		"listeners":                                fmt.Sprintf("INTERNAL://0.0.0.0:%d,EXTERNAL://0.0.0.0:%d", internalPort, externalPort),
-		"advertised.listeners":                     fmt.Sprintf("INTERNAL://%s:%d,EXTERNAL://127.0.0.1:%d", BrokerName(id), internalPort, hostPort),
-		"listener.security.protocol.map":           "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT",
-		"inter.broker.listener.name":               "INTERNAL",
-		"zookeeper.connect":                        s.zkConnect(),
+	props := s.baseProperties()
+	maps.Copy(props, map[string]string{
+		"broker.id":                      strconv.Itoa(id),
+		"listeners":                      fmt.Sprintf("INTERNAL://0.0.0.0:%d,EXTERNAL://0.0.0.0:%d", internalPort, externalPort),
+		"advertised.listeners":           fmt.Sprintf("INTERNAL://%s:%d,EXTERNAL://127.0.0.1:%d", BrokerName(id), internalPort, hostPort),
+		"listener.security.protocol.map": "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT",
+		"inter.broker.listener.name":     "INTERNAL",
+		"zookeeper.connect":              s.zkConnect(),
+		"zookeeper.session.timeout.ms":   strconv.Itoa(s.ZooKeeperSessionTimeoutMs),
+	})
+	return renderProperties("broker "+BrokerName(id), props, s.ServerProperties)
+}
+
+// baseProperties are the keys every Kafka node gets in either metadata mode. A KRaft controller
+// gets them too: it applies the cluster-wide defaults (min.insync.replicas decides the ELR).
+func (s ClusterSpec) baseProperties() map[string]string {
+	return map[string]string{
 		"log.dirs":                                 "/var/lib/kafka/data",
 		"default.replication.factor":               strconv.Itoa(s.ReplicationFactor),
 		"min.insync.replicas":                      strconv.Itoa(s.MinInsyncReplicas),
 		"unclean.leader.election.enable":           strconv.FormatBool(s.UncleanLeaderElection),
 		"replica.lag.time.max.ms":                  strconv.Itoa(s.ReplicaLagTimeMaxMs),
-		"zookeeper.session.timeout.ms":             strconv.Itoa(s.ZooKeeperSessionTimeoutMs),
 		"offsets.topic.replication.factor":         strconv.Itoa(min(3, s.Brokers)),
 		"transaction.state.log.replication.factor": strconv.Itoa(min(3, s.Brokers)),
 		"transaction.state.log.min.isr":            strconv.Itoa(min(2, s.Brokers)),
@@ -238,9 +364,14 @@ func (s ClusterSpec) serverProperties(id, hostPort int) string {
 		// Faster controlled failover is the point of the harness, not slow shutdowns.
 		"controlled.shutdown.enable": "true",
 	}
-	maps.Copy(props, s.ServerProperties)
+}
+
+// renderProperties writes props, overridden by the user's keys, sorted, under a header naming
+// the node.
+func renderProperties(node string, props, overrides map[string]string) string {
+	maps.Copy(props, overrides)
 	var b strings.Builder
-	b.WriteString("# Rendered by kchaos for broker " + BrokerName(id) + "\n")
+	b.WriteString("# Rendered by kchaos for " + node + "\n")
 	for _, k := range slices.Sorted(maps.Keys(props)) {
 		fmt.Fprintf(&b, "%s=%s\n", k, props[k])
 	}

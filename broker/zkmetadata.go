@@ -15,13 +15,11 @@ import (
 // controllerEpochPath is the znode holding the controller epoch, bumped with each new controller.
 const controllerEpochPath = "/controller_epoch"
 
-// MetadataHistory reads, after a run, the exact history of the cluster's metadata from the
-// system's own log and returns it as observer lines for the history (shared/HISTORY.md): every
-// version of every partition's state, the controllers and the broker registrations, then one
-// metadata-log line saying whether the log was complete. runStart is the start of the history's
-// clock. Call it before Close, with every node resumed. A log that cannot be read at all is a
-// metadata-log line with the reason, not an error: the verdict then rests on the live observer.
-func (c *Cluster) MetadataHistory(ctx context.Context, runStart time.Time) []history.Op {
+// readZooKeeperHistory is ReadMetadataHistory in ZooKeeper mode: every version of every
+// partition's state, the controllers and the broker registrations from ZooKeeper's transaction
+// logs, then the metadata-log line. A log that cannot be read at all gives that line with the
+// reason, and the error.
+func (c *Cluster) readZooKeeperHistory(ctx context.Context, runStart time.Time) ([]history.Op, error) {
 	names := make([]string, 0, c.Spec.ZooKeeperNodes)
 	for _, n := range c.Nodes() {
 		if n.Role == RoleZooKeeper {
@@ -32,9 +30,9 @@ func (c *Cluster) MetadataHistory(ctx context.Context, runStart time.Time) []his
 	if err != nil {
 		op := history.ObserveMetadataLog(history.MetadataLog{Source: history.SourceZooKeeperLog, Nodes: names,
 			Reason: fmt.Sprintf("reading the transaction logs failed: %v", err), ClockOffset: -runStart.UnixNano()})
-		return []history.Op{op}
+		return []history.Op{op}, fmt.Errorf("read the metadata history: %w", err)
 	}
-	return ZooKeeperMetadataLines(h, names, runStart)
+	return ZooKeeperMetadataLines(h, names, runStart), nil
 }
 
 // ZooKeeperMetadataLines turns a replayed ZooKeeper history into observer lines: a partition-state

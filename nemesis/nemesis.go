@@ -254,7 +254,7 @@ func (n *Nemesis) brokers(nodeNames []string) ([]*broker.Node, error) {
 	out := make([]*broker.Node, 0, len(nodeNames))
 	for _, name := range sortNodes(slices.Compact(slices.Sorted(slices.Values(nodeNames)))) {
 		node := n.c.Node(name)
-		if node == nil || node.Role != broker.RoleBroker {
+		if node == nil || !node.Role.IsBroker() {
 			return nil, fmt.Errorf("nemesis: %q is not a broker of the cluster", name)
 		}
 		out = append(out, node)

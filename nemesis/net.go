@@ -151,7 +151,7 @@ func IsolateFromZooKeeper(ctx context.Context, c *broker.Cluster, brokers []stri
 	g := Grudge{}
 	for _, b := range brokers {
 		n := c.Node(b)
-		if n == nil || n.Role != broker.RoleBroker {
+		if n == nil || !n.Role.IsBroker() {
 			return nil, fmt.Errorf("nemesis: zk-isolate: %q is not a broker of the cluster", b)
 		}
 		for _, z := range c.ZooKeeper() {
@@ -180,7 +180,7 @@ func Lag(ctx context.Context, c *broker.Cluster, follower string, loss float64) 
 		return nil, fmt.Errorf("nemesis: lag: loss must be in (0, 1], got %v", loss)
 	}
 	f := c.Node(follower)
-	if f == nil || f.Role != broker.RoleBroker {
+	if f == nil || !f.Role.IsBroker() {
 		return nil, fmt.Errorf("nemesis: lag: %q is not a broker of the cluster", follower)
 	}
 	var rules []rule
@@ -208,14 +208,14 @@ func Lag(ctx context.Context, c *broker.Cluster, follower string, loss float64) 
 // and the clients. The grudge of the cut is {leader: followers}, on that port only.
 func CutReplication(ctx context.Context, c *broker.Cluster, leader string, followers []string) (*Cut, error) {
 	l := c.Node(leader)
-	if l == nil || l.Role != broker.RoleBroker {
+	if l == nil || !l.Role.IsBroker() {
 		return nil, fmt.Errorf("nemesis: cut replication: %q is not a broker of the cluster", leader)
 	}
 	g := Grudge{}
 	var rules []rule
 	for _, f := range followers {
 		n := c.Node(f)
-		if n == nil || n.Role != broker.RoleBroker || n == l {
+		if n == nil || !n.Role.IsBroker() || n == l {
 			return nil, fmt.Errorf("nemesis: cut replication: follower %q is not another broker of the cluster", f)
 		}
 		g[leader] = append(g[leader], f)

@@ -65,7 +65,11 @@ var runFields = []Field{
 // ClusterFields are the settings of the cluster (kchaos cluster up takes these alone); broker
 // owns their meaning and derived defaults.
 var ClusterFields = []Field{
-	{"image", broker.DefaultImage, "Kafka image (any image laid out like the official one, e.g. apache/kafka:3.9.1)", func(s *Spec) fieldValue { return (*stringValue)(&s.Cluster.Image) }},
+	{"kafka-version", broker.DefaultKafkaVersion, "Kafka release the image holds (3.x: ZooKeeper or KRaft; 4.x: KRaft only)", func(s *Spec) fieldValue { return (*stringValue)(&s.Cluster.KafkaVersion) }},
+	{"image", "", "Kafka image (default " + broker.ImagePrefix + "<kafka-version>; any image laid out like the official one, e.g. apache/kafka:4.1.1)", func(s *Spec) fieldValue { return (*stringValue)(&s.Cluster.Image) }},
+	{"metadata", "", "metadata mode: zookeeper or kraft (default zookeeper for 3.x, kraft for 4.x)", func(s *Spec) fieldValue { return (*stringValue)(&s.Cluster.Metadata) }},
+	{"controllers", "", "KRaft controller voters (default 3, or 1 with one broker; implies --metadata kraft)", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.Controllers) }},
+	{"controller-mode", "", "KRaft controllers: combined (on brokers n1..) or dedicated (nodes c1.. of their own) (default combined; implies --metadata kraft)", func(s *Spec) fieldValue { return (*stringValue)(&s.Cluster.ControllerMode) }},
 	{"brokers", strconv.Itoa(broker.DefaultBrokers), "number of Kafka brokers", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.Brokers) }},
 	{"zk-nodes", strconv.Itoa(broker.DefaultZooKeeperNodes), "number of ZooKeeper nodes (1 or 3)", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ZooKeeperNodes) }},
 	{"replication-factor", strconv.Itoa(broker.DefaultReplicationFactor), "default.replication.factor", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ReplicationFactor) }},
@@ -100,15 +104,37 @@ func RegisterFlags(fs *flag.FlagSet, s *Spec, fields []Field) {
 }
 
 // FromFlags returns the spec that flags registered by RegisterFlags on s describe, once fs is
-// parsed: a seed drawn from the clock when --seed was absent, and every value as given, so that
-// an explicit zero or empty value reaches Validate instead of turning into a default.
+// parsed: a seed drawn from the clock when --seed was absent, the cluster's derived defaults (the
+// image and metadata mode of the version, the controllers of KRaft) for the flags absent, and
+// every value as given, so that an explicit zero or empty value reaches Validate instead of
+// turning into a default.
 func FromFlags(fs *flag.FlagSet, s Spec) Spec {
-	seeded := false
-	fs.Visit(func(f *flag.Flag) { seeded = seeded || f.Name == "seed" })
-	if !seeded {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if !given["seed"] {
 		s.Seed = ClockSeed()
 	}
+	d := s.Cluster.WithDefaults()
+	if !given["image"] {
+		s.Cluster.Image = d.Image
+	}
+	if !given["metadata"] {
+		s.Cluster.Metadata = d.Metadata
+	}
+	if !given["controllers"] {
+		s.Cluster.Controllers = d.Controllers
+	}
+	if !given["controller-mode"] {
+		s.Cluster.ControllerMode = d.ControllerMode
+	}
 	return s
+}
+
+// derivedDefaults returns the cluster fields that have no default of their own (the image, the
+// metadata mode, the controllers) as broker derives them from the other fields of c.
+func derivedDefaults(c broker.ClusterSpec) broker.ClusterSpec {
+	c.Image, c.Metadata, c.Controllers, c.ControllerMode = "", "", 0, ""
+	return c.WithDefaults()
 }
 
 // ParseArgs parses the flags of kchaos run into a validated spec. It is what the CLI does and
@@ -129,9 +155,13 @@ func ParseArgs(args []string) (Spec, error) {
 }
 
 // RerunArgs returns the flags of kchaos run that run s again: every field that differs from its
-// default, and always the seed. ParseArgs(RerunArgs(s)) gives s back.
+// default (for a derived one, from what the other fields derive), and always the seed.
+// ParseArgs(RerunArgs(s)) gives s back.
 func RerunArgs(s Spec) []string {
 	def := Defaults()
+	// A derived default follows the other fields: --kafka-version 4.1.1 alone says --metadata kraft.
+	d := derivedDefaults(s.Cluster)
+	def.Cluster.Image, def.Cluster.Metadata, def.Cluster.Controllers, def.Cluster.ControllerMode = d.Image, d.Metadata, d.Controllers, d.ControllerMode
 	var args []string
 	for _, f := range Fields {
 		v, d := f.value(&s), f.value(&def)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/kchaos/kchaos/broker"
 	"github.com/kchaos/kchaos/spec"
 	"github.com/kchaos/kchaos/suites"
 )
@@ -26,6 +27,7 @@ var otherValue = map[string]string{
 	"min-insync-replicas": "1", "unclean-leader-election": "true", "replica-lag-time-max-ms": "1000",
 	"zookeeper-session-timeout-ms": "6000", "broker-heap-mb": "1024", "zk-heap-mb": "128",
 	"server-property": "log.retention.ms=1000",
+	"kafka-version":   "4.1.1", "metadata": "kraft", "controllers": "1", "controller-mode": "dedicated",
 }
 
 // leafFields counts the settable fields of t, descending into nested structs.
@@ -221,4 +223,31 @@ func TestSpecValidation(t *testing.T) {
 		})
 	}
 	require.NoError(t, spec.Spec{}.WithDefaults().Validate())
+}
+
+// The cluster's derived defaults follow the fields given: a version alone says its image and
+// metadata mode, and the re-run command names the version alone.
+func TestDerivedClusterDefaults(t *testing.T) {
+	s, err := spec.ParseArgs([]string{"--seed", "1", "--kafka-version", "4.1.1"})
+	require.NoError(t, err)
+	require.Equal(t, "kchaos/kafka:4.1.1", s.Cluster.Image)
+	require.Equal(t, broker.MetadataKRaft, s.Cluster.Metadata)
+	require.Equal(t, 3, s.Cluster.Controllers)
+	require.Equal(t, broker.ControllersCombined, s.Cluster.ControllerMode)
+	require.Equal(t, []string{"--seed", "1", "--kafka-version", "4.1.1"}, spec.RerunArgs(s))
+	goAPI := spec.Spec{Seed: 1, Cluster: broker.ClusterSpec{KafkaVersion: "4.1.1"}}.WithDefaults()
+	require.Equal(t, s, goAPI, "the Go API derives the same")
+
+	zk, err := spec.ParseArgs([]string{"--seed", "1"})
+	require.NoError(t, err)
+	require.Equal(t, broker.DefaultImage, zk.Cluster.Image)
+	require.Equal(t, broker.MetadataZooKeeper, zk.Cluster.Metadata)
+	require.Zero(t, zk.Cluster.Controllers)
+	require.Equal(t, []string{"--seed", "1"}, spec.RerunArgs(zk))
+
+	_, err = spec.ParseArgs([]string{"--kafka-version", "4.1.1", "--metadata", "zookeeper"})
+	require.ErrorContains(t, err, "metadata")
+	require.ErrorContains(t, err, "--kafka-version 4.1.1 --metadata zookeeper")
+	_, err = spec.ParseArgs([]string{"--image", "apache/kafka:4.1.1", "--kafka-version", "4.1.1"})
+	require.NoError(t, err)
 }

@@ -29,18 +29,27 @@ func FastSpec() broker.ClusterSpec {
 // are kept in a temporary directory whose path is logged. With -short the test is skipped.
 func StartCluster(t testing.TB, spec broker.ClusterSpec) *broker.Cluster {
 	t.Helper()
+	return StartClusterWithin(t, spec, 0, 4*time.Minute)
+}
+
+// StartClusterWithin is StartCluster with the readiness timeout of one start (the default of
+// broker.Options when zero) and the time limit of both tries: a KRaft cluster formats its storage
+// with one JVM per node before starting another, which a loaded machine makes slow.
+func StartClusterWithin(t testing.TB, spec broker.ClusterSpec, readyTimeout, limit time.Duration) *broker.Cluster {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("needs a real cluster")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	started := time.Now()
-	c, err := broker.Start(ctx, spec, broker.Options{Logf: t.Logf})
+	opts := broker.Options{Logf: t.Logf, ReadyTimeout: readyTimeout}
+	c, err := broker.Start(ctx, spec, opts)
 	if err != nil {
 		// With short session timeouts a broker starved of CPU (another cluster running on the
 		// machine) can lose its ZooKeeper session while it starts, and exit. Once is bad luck.
 		t.Logf("the cluster did not start, trying once more: %v", err)
-		c, err = broker.Start(ctx, spec, broker.Options{Logf: t.Logf})
+		c, err = broker.Start(ctx, spec, opts)
 	}
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -90,6 +99,19 @@ func (o *Observations) States(key string) []broker.PartitionState {
 	for _, ob := range o.seen {
 		if st, ok := ob.Value.(broker.PartitionState); ok && st.Key == key {
 			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// Controllers returns the controllers seen so far, in order.
+func (o *Observations) Controllers() []broker.ControllerState {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []broker.ControllerState
+	for _, ob := range o.seen {
+		if c, ok := ob.Value.(broker.ControllerState); ok {
+			out = append(out, c)
 		}
 	}
 	return out

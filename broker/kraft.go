@@ -1,0 +1,413 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// startKRaft places the KRaft nodes (brokers, combined nodes, dedicated controllers), formats
+// their storage with one cluster id and starts them all at once: a controller quorum needs a
+// majority of its voters up to elect a leader, and brokers wait for it by themselves.
+func (c *Cluster) startKRaft(ctx context.Context, readyTimeout time.Duration, started time.Time) error {
+	ports, err := freePorts(c.Spec.Brokers)
+	if err != nil {
+		return err
+	}
+	c.clusterID = newClusterID()
+	c.brokers, c.controllers = c.Spec.kraftNodes(c.nodeIP, ports)
+	for _, n := range c.kafkaNodes() {
+		n.cluster = c
+	}
+	c.admin = newKRaftAdmin(c.brokers)
+
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	if err := c.createAll(ctx, c.kafkaNodes()); err != nil {
+		return err
+	}
+	c.starting, c.startRestarts = true, map[string]int{}
+	err = c.WaitReady(ctx)
+	c.starting = false
+	if err != nil {
+		return err
+	}
+	c.logf("cluster ready after %s: Kafka %s KRaft, %d controllers (%s), %d brokers", time.Since(started).Round(100*time.Millisecond),
+		c.Spec.KafkaVersion, c.Spec.Controllers, c.Spec.ControllerMode, len(c.brokers))
+	return nil
+}
+
+// kraftNodes places a KRaft cluster's nodes: brokers n1..nB with node ids 1..B at .20+, the first
+// Controllers of them combined in ControllersCombined mode, else dedicated controllers c1..cK
+// with node ids ControllerIDBase+1.. at .30+. ports are the brokers' host ports.
+func (s ClusterSpec) kraftNodes(ip func(host int) netip.Addr, ports []int) (brokers, controllers []*Node) {
+	for i := range s.Brokers {
+		role := RoleBroker
+		if s.ControllerMode == ControllersCombined && i < s.Controllers {
+			role = RoleCombined
+		}
+		brokers = append(brokers, &Node{Name: BrokerName(i + 1), Role: role, ID: i + 1, IP: ip(20 + i), HostPort: ports[i]})
+	}
+	if s.ControllerMode == ControllersDedicated {
+		for i := range s.Controllers {
+			controllers = append(controllers, &Node{Name: ControllerName(i + 1), Role: RoleController,
+				ID: ControllerIDBase + i + 1, IP: ip(30 + i)})
+		}
+	}
+	return brokers, controllers
+}
+
+// ClusterID is the KRaft cluster id the nodes' storage was formatted with; "" in ZooKeeper mode.
+func (c *Cluster) ClusterID() string { return c.clusterID }
+
+// waitReadyKRaft waits until the quorum has a leader and every broker answers and lists every
+// broker: a broker lists only brokers that are registered and unfenced, so each one has then
+// caught up with the registrations of all.
+func (c *Cluster) waitReadyKRaft(ctx context.Context) error {
+	var missing []string
+	for {
+		missing = missing[:0]
+		for _, b := range c.brokers {
+			ids, err := c.admin.brokersSeenBy(ctx, b.ID)
+			if err != nil {
+				missing = append(missing, b.Name)
+				continue
+			}
+			for _, other := range c.brokers {
+				if !slices.Contains(ids, other.ID) && !slices.Contains(missing, other.Name) {
+					missing = append(missing, other.Name)
+				}
+			}
+		}
+		if _, err := c.admin.quorumLeader(ctx); err != nil {
+			missing = append(missing, "a quorum leader")
+			for _, n := range c.controllers { // dedicated controllers: restart one that exited
+				missing = append(missing, n.Name)
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		if err := c.checkRunning(ctx, missing); err != nil {
+			return err
+		}
+		if err := sleepCtx(ctx, 500*time.Millisecond); err != nil {
+			var tails strings.Builder
+			for _, n := range c.kafkaNodes() {
+				if slices.Contains(missing, n.Name) {
+					tails.WriteString(c.tailLogs(n))
+				}
+			}
+			return fmt.Errorf("cluster not ready, still waiting for %s: %w%s", strings.Join(missing, ", "), err, tails.String())
+		}
+	}
+}
+
+// waitBrokerUnfenced waits until some broker lists broker id: registered and unfenced.
+func (c *Cluster) waitBrokerUnfenced(ctx context.Context, id int) error {
+	for {
+		for _, b := range c.brokers {
+			if ids, err := c.admin.brokersSeenBy(ctx, b.ID); err == nil && slices.Contains(ids, id) {
+				return nil
+			}
+		}
+		if err := sleepCtx(ctx, 250*time.Millisecond); err != nil {
+			return fmt.Errorf("broker %s did not register unfenced: %w", BrokerName(id), err)
+		}
+	}
+}
+
+// kraftAdmin sends admin requests to one chosen broker at a time: one franz-go client per broker,
+// seeded with that broker alone, so that an answer says what that broker knows.
+type kraftAdmin struct {
+	mu      sync.Mutex
+	addrs   map[int]string
+	clients map[int]*kgo.Client
+	closed  bool // the cluster is closed: no new client, so that none outlives it
+}
+
+func newKRaftAdmin(brokers []*Node) *kraftAdmin {
+	a := &kraftAdmin{addrs: map[int]string{}, clients: map[int]*kgo.Client{}}
+	for _, b := range brokers {
+		a.addrs[b.ID] = b.HostAddr()
+	}
+	return a
+}
+
+// requestTimeout bounds one admin request; a paused or partitioned broker answers never.
+const requestTimeout = 3 * time.Second
+
+// request sends req to broker id.
+func (a *kraftAdmin) request(ctx context.Context, id int, req kmsg.Request) (kmsg.Response, error) {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil, fmt.Errorf("%s to broker %s: the cluster is closed", kmsg.NameForKey(req.Key()), BrokerName(id))
+	}
+	cl, ok := a.clients[id]
+	if !ok {
+		addr, known := a.addrs[id]
+		if !known {
+			a.mu.Unlock()
+			return nil, fmt.Errorf("no broker %d", id)
+		}
+		var err error
+		cl, err = kgo.NewClient(kgo.SeedBrokers(addr), kgo.DialTimeout(requestTimeout), kgo.RequestRetries(0))
+		if err != nil {
+			a.mu.Unlock()
+			return nil, fmt.Errorf("admin client for %s: %w", addr, err)
+		}
+		a.clients[id] = cl
+	}
+	a.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	seeds := cl.SeedBrokers()
+	if len(seeds) == 0 {
+		return nil, fmt.Errorf("admin client of broker %d has no seed", id)
+	}
+	resp, err := seeds[0].Request(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("%s to broker %s: %w", kmsg.NameForKey(req.Key()), BrokerName(id), err)
+	}
+	return resp, nil
+}
+
+func (a *kraftAdmin) ids() []int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ids := make([]int, 0, len(a.addrs))
+	for id := range a.addrs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func (a *kraftAdmin) close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, cl := range a.clients {
+		cl.Close()
+	}
+	a.clients, a.closed = map[int]*kgo.Client{}, true
+}
+
+// brokersSeenBy asks broker id for the brokers it lists in its metadata: the registered and
+// unfenced ones, sorted.
+func (a *kraftAdmin) brokersSeenBy(ctx context.Context, id int) ([]int, error) {
+	req := kmsg.NewPtrMetadataRequest()
+	req.Topics = []kmsg.MetadataRequestTopic{} // brokers only, no topic
+	resp, err := a.request(ctx, id, req)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int
+	for _, b := range resp.(*kmsg.MetadataResponse).Brokers {
+		ids = append(ids, int(b.NodeID))
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// quorumLeader asks the brokers, in turn until one answers, for the KRaft quorum's leader (they
+// forward DescribeQuorum to the active controller). No leader is an error.
+func (a *kraftAdmin) quorumLeader(ctx context.Context) (ControllerState, error) {
+	var errs []error
+	for _, id := range a.ids() {
+		req := kmsg.NewPtrDescribeQuorumRequest()
+		t := kmsg.NewDescribeQuorumRequestTopic()
+		t.Topic = "__cluster_metadata"
+		p := kmsg.NewDescribeQuorumRequestTopicPartition()
+		t.Partitions = append(t.Partitions, p)
+		req.Topics = append(req.Topics, t)
+		resp, err := a.request(ctx, id, req)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r := resp.(*kmsg.DescribeQuorumResponse)
+		if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
+			errs = append(errs, fmt.Errorf("DescribeQuorum through %s: %w", BrokerName(id), err))
+			continue
+		}
+		if len(r.Topics) != 1 || len(r.Topics[0].Partitions) != 1 {
+			errs = append(errs, fmt.Errorf("DescribeQuorum through %s: no partition in the answer", BrokerName(id)))
+			continue
+		}
+		p0 := r.Topics[0].Partitions[0]
+		if err := kerr.ErrorForCode(p0.ErrorCode); err != nil {
+			errs = append(errs, fmt.Errorf("DescribeQuorum through %s: %w", BrokerName(id), err))
+			continue
+		}
+		if p0.LeaderID < 0 {
+			errs = append(errs, fmt.Errorf("DescribeQuorum through %s: no leader in epoch %d", BrokerName(id), p0.LeaderEpoch))
+			continue
+		}
+		return ControllerState{Broker: int(p0.LeaderID), Epoch: int(p0.LeaderEpoch)}, nil
+	}
+	return ControllerState{Broker: -1}, fmt.Errorf("no quorum leader: %w", errors.Join(errs...))
+}
+
+// partitionsSeenBy asks broker id for the state of every partition it knows, with
+// DescribeTopicPartitions (Kafka 3.8 on: it carries the ELR), or Metadata where that is not
+// served. The states have no version (see liveState).
+func (a *kraftAdmin) partitionsSeenBy(ctx context.Context, id int) ([]PartitionState, error) {
+	var out []PartitionState
+	req := kmsg.NewPtrDescribeTopicPartitionsRequest() // no topic: every topic
+	for {
+		resp, err := a.request(ctx, id, req)
+		if err != nil {
+			// franz-go says "broker is too old" when the broker does not serve the API.
+			if errors.Is(err, kerr.UnsupportedVersion) || strings.Contains(err.Error(), "too old") {
+				return a.partitionsFromMetadata(ctx, id, err)
+			}
+			return nil, err
+		}
+		r := resp.(*kmsg.DescribeTopicPartitionsResponse)
+		for _, t := range r.Topics {
+			if t.Topic == nil || kerr.ErrorForCode(t.ErrorCode) != nil {
+				continue
+			}
+			for _, p := range t.Partitions {
+				if kerr.ErrorForCode(p.ErrorCode) != nil {
+					continue
+				}
+				out = append(out, liveState(*t.Topic, p.Partition, p.LeaderID, p.LeaderEpoch, p.ISR, p.EligibleLeaderReplicas, p.LastKnownELR))
+			}
+		}
+		if r.NextCursor == nil {
+			break
+		}
+		req.Cursor = &kmsg.DescribeTopicPartitionsRequestCursor{Topic: r.NextCursor.Topic, Partition: r.NextCursor.Partition}
+	}
+	slices.SortFunc(out, func(a, b PartitionState) int { return compareKeys(a.Key, b.Key) })
+	return out, nil
+}
+
+// partitionsFromMetadata is partitionsSeenBy for brokers without DescribeTopicPartitions: no ELR.
+func (a *kraftAdmin) partitionsFromMetadata(ctx context.Context, id int, why error) ([]PartitionState, error) {
+	resp, err := a.request(ctx, id, kmsg.NewPtrMetadataRequest())
+	if err != nil {
+		return nil, errors.Join(why, err)
+	}
+	var out []PartitionState
+	for _, t := range resp.(*kmsg.MetadataResponse).Topics {
+		if t.Topic == nil || kerr.ErrorForCode(t.ErrorCode) != nil {
+			continue
+		}
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil && !errors.Is(err, kerr.LeaderNotAvailable) {
+				continue
+			}
+			out = append(out, liveState(*t.Topic, p.Partition, p.Leader, p.LeaderEpoch, p.ISR, nil, nil))
+		}
+	}
+	slices.SortFunc(out, func(a, b PartitionState) int { return compareKeys(a.Key, b.Key) })
+	return out, nil
+}
+
+// liveState is a partition state a broker reported. No API gives the partition epoch, which
+// counts every change in KRaft: the leader epoch stands in for the version (ZkVersion), since it
+// grows by one with every election, and the checkers' rule (a version more than one past the last
+// is a gap) then reads a missed election as missed states. PartitionEpoch stays 0 and Source
+// empty: a live state is never exact.
+func liveState(topic string, partition, leader, leaderEpoch int32, isr, elr, lastKnownELR []int32) PartitionState {
+	return PartitionState{
+		Key:          topic + "/" + strconv.Itoa(int(partition)),
+		Leader:       int(leader),
+		LeaderEpoch:  int(leaderEpoch),
+		ISR:          ints(isr),
+		ELR:          optionalInts(elr),
+		LastKnownELR: optionalInts(lastKnownELR),
+		ZkVersion:    int(leaderEpoch),
+	}
+}
+
+// ints converts a replica list, never nil (the history writes "isr":[] for an empty ISR).
+func ints(s []int32) []int {
+	out := make([]int, len(s))
+	for i, v := range s {
+		out[i] = int(v)
+	}
+	return out
+}
+
+// optionalInts converts a replica list, nil when empty (ELR fields are omitted when empty).
+func optionalInts(s []int32) []int {
+	if len(s) == 0 {
+		return nil
+	}
+	return ints(s)
+}
+
+// describeKRaft is Describe in KRaft mode: the brokers every broker lists (the union), the quorum
+// leader as the controller, and each partition's freshest state among the brokers' answers.
+func (c *Cluster) describeKRaft(ctx context.Context) (Snapshot, error) {
+	var snap Snapshot
+	views := map[int][]PartitionState{}
+	var errs []error
+	for _, id := range c.admin.ids() {
+		ids, err := c.admin.brokersSeenBy(ctx, id)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, b := range ids {
+			if !slices.Contains(snap.Registered, b) {
+				snap.Registered = append(snap.Registered, b)
+			}
+		}
+		if views[id], err = c.admin.partitionsSeenBy(ctx, id); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(views) == 0 {
+		return snap, fmt.Errorf("describe the cluster: no broker answered: %w", errors.Join(errs...))
+	}
+	slices.Sort(snap.Registered)
+	snap.Controller, _ = c.admin.quorumLeader(ctx) // Broker -1 when there is none
+	snap.Partitions = freshest(views)
+	return snap, ctx.Err()
+}
+
+// freshest merges the brokers' views, keyed by broker id, into one state per partition: the one
+// with the highest leader epoch; between equal epochs the partition leader's own view (it learns
+// its ISR changes first), else the lowest broker id's. Sorted by key.
+func freshest(views map[int][]PartitionState) []PartitionState {
+	type pick struct {
+		s    PartitionState
+		from int
+	}
+	best := map[string]pick{}
+	ids := make([]int, 0, len(views))
+	for id := range views {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		for _, s := range views[id] {
+			cur, ok := best[s.Key]
+			if !ok || s.LeaderEpoch > cur.s.LeaderEpoch ||
+				(s.LeaderEpoch == cur.s.LeaderEpoch && id == s.Leader && cur.from != cur.s.Leader) {
+				best[s.Key] = pick{s, id}
+			}
+		}
+	}
+	out := make([]PartitionState, 0, len(best))
+	for _, p := range best {
+		out = append(out, p.s)
+	}
+	slices.SortFunc(out, func(a, b PartitionState) int { return compareKeys(a.Key, b.Key) })
+	return out
+}
