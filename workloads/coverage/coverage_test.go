@@ -32,9 +32,9 @@ func TestWindows(t *testing.T) {
 		nemesis(t, "start-kill"),
 		history.SendOK(0, "k/0", 0, history.IntValue(1)),
 		history.PollInvoke(1),
-		read,                          // inside the kill
-		history.PollInvoke(1),         // 5
-		history.PollOK(1, nil),        // empty read, inside the kill
+		read,                   // inside the kill
+		history.PollInvoke(1),  // 5
+		history.PollOK(1, nil), // empty read, inside the kill
 		history.SendInvoke(2, "k/0", history.IntValue(2)),
 		history.SendInfo(2, "k/0", history.IntValue(2), "timeout"),
 		nemesis(t, "stop-kill"),
