@@ -7,6 +7,8 @@ package coverage
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/kchaos/kchaos/history"
@@ -155,3 +157,61 @@ func count(win *Window, done *history.Op) {
 		}
 	}
 }
+
+// Unknown is a group of client operations that ended info (or never completed) for one reason.
+type Unknown struct {
+	// F is the operations' f (send, poll, ...).
+	F string `json:"f"`
+	// Error is their error, with addresses and ports taken out so that one cause is one group;
+	// "never completed" for invocations the history ends with.
+	Error string `json:"error"`
+	Count int    `json:"count"`
+	// First and Last are the first and last completion times, in nanoseconds since the test
+	// started.
+	First int64 `json:"first"`
+	Last  int64 `json:"last"`
+}
+
+// Unknowns groups the client operations of ops whose outcome is unknown by f and cause, most
+// frequent first: on a run without faults each is a question about the harness or the cluster,
+// which the report should answer rather than leave to the checkers' unknowns.
+func Unknowns(ops []history.Op) ([]Unknown, error) {
+	partner, err := history.Pair(ops)
+	if err != nil {
+		return nil, fmt.Errorf("unknown outcomes: %w", err)
+	}
+	type group struct{ f, err string }
+	at := map[group]int{}
+	var out []Unknown
+	add := func(f, cause string, t int64) {
+		g := group{f, cause}
+		i, ok := at[g]
+		if !ok {
+			i = len(out)
+			at[g] = i
+			out = append(out, Unknown{F: f, Error: cause, First: t})
+		}
+		out[i].Count++
+		out[i].Last = t
+	}
+	for i := range ops {
+		op := &ops[i]
+		switch {
+		case !op.Process.IsClient():
+		case op.Type == history.Info:
+			add(op.F, normalizeError(op.Error), op.Time)
+		case op.Type == history.Invoke && partner[i] < 0:
+			add(op.F, "never completed", op.Time)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Unknown) int { return b.Count - a.Count })
+	return out, nil
+}
+
+// normalizeError replaces the host:port pairs of a client error (local ports differ on every
+// connection) by "ADDR".
+func normalizeError(s string) string {
+	return addrPattern.ReplaceAllString(s, "ADDR")
+}
+
+var addrPattern = regexp.MustCompile(`\[?[0-9a-fA-F.:]+\]?:[0-9]+(->\[?[0-9a-fA-F.:]+\]?:[0-9]+)?`)

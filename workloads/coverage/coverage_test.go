@@ -85,3 +85,24 @@ func TestWindowsBadHistory(t *testing.T) {
 	_, err := Windows(at([]history.Op{history.PollOK(0, nil)}, 1))
 	require.Error(t, err)
 }
+
+func TestUnknowns(t *testing.T) {
+	ops := at([]history.Op{
+		history.SendInvoke(0, "k/0", history.IntValue(1)),
+		history.SendInfo(0, "k/0", history.IntValue(1), "read tcp 127.0.0.1:38424->127.0.0.1:45407: i/o timeout"),
+		history.SendInvoke(1, "k/0", history.IntValue(2)),
+		history.SendInfo(1, "k/0", history.IntValue(2), "read tcp 127.0.0.1:38860->127.0.0.1:45407: i/o timeout"),
+		history.PollInvoke(2),
+		history.PollInfo(2, "[7] Request Timed Out"),
+		history.PollInvoke(3),
+		history.PollOK(3, nil),
+		history.SendInvoke(4, "k/0", history.IntValue(3)),
+	}, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+	got, err := Unknowns(ops)
+	require.NoError(t, err)
+	require.Equal(t, []Unknown{
+		{F: "send", Error: "read tcp ADDR: i/o timeout", Count: 2, First: 2e9, Last: 4e9},
+		{F: "poll", Error: "[7] Request Timed Out", Count: 1, First: 6e9, Last: 6e9},
+		{F: "send", Error: "never completed", Count: 1, First: 9e9, Last: 9e9},
+	}, got)
+}
