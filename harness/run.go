@@ -147,6 +147,7 @@ func (r *run) phases(ctx context.Context) (err error) {
 		return err
 	}
 	r.work = newWorkload(r.spec, c, r.opts.Logf)
+	defer r.work.Close()
 	// ZooKeeper says the topic is healthy before the brokers all know it: operations sent before
 	// they do fail or time out, and an unknown outcome retires a process for nothing.
 	if err := r.work.WaitReady(ctx); err != nil {

@@ -46,4 +46,6 @@ type Workload interface {
 	// SkipFinalReads records, per key, that there were no final reads, and why (an interrupted
 	// or failed run): the checkers then answer unknown at best.
 	SkipFinalReads(rec Recorder, reason string)
+	// Close releases what the workload's clients shared (connections); the run calls it last.
+	Close()
 }

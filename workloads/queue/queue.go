@@ -101,13 +101,16 @@ type Values struct{ next atomic.Int64 }
 // Next returns a value never returned before.
 func (v *Values) Next() int64 { return v.next.Add(1) }
 
-// Client is one process's connection: its own transport, assignment and read positions. A process
-// whose operation ended info is retired with its client; the worker opens a new one.
+// Client is one process's client: its assignment and read positions, and its requests' way to the
+// brokers. A process whose operation ended info is retired with its client; the worker opens a
+// new one.
 type Client struct {
 	opts      Options
+	keys      []string
 	acks      kafka.RequiredAcks
 	values    *Values
 	transport *kafka.Transport
+	shared    bool // the transport is the workload's, not the client's to close
 	kc        *kafka.Client
 
 	assigned   []string         // keys this consumer reads, in assign order
@@ -118,8 +121,23 @@ type Client struct {
 	offsets    *offsets      // the workload's offset tracking; nil for a client of its own
 }
 
-// NewClient opens a client for one process.
+// newTransport returns a kafka-go transport for the workload's topic. Fresh metadata matters
+// more than fewer requests: a stale leader turns sends into fails or unknowns. Its metadata is of
+// the workload's topic alone: the brokers would answer for every topic of the cluster otherwise.
+func newTransport(opts Options) *kafka.Transport {
+	return &kafka.Transport{DialTimeout: 2 * time.Second, MetadataTTL: time.Second, MetadataTopics: []string{opts.Topic},
+		IdleTimeout: 30 * time.Second}
+}
+
+// NewClient opens a client for one process, with a transport (connections and metadata) of its
+// own.
 func NewClient(opts Options, values *Values) (*Client, error) {
+	return newClient(opts, values, nil)
+}
+
+// newClient opens a client that sends through tr, or through a transport of its own when tr is
+// nil.
+func newClient(opts Options, values *Values, tr *kafka.Transport) (*Client, error) {
 	acks, err := RequiredAcks(opts.Acks)
 	if err != nil {
 		return nil, err
@@ -133,13 +151,12 @@ func NewClient(opts Options, values *Values) (*Client, error) {
 	if opts.PollWait == 0 {
 		opts.PollWait = DefaultPollWait
 	}
-	// Fresh metadata matters more than fewer requests: a stale leader turns every send into a fail.
-	// Its metadata is of the workload's topic alone: every worker's transport refreshes it each
-	// second, and the brokers answer for every topic of the cluster otherwise.
-	tr := &kafka.Transport{DialTimeout: 2 * time.Second, MetadataTTL: time.Second, MetadataTopics: []string{opts.Topic},
-		IdleTimeout: 30 * time.Second}
+	shared := tr != nil
+	if !shared {
+		tr = newTransport(opts)
+	}
 	return &Client{
-		opts: opts, acks: acks, values: values, transport: tr,
+		opts: opts, keys: opts.Keys(), acks: acks, values: values, transport: tr, shared: shared,
 		kc:         &kafka.Client{Addr: kafka.TCP(opts.Bootstrap...), Transport: tr},
 		positions:  map[string]int64{},
 		watermarks: map[string]int64{},
@@ -147,18 +164,21 @@ func NewClient(opts Options, values *Values) (*Client, error) {
 	}, nil
 }
 
-// Close releases the client's connections and leaves its consumer group.
+// Close releases the client's connections (those of its own transport) and leaves its consumer
+// group.
 func (c *Client) Close() {
 	if c.group != nil {
 		c.group.Close()
 	}
-	c.transport.CloseIdleConnections()
+	if !c.shared {
+		c.transport.CloseIdleConnections()
+	}
 }
 
 // Next generates this client's next invocation: an assign first (and after a poll found its
 // position gone), then sends and polls in equal measure, with an occasional reassignment.
 func (c *Client) Next(p history.Process, rng *rand.Rand) history.Op {
-	keys := c.opts.Keys()
+	keys := c.keys
 	switch {
 	case c.opts.Subscribe && c.needAssign:
 		return history.SubscribeInvoke(p, keys)

@@ -28,14 +28,31 @@ func (w *Workload) WaitReady(ctx context.Context) error {
 	}
 }
 
-// ready asks each broker for the topic's metadata and says what is not ready, if anything.
+// ready asks each broker for the topic's metadata and says what is not ready, if anything; then
+// whether the clients' shared transport has metadata that says the same. That transport fetched
+// its metadata when first used, and keeps an error it met then (a metadata request that outlasted
+// its one-second deadline on a loaded machine) until a refresh succeeds: every request of every
+// client would fail meanwhile.
 func (w *Workload) ready(ctx context.Context) error {
 	for _, addr := range w.opts.Bootstrap {
 		if err := brokerReady(ctx, addr, w.opts.Topic, w.opts.Partitions); err != nil {
 			return fmt.Errorf("broker %s: %w", addr, err)
 		}
 	}
-	return nil
+	kc := &kafka.Client{Addr: kafka.TCP(w.opts.Bootstrap...), Transport: w.transport}
+	md, err := kc.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{w.opts.Topic}})
+	if err != nil {
+		return fmt.Errorf("the clients' metadata: %w", err)
+	}
+	for _, t := range md.Topics {
+		if t.Name == w.opts.Topic {
+			if err := partitionsReady(t.Partitions, w.opts.Topic, w.opts.Partitions); err != nil {
+				return fmt.Errorf("the clients' metadata: %w", err)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("the clients' metadata: no topic %s", w.opts.Topic)
 }
 
 // brokerReady reads the topic's partitions from the broker at addr, in one Metadata request on a
