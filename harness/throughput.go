@@ -110,7 +110,7 @@ func (t ThroughputTable) Markdown() string {
 // BenchThroughput starts a cluster and measures, at each concurrency, the ok sends and polls per
 // second and their latencies of kchaos's workload (harness workers, queue clients, the recorder
 // writing a history) and of the same requests through kafka-go alone, in alternating phases
-// against the same topic. The workers run unthrottled: the rate is what the cluster, the machine
+// against one topic per concurrency. The workers run unthrottled: the rate is what the cluster, the machine
 // and the client allow.
 func BenchThroughput(ctx context.Context, opts ThroughputOptions) (ThroughputTable, error) {
 	if opts.Partitions == 0 {
@@ -149,13 +149,17 @@ func BenchThroughput(ctx context.Context, opts ThroughputOptions) (ThroughputTab
 		return table, fmt.Errorf("start the cluster: %w", err)
 	}
 	defer c.Close(context.WithoutCancel(ctx))
-	if err := c.CreateTopic(ctx, broker.TopicSpec{Name: s.Topic, Partitions: s.Partitions, ReplicationFactor: s.Cluster.ReplicationFactor}); err != nil {
-		return table, err
+	// Consumers read their partitions from offset 0 when assigned: each concurrency gets a topic
+	// of its own, so that the later ones do not read what the earlier ones wrote.
+	topic := func(s spec.Spec) error {
+		if err := c.CreateTopic(ctx, broker.TopicSpec{Name: s.Topic, Partitions: s.Partitions, ReplicationFactor: s.Cluster.ReplicationFactor}); err != nil {
+			return err
+		}
+		ready := queue.New(queueOptions(s, c, nil))
+		defer ready.Close()
+		return ready.WaitReady(ctx)
 	}
-	ready := queue.New(queueOptions(s, c, nil))
-	err = ready.WaitReady(ctx)
-	ready.Close()
-	if err != nil {
+	if err := topic(s); err != nil {
 		return table, err
 	}
 	// A JVM that just started is slower than it will be: warm it before measuring.
@@ -169,7 +173,10 @@ func BenchThroughput(ctx context.Context, opts ThroughputOptions) (ThroughputTab
 	phases := 0
 	for i, level := range opts.Levels {
 		ls := s
-		ls.Concurrency = level
+		ls.Concurrency, ls.Topic = level, fmt.Sprintf("%s-%d", s.Topic, level)
+		if err := topic(ls); err != nil {
+			return table, err
+		}
 		var kchaos, bare []queue.Sample
 		var kchaosTime, bareTime time.Duration
 		for round := range opts.Rounds {
