@@ -275,7 +275,9 @@ func (c *Client) produce(ctx context.Context, topic string, partition int, value
 	}
 	m, err := c.transport.RoundTrip(ctx, c.kc.Addr, req)
 	if err != nil {
-		return history.NoOffset, fmt.Errorf("produce to %s/%d: %w", topic, partition, err)
+		// The operation names the key: the error does not, so that one cause reads the same on
+		// every key (the report groups unknown outcomes by their error).
+		return history.NoOffset, fmt.Errorf("produce: %w", err)
 	}
 	if c.acks == kafka.RequireNone {
 		return history.NoOffset, nil
@@ -283,7 +285,7 @@ func (c *Client) produce(ctx context.Context, topic string, partition int, value
 	res, ok := m.(*produce.Response)
 	if !ok || len(res.Topics) != 1 || len(res.Topics[0].Partitions) != 1 {
 		// Whatever the broker meant, the request reached it: the outcome is unknown.
-		return history.NoOffset, fmt.Errorf("produce to %s/%d: unexpected response %T %+v", topic, partition, m, m)
+		return history.NoOffset, fmt.Errorf("produce: unexpected response %T %+v", m, m)
 	}
 	p := &res.Topics[0].Partitions[0]
 	if p.ErrorCode != 0 {
