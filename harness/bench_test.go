@@ -106,6 +106,7 @@ func harnessSends(b *testing.B, c *broker.Cluster, concurrency int, d time.Durat
 	}
 	s := spec.Spec{Topic: "bench", Partitions: 4, Acks: "all", Concurrency: concurrency, OpTimeout: spec.Duration(5 * time.Second)}
 	queueWork := newWorkload(s, c, nil)
+	defer queueWork.Close()
 	var values queue.Values
 	r := &run{spec: s, rec: rec, cluster: c, work: workloadFunc(func() (workloads.Client, error) {
 		cl, err := queueWork.NewClient()

@@ -137,6 +137,7 @@ func (r *run) phases(ctx context.Context) (err error) {
 	}
 	defer obs.Close()
 
+	created := time.Now()
 	r.logf("creating topic %s (%d partitions, replication factor %d)", r.spec.Topic, r.spec.Partitions, r.spec.Cluster.ReplicationFactor)
 	if err := c.CreateTopic(ctx, broker.TopicSpec{Name: r.spec.Topic, Partitions: r.spec.Partitions,
 		ReplicationFactor: r.spec.Cluster.ReplicationFactor}); err != nil {
@@ -146,6 +147,14 @@ func (r *run) phases(ctx context.Context) (err error) {
 		return err
 	}
 	r.work = newWorkload(r.spec, c, r.opts.Logf)
+	defer r.work.Close()
+	// ZooKeeper says the topic is healthy before the brokers all know it: operations sent before
+	// they do fail or time out, and an unknown outcome retires a process for nothing.
+	if err := r.work.WaitReady(ctx); err != nil {
+		return fmt.Errorf("wait for the workload's keys: %w", err)
+	}
+	r.logf("every partition has a leader and a full ISR in every broker's metadata, %s after the topic's creation began",
+		time.Since(created).Round(time.Millisecond))
 
 	if err := r.dir.MarkLatest(r.spec.ResultsDir); err != nil {
 		return err

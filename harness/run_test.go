@@ -47,6 +47,8 @@ type workloadFunc func() (workloads.Client, error)
 
 func (w workloadFunc) Keys() []string                                       { return nil }
 func (w workloadFunc) NewClient() (workloads.Client, error)                 { return w() }
+func (w workloadFunc) WaitReady(context.Context) error                      { return nil }
+func (w workloadFunc) Close()                                               {}
 func (w workloadFunc) FinalReads(context.Context, workloads.Recorder) error { return nil }
 func (w workloadFunc) SkipFinalReads(workloads.Recorder, string)            {}
 

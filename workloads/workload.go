@@ -33,6 +33,11 @@ type Workload interface {
 	// Keys are the keys the workload reads and writes: each must have a leader before the
 	// workload starts and after the faults are healed.
 	Keys() []string
+	// WaitReady returns once the clients would find every key ready to be written and read,
+	// as the cluster answers them (for Kafka: a leader and a full ISR, in every broker's
+	// metadata), or an error when ctx ends first. The workload starts only then, so that a run
+	// without faults has no failed or unknown operations of its own making.
+	WaitReady(ctx context.Context) error
 	// NewClient opens a worker's client; a worker whose operation ended info opens a new one.
 	NewClient() (Client, error)
 	// FinalReads reads back, after healing, everything the keys hold, recording its operations
@@ -41,4 +46,6 @@ type Workload interface {
 	// SkipFinalReads records, per key, that there were no final reads, and why (an interrupted
 	// or failed run): the checkers then answer unknown at best.
 	SkipFinalReads(rec Recorder, reason string)
+	// Close releases what the workload's clients shared (connections); the run calls it last.
+	Close()
 }

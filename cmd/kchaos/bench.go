@@ -6,7 +6,9 @@ import (
 	"github.com/kchaos/kchaos/spec"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,24 +20,32 @@ import (
 )
 
 func init() {
-	commands["bench"] = command{summary: "measure kchaos itself: detect (how often a scenario finds what it must)", run: runBench}
+	commands["bench"] = command{summary: "measure kchaos itself: detect (how often a scenario finds what it must), throughput", run: runBench}
 }
 
 const benchUsage = `usage:
   kchaos bench detect --scenario NAME [--runs 10] [--results-dir results] [--time-limit D] [--seed N]
   kchaos bench detect --list
+  kchaos bench throughput [--levels 1,4,16,64] [--phase 10s] [--rounds 2] [--partitions 8] [--out FILE]
 
 detect runs a scenario N times and prints how many runs found the expected anomalies (unsafe
 scenarios) or how many were not valid (safe scenarios: false positives), and the median time to
 the first fault that exposed the anomaly. It exits 0 when the scenario meets its bar (detected in at
 least 90 % of runs; for a safe scenario, at least 90 % valid and none invalid), 1 when not, 3 when
 the runs could not be done. Valid, unknown and invalid runs are always counted apart.
+
+throughput starts a cluster and measures, at each concurrency, the ok sends and polls per second
+and their latencies of kchaos's workload (recording its history) and of the same requests through
+kafka-go alone, in alternating phases, and prints a Markdown table (also written to --out).
 `
 
 func runBench(args []string) int {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 		fmt.Fprint(os.Stdout, benchUsage)
 		return exitValid
+	}
+	if len(args) > 0 && args[0] == "throughput" {
+		return runBenchThroughput(args[1:])
 	}
 	if len(args) == 0 || args[0] != "detect" {
 		fmt.Fprint(os.Stderr, benchUsage)
@@ -169,4 +179,61 @@ func (t *detectTally) meetsBar(s suites.Scenario) bool {
 		return true
 	}
 	return t.runs > 0 && t.detected*10 >= t.runs*9
+}
+
+func runBenchThroughput(args []string) int {
+	fs := flag.NewFlagSet("kchaos bench throughput", flag.ContinueOnError)
+	levels := fs.String("levels", "1,4,16,64", "comma list of concurrencies")
+	phase := fs.Duration("phase", 10*time.Second, "length of each measurement")
+	rounds := fs.Int("rounds", 2, "measurements of each client per concurrency, alternating which goes first")
+	partitions := fs.Int("partitions", 8, "partitions of the benchmark's topic")
+	out := fs.String("out", "", "also write the table to this file")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	opts := harness.ThroughputOptions{Phase: *phase, Rounds: *rounds, Partitions: *partitions,
+		Logf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }}
+	for _, l := range strings.Split(*levels, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(l))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "kchaos bench throughput: --levels: %q is not a positive integer\n", l)
+			return exitError
+		}
+		opts.Levels = append(opts.Levels, n)
+	}
+	if *phase <= 0 || *rounds < 1 || *partitions < 1 {
+		fmt.Fprintln(os.Stderr, "kchaos bench throughput: --phase, --rounds and --partitions must be positive")
+		return exitError
+	}
+	ctx, stop := interruptContext()
+	defer stop()
+	loadBefore := loadAverage()
+	table, err := harness.BenchThroughput(ctx, opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kchaos bench throughput:", err)
+		return exitError
+	}
+	text := fmt.Sprintf("%s\n%d partitions, %s phases, %d rounds per client and concurrency; %d CPUs, %s; load average %s before, %s after.\n",
+		table.Markdown(), table.Partitions, table.Phase, table.Rounds, runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH, loadBefore, loadAverage())
+	fmt.Print(text)
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(text), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "kchaos bench throughput:", err)
+			return exitError
+		}
+	}
+	return exitValid
+}
+
+// loadAverage is the machine's 1-minute load average, or "unknown": the benchmark's numbers mean
+// little without it on a shared machine.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
 }

@@ -16,10 +16,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
+	"github.com/segmentio/kafka-go/protocol/fetch"
+	"github.com/segmentio/kafka-go/protocol/produce"
 
 	"github.com/kchaos/kchaos/history"
 )
@@ -37,6 +41,10 @@ type Options struct {
 	OpTimeout time.Duration
 	// PollMaxBytes bounds what one poll fetches per key.
 	PollMaxBytes int64
+	// PollWait is the longest a poll waits on the brokers for records when its keys have nothing
+	// new (the fetch's max wait); a poll returns as soon as any of its keys has records. Zero
+	// means DefaultPollWait; PollWaitFor derives it from a run's rate.
+	PollWait time.Duration
 	// Subscribe makes consumers subscribe to the topic through a consumer group (Group) instead of
 	// assigning themselves partitions: the group coordinator hands out partitions and moves them on
 	// rebalances, and consumers resume from committed offsets.
@@ -72,19 +80,37 @@ func RequiredAcks(acks string) (kafka.RequiredAcks, error) {
 	return 0, fmt.Errorf("acks: want all, 1 or 0, got %q", acks)
 }
 
+// DefaultPollWait is the PollWait of Options that set none.
+const DefaultPollWait = 50 * time.Millisecond
+
+// PollWaitFor returns the PollWait of a run of concurrency workers at rate operations per second
+// (rate <= 0: unlimited): the time between two operations of one worker, within 1 ms and 100 ms.
+// A poll that waited longer for records would hold its worker past its next turn, and the run
+// below its rate; one that waited less would come back empty more often.
+func PollWaitFor(rate float64, concurrency int) time.Duration {
+	const minWait, maxWait = time.Millisecond, 100 * time.Millisecond
+	if rate <= 0 || concurrency < 1 {
+		return minWait
+	}
+	return min(max(time.Duration(float64(concurrency)/rate*float64(time.Second)), minWait), maxWait)
+}
+
 // Values hands out the unique integers that sends write, across every client of a test.
 type Values struct{ next atomic.Int64 }
 
 // Next returns a value never returned before.
 func (v *Values) Next() int64 { return v.next.Add(1) }
 
-// Client is one process's connection: its own transport, assignment and read positions. A process
-// whose operation ended info is retired with its client; the worker opens a new one.
+// Client is one process's client: its assignment and read positions, and its requests' way to the
+// brokers. A process whose operation ended info is retired with its client; the worker opens a
+// new one.
 type Client struct {
 	opts      Options
+	keys      []string
 	acks      kafka.RequiredAcks
 	values    *Values
 	transport *kafka.Transport
+	shared    bool // the transport is the workload's, not the client's to close
 	kc        *kafka.Client
 
 	assigned   []string         // keys this consumer reads, in assign order
@@ -95,8 +121,23 @@ type Client struct {
 	offsets    *offsets      // the workload's offset tracking; nil for a client of its own
 }
 
-// NewClient opens a client for one process.
+// newTransport returns a kafka-go transport for the workload's topic. Fresh metadata matters
+// more than fewer requests: a stale leader turns sends into fails or unknowns. Its metadata is of
+// the workload's topic alone: the brokers would answer for every topic of the cluster otherwise.
+func newTransport(opts Options) *kafka.Transport {
+	return &kafka.Transport{DialTimeout: 2 * time.Second, MetadataTTL: time.Second, MetadataTopics: []string{opts.Topic},
+		IdleTimeout: 30 * time.Second}
+}
+
+// NewClient opens a client for one process, with a transport (connections and metadata) of its
+// own.
 func NewClient(opts Options, values *Values) (*Client, error) {
+	return newClient(opts, values, nil)
+}
+
+// newClient opens a client that sends through tr, or through a transport of its own when tr is
+// nil.
+func newClient(opts Options, values *Values, tr *kafka.Transport) (*Client, error) {
 	acks, err := RequiredAcks(opts.Acks)
 	if err != nil {
 		return nil, err
@@ -107,10 +148,15 @@ func NewClient(opts Options, values *Values) (*Client, error) {
 	if opts.PollMaxBytes == 0 {
 		opts.PollMaxBytes = 256 << 10
 	}
-	// Fresh metadata matters more than fewer requests: a stale leader turns every send into a fail.
-	tr := &kafka.Transport{DialTimeout: 2 * time.Second, MetadataTTL: time.Second, IdleTimeout: 30 * time.Second}
+	if opts.PollWait == 0 {
+		opts.PollWait = DefaultPollWait
+	}
+	shared := tr != nil
+	if !shared {
+		tr = newTransport(opts)
+	}
 	return &Client{
-		opts: opts, acks: acks, values: values, transport: tr,
+		opts: opts, keys: opts.Keys(), acks: acks, values: values, transport: tr, shared: shared,
 		kc:         &kafka.Client{Addr: kafka.TCP(opts.Bootstrap...), Transport: tr},
 		positions:  map[string]int64{},
 		watermarks: map[string]int64{},
@@ -118,18 +164,21 @@ func NewClient(opts Options, values *Values) (*Client, error) {
 	}, nil
 }
 
-// Close releases the client's connections and leaves its consumer group.
+// Close releases the client's connections (those of its own transport) and leaves its consumer
+// group.
 func (c *Client) Close() {
 	if c.group != nil {
 		c.group.Close()
 	}
-	c.transport.CloseIdleConnections()
+	if !c.shared {
+		c.transport.CloseIdleConnections()
+	}
 }
 
 // Next generates this client's next invocation: an assign first (and after a poll found its
 // position gone), then sends and polls in equal measure, with an occasional reassignment.
 func (c *Client) Next(p history.Process, rng *rand.Rand) history.Op {
-	keys := c.opts.Keys()
+	keys := c.keys
 	switch {
 	case c.opts.Subscribe && c.needAssign:
 		return history.SubscribeInvoke(p, keys)
@@ -195,21 +244,58 @@ func (c *Client) send(ctx context.Context, inv history.Op) history.Op {
 		return inv.Complete(history.Fail, err.Error())
 	}
 	v, _ := m.Value.Int()
-	resp, err := c.kc.Produce(ctx, &kafka.ProduceRequest{
-		Topic: topic, Partition: partition, RequiredAcks: c.acks,
-		Records: kafka.NewRecordReader(kafka.Record{Value: kafka.NewBytes([]byte(strconv.FormatInt(v, 10)))}),
-	})
-	if err == nil && resp != nil && resp.Error != nil {
-		err = resp.Error
-	}
+	offset, err := c.produce(ctx, topic, partition, []byte(strconv.FormatInt(v, 10)))
 	if err != nil {
 		return inv.Complete(Classify(err), err.Error())
 	}
-	if c.acks == kafka.RequireNone || resp == nil {
-		// acks=0: the broker says nothing, not even the offset.
-		return history.SendOK(inv.Process, m.Key, history.NoOffset, m.Value)
+	return history.SendOK(inv.Process, m.Key, offset, m.Value)
+}
+
+// ProduceTimeout is the timeout a send's Produce request carries, for an operation timeout of
+// opTimeout: how long the leader may wait for its ISR before it answers REQUEST_TIMED_OUT. It is
+// a tenth short of opTimeout so that, when replication is slow, the broker's answer (which names
+// the cause) arrives before the client gives up, and no sooner: a broker that gave up earlier
+// than the client would turn a slow but healthy write into an unknown outcome.
+func ProduceTimeout(opTimeout time.Duration) time.Duration {
+	return opTimeout - opTimeout/10
+}
+
+// produce sends one record to topic/partition in exactly one Produce request, and returns the
+// offset it took (history.NoOffset with acks=0, where the broker answers nothing). kafka-go's
+// Client.Produce is not used: it gives the broker half the context's remaining time, or 500 ms
+// when the client has no timeout, whatever the operation's timeout is.
+func (c *Client) produce(ctx context.Context, topic string, partition int, value []byte) (int64, error) {
+	req := &produce.Request{
+		Acks:    int16(c.acks),
+		Timeout: int32(ProduceTimeout(c.opts.OpTimeout).Milliseconds()),
+		Topics: []produce.RequestTopic{{Topic: topic, Partitions: []produce.RequestPartition{{
+			Partition: int32(partition),
+			RecordSet: protocol.RecordSet{Records: protocol.NewRecordReader(protocol.Record{Value: protocol.NewBytes(value)})},
+		}}}},
 	}
-	return history.SendOK(inv.Process, m.Key, resp.BaseOffset, m.Value)
+	m, err := c.transport.RoundTrip(ctx, c.kc.Addr, req)
+	if err != nil {
+		// The operation names the key: the error does not, so that one cause reads the same on
+		// every key (the report groups unknown outcomes by their error).
+		return history.NoOffset, fmt.Errorf("produce: %w", err)
+	}
+	if c.acks == kafka.RequireNone {
+		return history.NoOffset, nil
+	}
+	res, ok := m.(*produce.Response)
+	if !ok || len(res.Topics) != 1 || len(res.Topics[0].Partitions) != 1 {
+		// Whatever the broker meant, the request reached it: the outcome is unknown.
+		return history.NoOffset, fmt.Errorf("produce: unexpected response %T %+v", m, m)
+	}
+	p := &res.Topics[0].Partitions[0]
+	if p.ErrorCode != 0 {
+		err := error(kafka.Error(p.ErrorCode))
+		if p.ErrorMessage != "" {
+			err = fmt.Errorf("%w: %s", err, p.ErrorMessage)
+		}
+		return history.NoOffset, err
+	}
+	return p.BaseOffset, nil
 }
 
 // subscribe makes the client a member of the consumer group; it joins on its first poll.
@@ -275,70 +361,169 @@ func (c *Client) poll(ctx context.Context, inv history.Op) history.Op {
 	if c.group != nil {
 		return c.pollGroup(ctx, inv)
 	}
-	reads := make([]history.KeyReads, 0, len(c.assigned))
-	next := make([]int64, len(c.assigned))
-	for i, key := range c.assigned {
-		records, n, hw, err := c.fetch(ctx, key, c.positions[key])
-		if err != nil {
-			if errors.Is(err, kafka.OffsetOutOfRange) {
-				// The log no longer holds our position (truncated by an election): only a new
-				// assignment may move a consumer, so the next op reassigns.
-				c.needAssign = true
-			}
-			// A failed poll changed nothing on the brokers, whatever the error: reads are safe to
-			// fail. Its reads of other keys are dropped and the positions stay where they were, so
-			// the next poll reads the same records again.
-			return inv.Complete(history.Fail, err.Error())
+	fetched, err := c.fetch(ctx, c.assigned)
+	if err != nil {
+		if errors.Is(err, kafka.OffsetOutOfRange) {
+			// The log no longer holds our position (truncated by an election): only a new
+			// assignment may move a consumer, so the next op reassigns.
+			c.needAssign = true
 		}
-		next[i] = n
-		c.watermarks[key] = hw
-		reads = append(reads, history.KeyReads{Key: key, Records: records})
+		// A failed poll changed nothing on the brokers, whatever the error: reads are safe to
+		// fail. Its reads of other keys are dropped and the positions stay where they were, so
+		// the next poll reads the same records again.
+		return inv.Complete(history.Fail, err.Error())
 	}
+	reads := make([]history.KeyReads, len(c.assigned))
 	for i, key := range c.assigned {
-		c.positions[key] = next[i]
+		f := fetched[key]
+		reads[i] = history.KeyReads{Key: key, Records: f.records}
+		c.positions[key], c.watermarks[key] = f.next, f.highWatermark
 	}
 	return history.PollOK(inv.Process, reads)
 }
 
-// fetch reads the records of key from offset on, at most PollMaxBytes, and returns them with the
-// offset to read next and the partition's high watermark.
-func (c *Client) fetch(ctx context.Context, key string, offset int64) ([]history.Record, int64, int64, error) {
-	topic, partition, err := SplitKey(key)
+// fetched is what a poll read of one key: its records from the position on, the offset to read
+// next and the partition's high watermark.
+type fetched struct {
+	records       []history.Record
+	next          int64
+	highWatermark int64
+}
+
+// fetch reads every key of keys from its position, at most PollMaxBytes each. It sends one Fetch
+// request per partition leader, all at once, each of which the broker answers as soon as one of
+// its partitions has records, or after PollWait. A poll that fetched key after key, each waiting
+// for PollWait, would take up to that many waits when nothing is new, keeping its worker idle.
+func (c *Client) fetch(ctx context.Context, keys []string) (map[string]fetched, error) {
+	requests, err := c.fetchRequests(ctx, keys)
 	if err != nil {
-		return nil, offset, 0, err
+		return nil, err
 	}
-	resp, err := c.kc.Fetch(ctx, &kafka.FetchRequest{
-		Topic: topic, Partition: partition, Offset: offset,
-		MinBytes: 1, MaxBytes: c.opts.PollMaxBytes, MaxWait: 50 * time.Millisecond,
-	})
-	if err == nil && resp.Error != nil {
-		err = resp.Error
+	responses := make([]protocol.Message, len(requests))
+	errs := make([]error, len(requests))
+	var wg sync.WaitGroup
+	for i, req := range requests {
+		wg.Go(func() { responses[i], errs[i] = c.transport.RoundTrip(ctx, c.kc.Addr, req) })
 	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	out := make(map[string]fetched, len(keys))
+	for _, m := range responses {
+		res, ok := m.(*fetch.Response)
+		if !ok {
+			return nil, fmt.Errorf("fetch: unexpected response %T", m)
+		}
+		if res.ErrorCode != 0 {
+			return nil, fmt.Errorf("fetch: %w", kafka.Error(res.ErrorCode))
+		}
+		for _, t := range res.Topics {
+			for _, p := range t.Partitions {
+				key := t.Topic + "/" + strconv.Itoa(int(p.Partition))
+				f, err := readFetched(key, c.positions[key], &p)
+				if err != nil {
+					return nil, err
+				}
+				out[key] = f
+			}
+		}
+	}
+	for _, key := range keys {
+		if _, ok := out[key]; !ok {
+			return nil, fmt.Errorf("fetch: no answer for %s", key)
+		}
+	}
+	return out, nil
+}
+
+// fetchRequests groups keys by the leader of their partition in the client's cached metadata (no
+// request is sent for it) into one Fetch request per leader.
+func (c *Client) fetchRequests(ctx context.Context, keys []string) ([]*fetch.Request, error) {
+	type partition struct {
+		topic string
+		id    int
+	}
+	parts := make([]partition, len(keys))
+	var topics []string
+	for i, key := range keys {
+		topic, id, err := SplitKey(key)
+		if err != nil {
+			return nil, err
+		}
+		parts[i] = partition{topic, id}
+		if !slices.Contains(topics, topic) {
+			topics = append(topics, topic)
+		}
+	}
+	md, err := c.kc.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
 	if err != nil {
-		return nil, offset, 0, err
+		return nil, fmt.Errorf("metadata of %v: %w", topics, err)
 	}
-	var records []history.Record
-	next := offset
+	leaders := map[partition]int{}
+	for _, t := range md.Topics {
+		for _, p := range t.Partitions {
+			if p.Error == nil && p.Leader.Host != "" {
+				leaders[partition{t.Name, p.ID}] = p.Leader.ID
+			}
+		}
+	}
+	var requests []*fetch.Request
+	byLeader := map[int]*fetch.Request{}
+	for i, p := range parts {
+		leader, ok := leaders[p]
+		if !ok {
+			// Like kafka-go's own routing: nothing is sent without a known leader.
+			return nil, fetch.NewError(fmt.Errorf("no leader known for %s", keys[i]))
+		}
+		req := byLeader[leader]
+		if req == nil {
+			req = &fetch.Request{ReplicaID: -1, MaxWaitTime: int32(c.opts.PollWait.Milliseconds()), MinBytes: 1,
+				SessionID: -1, SessionEpoch: -1}
+			byLeader[leader] = req
+			requests = append(requests, req)
+		}
+		req.MaxBytes += int32(c.opts.PollMaxBytes)
+		rp := fetch.RequestPartition{Partition: int32(p.id), CurrentLeaderEpoch: -1,
+			FetchOffset: c.positions[keys[i]], LogStartOffset: -1, PartitionMaxBytes: int32(c.opts.PollMaxBytes)}
+		if n := len(req.Topics); n > 0 && req.Topics[n-1].Topic == p.topic {
+			req.Topics[n-1].Partitions = append(req.Topics[n-1].Partitions, rp)
+		} else {
+			req.Topics = append(req.Topics, fetch.RequestTopic{Topic: p.topic, Partitions: []fetch.RequestPartition{rp}})
+		}
+	}
+	return requests, nil
+}
+
+// readFetched decodes the records of key that a Fetch response holds from offset on.
+func readFetched(key string, offset int64, p *fetch.ResponsePartition) (fetched, error) {
+	if p.ErrorCode != 0 {
+		return fetched{}, fmt.Errorf("fetch %s at offset %d: %w", key, offset, kafka.Error(p.ErrorCode))
+	}
+	f := fetched{next: offset, highWatermark: p.HighWatermark}
+	if p.RecordSet.Records == nil {
+		return f, nil
+	}
 	for {
-		r, err := resp.Records.ReadRecord()
+		r, err := p.RecordSet.Records.ReadRecord()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, offset, 0, fmt.Errorf("read records of %s: %w", key, err)
+			return fetched{}, fmt.Errorf("read records of %s: %w", key, err)
 		}
 		value, verr := readValue(r)
 		if verr != nil {
-			return nil, offset, 0, fmt.Errorf("%s offset %d: %w", key, r.Offset, verr)
+			return fetched{}, fmt.Errorf("%s offset %d: %w", key, r.Offset, verr)
 		}
 		// A fetch may return a batch that starts before the offset asked for.
 		if r.Offset < offset {
 			continue
 		}
-		records = append(records, history.Record{Offset: r.Offset, Value: value})
-		next = r.Offset + 1
+		f.records = append(f.records, history.Record{Offset: r.Offset, Value: value})
+		f.next = r.Offset + 1
 	}
-	return records, next, resp.HighWatermark, nil
+	return f, nil
 }
 
 // Progress returns the consumer's position on key (the next offset it will read) and the high

@@ -74,6 +74,14 @@ func TestClientAgainstKafka(t *testing.T) {
 	defer fresh.Close()
 	require.Equal(t, history.FAssign, fresh.Next(3, rng).F)
 
+	// The workload starts once every broker lists every partition with a leader and a full ISR;
+	// a topic no broker knows never gets there.
+	require.NoError(t, New(opts).WaitReady(ctx))
+	short, shortCancel := context.WithTimeout(ctx, time.Second)
+	defer shortCancel()
+	err = New(Options{Bootstrap: c.BootstrapAddrs(), Topic: "absent", Partitions: 1}).WaitReady(short)
+	require.ErrorContains(t, err, "topic absent not ready")
+
 	acks0, err := NewClient(Options{Bootstrap: c.BootstrapAddrs(), Topic: "q", Partitions: 2, Acks: "0"}, &values)
 	require.NoError(t, err)
 	defer acks0.Close()
@@ -128,4 +136,40 @@ func TestSubscribedClientAgainstKafka(t *testing.T) {
 		return len(read) == len(sent)
 	}, 60*time.Second, 10*time.Millisecond, "the group member never read every value")
 	require.Equal(t, sent, read)
+}
+
+// A poll of many keys with nothing new waits for records once, not once per key: with each key
+// waited for in turn, 16 waits of 300 ms would outlast the 2 s operation timeout and fail the
+// poll; one Fetch request per leader comes back after one wait, empty and ok. Sending to one of
+// the keys then gives a poll that reads it.
+func TestPollWaitsOnceAgainstKafka(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c := brokertest.StartCluster(t, broker.ClusterSpec{Brokers: 1})
+	const partitions = 16
+	require.NoError(t, c.CreateTopic(ctx, broker.TopicSpec{Name: "w", Partitions: partitions, ReplicationFactor: 1}))
+	opts := Options{Bootstrap: c.BootstrapAddrs(), Topic: "w", Partitions: partitions, Acks: "all",
+		OpTimeout: 2 * time.Second, PollWait: 300 * time.Millisecond}
+	require.NoError(t, New(opts).WaitReady(ctx))
+	var values Values
+	cl, err := NewClient(opts, &values)
+	require.NoError(t, err)
+	defer cl.Close()
+
+	require.Equal(t, history.OK, cl.Invoke(ctx, history.AssignInvoke(0, opts.Keys())).Type)
+	for range 3 {
+		empty := cl.Invoke(ctx, history.PollInvoke(0))
+		require.Equal(t, history.OK, empty.Type, empty.Error)
+		reads := empty.Mops[0].Reads
+		require.Len(t, reads, partitions, "every assigned key is in the poll's result")
+		for i, kr := range reads {
+			require.Equal(t, opts.Keys()[i], kr.Key, "keys in assign order")
+			require.Empty(t, kr.Records)
+		}
+	}
+	sent := cl.Invoke(ctx, history.SendInvoke(0, "w/9", history.IntValue(values.Next())))
+	require.Equal(t, history.OK, sent.Type, sent.Error)
+	polled := cl.Invoke(ctx, history.PollInvoke(0))
+	require.Equal(t, history.OK, polled.Type, polled.Error)
+	require.Equal(t, []history.Record{{Offset: 0, Value: sent.Mops[0].Value}}, polled.Mops[0].Reads[9].Records)
 }

@@ -3,6 +3,8 @@ package queue
 import (
 	"sync"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/kchaos/kchaos/history"
 	"github.com/kchaos/kchaos/workloads"
 )
@@ -10,16 +12,25 @@ import (
 // Workload is the queue workload of one run: it opens the workers' clients, hands out values
 // unique across the run, tracks the highest offset any operation saw on each key, and does the
 // final reads (FinalReads).
+//
+// Its clients share one kafka-go transport: one metadata refresh a second for the run instead of
+// one per client, connections reused from one process to the next, and a client opened after an
+// unknown outcome that is ready at once. A connection on which a request failed is closed by the
+// transport, so a retired process leaves nothing behind for the next.
 type Workload struct {
-	opts    Options
-	values  Values
-	offsets offsets
+	opts      Options
+	values    Values
+	offsets   offsets
+	transport *kafka.Transport
 }
 
 var _ workloads.Workload = (*Workload)(nil)
 
 // New returns the queue workload with opts; it checks opts when it opens its first client.
-func New(opts Options) *Workload { return &Workload{opts: opts} }
+func New(opts Options) *Workload { return &Workload{opts: opts, transport: newTransport(opts)} }
+
+// Close closes the connections of the workload's clients.
+func (w *Workload) Close() { w.transport.CloseIdleConnections() }
 
 // Keys returns the workload's keys.
 func (w *Workload) Keys() []string { return w.opts.Keys() }
@@ -28,7 +39,7 @@ func (w *Workload) Keys() []string { return w.opts.Keys() }
 func (w *Workload) NewClient() (workloads.Client, error) { return w.newClient() }
 
 func (w *Workload) newClient() (*Client, error) {
-	c, err := NewClient(w.opts, &w.values)
+	c, err := newClient(w.opts, &w.values, w.transport)
 	if err != nil {
 		return nil, err
 	}
