@@ -1,6 +1,7 @@
 package faultfs
 
 import (
+	"github.com/kchaos/kchaos/broker/brokertest"
 	"os/exec"
 	"strings"
 	"testing"
@@ -16,11 +17,9 @@ const jreImage = "kchaos/jre:17"
 // container, writes files from inside it with and without fsync, crashes
 // the filesystem, and checks what survived.
 func TestContainerWritesThroughABindMount(t *testing.T) {
-	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
-		t.Skipf("no Docker engine answers (docker info: %v: %s)", err, strings.TrimSpace(string(out)))
-	}
+	brokertest.RequireEngine(t)
 	if err := exec.Command("docker", "image", "inspect", jreImage).Run(); err != nil {
-		t.Skipf("image %s is not built (scripts/setup builds it)", jreImage)
+		t.Fatalf("image %s is not built (scripts/setup builds it)", jreImage)
 	}
 	f, mnt, _ := mountT(t, Options{})
 	script := strings.Join([]string{

@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"encoding/json"
+	"github.com/kchaos/kchaos/broker/brokertest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,6 +22,7 @@ import (
 // A short run against a real cluster with no faults: thousands of ok sends, polls that read them,
 // a valid verdict, and every file of the run directory present and well-formed.
 func TestRunWithoutFaultsIsValid(t *testing.T) {
+	brokertest.RequireEngine(t)
 	resultsDir := t.TempDir()
 	s := spec.Spec{Name: "no-faults", ResultsDir: resultsDir, TimeLimit: spec.Duration(20 * time.Second), Rate: 400,
 		Concurrency: 8, Seed: 7, Nemesis: []string{"none"}}
@@ -104,6 +106,7 @@ func TestRunWithoutFaultsIsValid(t *testing.T) {
 // and a gap recorded): the exact states read from ZooKeeper's transaction log still decide every
 // election, and without them the same history is unknown.
 func TestElectionsDecidedWhenTheObserverMissesVersions(t *testing.T) {
+	brokertest.RequireEngine(t)
 	s := spec.Spec{Name: "missed-versions", ResultsDir: t.TempDir(), TimeLimit: spec.Duration(30 * time.Second),
 		Rate: 200, Concurrency: 6, Seed: 11, Nemesis: []string{"kill"}, NemesisTargets: []string{"primaries"},
 		NemesisInterval: spec.Duration(10 * time.Second),

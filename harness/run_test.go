@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"github.com/kchaos/kchaos/broker/brokertest"
 	"github.com/kchaos/kchaos/results"
 	"github.com/kchaos/kchaos/spec"
 	"github.com/kchaos/kchaos/workloads"
@@ -128,6 +129,7 @@ func TestRunRejectsInvalidSpecBeforeStarting(t *testing.T) {
 // TestFailedStartLeavesLatestAlone: a run whose cluster never started tested nothing, so
 // results/latest stays on the last run that did.
 func TestFailedStartLeavesLatestAlone(t *testing.T) {
+	brokertest.RequireEngine(t)
 	dir := t.TempDir()
 	previous := filepath.Join(dir, "earlier", "20260101T000000")
 	require.NoError(t, os.MkdirAll(previous, 0o755))

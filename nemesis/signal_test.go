@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/kchaos/kchaos/broker/brokertest"
 	"os"
 	"os/exec"
 	"strings"
@@ -92,6 +93,7 @@ func dockerExec(t *testing.T, docker *testcontainers.DockerClient, id string, cm
 // A process interrupted with SIGINT during a partition and a pause heals both before it exits:
 // the cluster it leaves behind holds no kchaos rule and no paused container.
 func TestSIGINTHealsAPartitionAndAPause(t *testing.T) {
+	brokertest.RequireEngine(t)
 	if testing.Short() {
 		t.Skip("needs a real cluster")
 	}

@@ -4,9 +4,11 @@
 package brokertest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +27,30 @@ func FastSpec() broker.ClusterSpec {
 		ServerProperties: map[string]string{"auto.leader.rebalance.enable": "false"}}
 }
 
+var (
+	engineOnce sync.Once
+	engineErr  error
+)
+
+// RequireEngine is the one switch of the tests that run real Kafka in Docker: under
+// `go test -short` they are skipped, so that the pure packages and the unit tests pass on a
+// machine without Docker; otherwise the engine must answer, and a test fails at once, saying
+// what is missing, when it does not.
+func RequireEngine(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs a real Kafka cluster in Docker: skipped by -short")
+	}
+	engineOnce.Do(func() {
+		if out, err := exec.Command("docker", "info").CombinedOutput(); err != nil {
+			engineErr = fmt.Errorf("%w: %s", err, bytes.TrimSpace(out))
+		}
+	})
+	if engineErr != nil {
+		t.Fatalf("this test runs a real Kafka cluster and needs a Docker engine (scripts/setup starts one): %v", engineErr)
+	}
+}
+
 // StartCluster starts a cluster for t and closes it when t ends; the nodes' logs of a failed test
 // are kept in a temporary directory whose path is logged. With -short the test is skipped.
 func StartCluster(t testing.TB, spec broker.ClusterSpec) *broker.Cluster {
@@ -37,9 +63,7 @@ func StartCluster(t testing.TB, spec broker.ClusterSpec) *broker.Cluster {
 // with one JVM per node before starting another, which a loaded machine makes slow.
 func StartClusterWithin(t testing.TB, spec broker.ClusterSpec, readyTimeout, limit time.Duration) *broker.Cluster {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs a real cluster")
-	}
+	RequireEngine(t)
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	started := time.Now()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"github.com/kchaos/kchaos/broker/brokertest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,6 +56,7 @@ func startRun(t *testing.T, args ...string) (run *exec.Cmd, stdout, stderr *byte
 // A kchaos run killed with SIGKILL in the middle of its workload leaves a history that kchaos check
 // reads, and the next start removes the containers it left.
 func TestRunKilledMidwayLeavesCheckableHistory(t *testing.T) {
+	brokertest.RequireEngine(t)
 	resultsDir := t.TempDir()
 	run, _, stderr := startRun(t, "--name", "killed", "--time-limit", "120s", "--rate", "300", "--nemesis", "none", "--results-dir", resultsDir)
 
@@ -93,6 +95,7 @@ func TestDescribeDynamics(t *testing.T) {
 // Ctrl-C during a fault: kchaos run heals it, removes the cluster, and still checks what it
 // recorded; without final reads the verdict can only be unknown.
 func TestRunInterruptedDuringAFaultHealsAndCleansUp(t *testing.T) {
+	brokertest.RequireEngine(t)
 	resultsDir := t.TempDir()
 	run, stdout, stderr := startRun(t, "--name", "interrupted", "--time-limit", "120s",
 		"--nemesis", "partition", "--nemesis-interval", "5s", "--zookeeper-session-timeout-ms", "3000", "--results-dir", resultsDir)
