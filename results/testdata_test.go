@@ -128,7 +128,7 @@ func specFor(cfg simConfig) spec.Spec {
 		NemesisInterval: spec.Duration(4 * time.Second), TimeLimit: spec.Duration(cfg.duration), Concurrency: cfg.workers, Rate: 200,
 		Seed: 1772359200123456789 + int64(cfg.seed), ResultsDir: "results", OpTimeout: spec.Duration(5 * time.Second),
 		RecoveryTimeout: spec.Duration(2 * time.Minute), FinalReadTimeout: spec.Duration(2 * time.Minute),
-		Cluster: broker.ClusterSpec{Image: "kchaos/kafka:3.9.1", ZooKeeperNodes: 1, Brokers: cfg.brokers, BrokerHeapMB: 512, ZooKeeperHeapMB: 256,
+		Cluster: broker.ClusterSpec{Image: "kchaos/kafka:3.9.1", KafkaVersion: "3.9.1", Metadata: "zookeeper", ZooKeeperNodes: 1, Brokers: cfg.brokers, BrokerHeapMB: 512, ZooKeeperHeapMB: 256,
 			ReplicationFactor: 3, MinInsyncReplicas: 2, UncleanLeaderElection: cfg.unclean, ReplicaLagTimeMaxMs: 30000, ZooKeeperSessionTimeoutMs: 18000}}
 	if cfg.markup {
 		s.Cluster.ServerProperties = map[string]string{"log.message.format.version": "<script>alert(1)</script>"}
@@ -201,7 +201,7 @@ func writeJSON(path string, v any) error {
 }
 
 // TestTestdataUpToDate checks that the stored runs are what the generator makes (go test
-// -run TestTestdataUpToDate -update ./results rewrites them).
+// ./results -run TestTestdataUpToDate -args -update rewrites them).
 func TestTestdataUpToDate(t *testing.T) {
 	for _, sc := range scenarios() {
 		t.Run(sc.name, func(t *testing.T) {
@@ -213,9 +213,9 @@ func TestTestdataUpToDate(t *testing.T) {
 			require.NoError(t, writeScenario(fresh, sc))
 			want := readTree(t, fresh)
 			got := readTree(t, sc.dir())
-			require.Equal(t, keysOf(want), keysOf(got), "files of %s; run go test -run TestTestdataUpToDate -update ./results", sc.dir())
+			require.Equal(t, keysOf(want), keysOf(got), "files of %s; run go test ./results -run TestTestdataUpToDate -args -update", sc.dir())
 			for name, data := range want {
-				require.True(t, bytes.Equal(data, got[name]), "%s differs from the generator's; run go test -run TestTestdataUpToDate -update ./results", name)
+				require.True(t, bytes.Equal(data, got[name]), "%s differs from the generator's; run go test ./results -run TestTestdataUpToDate -args -update", name)
 			}
 		})
 	}
