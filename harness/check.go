@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"github.com/kchaos/kchaos/spec"
@@ -26,10 +27,19 @@ func CheckRunDir(dir string, opts checkers.Options) (*checkers.Result, error) {
 		// A kchaos run: it ends with final reads, and its spec has the cluster's timeouts.
 		opts.ExpectFinalReads = true
 		opts.ObservedFromCreation = true
+		s, err := readSpec(rd.File(results.SpecFile))
+		if err != nil {
+			return nil, err
+		}
 		if opts.Cluster == (dynamics.Settings{}) {
-			if opts.Cluster, err = clusterSettings(rd.File(results.SpecFile)); err != nil {
-				return nil, err
-			}
+			opts.Cluster = clusterSettings(s)
+		}
+		if opts.Producer == "" && opts.Isolation == "" {
+			// What the run's clients promised: its producers and its consumers' isolation. A
+			// spec written before these fields existed ran the queue workload: plain producers,
+			// read_uncommitted reads.
+			s = s.DerivedDefaults()
+			opts.Producer, opts.Isolation = cmp.Or(s.Producer, "plain"), s.Isolation
 		}
 	}
 	// Reading builds the whole history and leaves next to no garbage: collecting while the heap
@@ -54,20 +64,25 @@ func CheckRunDir(dir string, opts checkers.Options) (*checkers.Result, error) {
 	return res, nil
 }
 
-// clusterSettings reads the timeouts of a run's spec.
-func clusterSettings(specPath string) (dynamics.Settings, error) {
+// readSpec reads a run's spec.
+func readSpec(specPath string) (spec.Spec, error) {
 	data, err := os.ReadFile(specPath)
 	if err != nil {
-		return dynamics.Settings{}, fmt.Errorf("read the spec: %w", err)
+		return spec.Spec{}, fmt.Errorf("read the spec: %w", err)
 	}
 	var s spec.Spec
 	if err := json.Unmarshal(data, &s); err != nil {
-		return dynamics.Settings{}, fmt.Errorf("%s: %w", specPath, err)
+		return spec.Spec{}, fmt.Errorf("%s: %w", specPath, err)
 	}
+	return s, nil
+}
+
+// clusterSettings returns the timeouts of a run's spec.
+func clusterSettings(s spec.Spec) dynamics.Settings {
 	return dynamics.Settings{
 		SessionTimeout: time.Duration(s.Cluster.ZooKeeperSessionTimeoutMs) * time.Millisecond,
 		ReplicaLagMax:  time.Duration(s.Cluster.ReplicaLagTimeMaxMs) * time.Millisecond,
-	}, nil
+	}
 }
 
 // WriteReport writes the files a person and CI read from a checked run directory: porcupine's
