@@ -10,7 +10,7 @@ require (
 	github.com/twmb/franz-go v1.22.3
 )
 
-require github.com/twmb/franz-go/pkg/kmsg v1.15.1 // indirect
+require github.com/twmb/franz-go/pkg/kmsg v1.15.1
 
 require (
 	dario.cat/mergo v1.0.2 // indirect

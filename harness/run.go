@@ -146,6 +146,15 @@ func (r *run) phases(ctx context.Context) (err error) {
 		return err
 	}
 	r.work = newWorkload(r.spec, c, r.opts.Logf)
+	if p, ok := r.work.(workloads.Preparer); ok {
+		r.logf("preparing the workload")
+		prepCtx, cancel := context.WithTimeout(ctx, r.spec.RecoveryTimeout.D())
+		err := p.Prepare(prepCtx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("prepare the workload: %w", err)
+		}
+	}
 
 	r.logf("running the workload for %s", r.spec.TimeLimit.D())
 	r.workloadStarted = true

@@ -42,3 +42,10 @@ type Workload interface {
 	// or failed run): the checkers then answer unknown at best.
 	SkipFinalReads(rec Recorder, reason string)
 }
+
+// Preparer is a Workload that readies the cluster before the run's clock starts (e.g. the
+// transactional workload's transaction coordinator); the harness calls Prepare, bounded by the
+// recovery timeout, once the topic exists.
+type Preparer interface {
+	Prepare(ctx context.Context) error
+}
