@@ -17,6 +17,10 @@ type Analysis struct {
 	// Ops is the history; Partner pairs its invocations and completions (see history.Pair).
 	Ops     []history.Op
 	Partner []int
+	// AbortedVisible says failed sends may be in the log: read_uncommitted consumers of
+	// transactional producers read aborted transactions' records. CheckAnalysis sets it from
+	// its options.
+	AbortedVisible bool
 
 	keys  []string // key id → key
 	keyID map[string]int32

@@ -62,6 +62,9 @@ func Check(ops []history.Op, opts Options) (*Result, error) {
 // CheckAnalysis is Check on an analyzed history.
 func CheckAnalysis(a *Analysis, opts Options) *Result {
 	r := &Result{}
+	// An aborted transaction's records are in the log, and read_uncommitted consumers read
+	// them: there, a failed send is one the linearizable checker may see.
+	a.AbortedVisible = abortedReadsAllowed(opts)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
