@@ -47,7 +47,8 @@ type Options struct {
 
 // Check runs every checker on a history and combines their verdicts: invalid when an anomaly is
 // found outside the allowed ones, else unknown when a checker could not decide, else valid. It
-// fails only on a history it cannot make sense of (see Analyze).
+// fails only on a history it cannot make sense of (see Analyze) and on unknown producer or
+// isolation names.
 func Check(ops []history.Op, opts Options) (*Result, error) {
 	if _, err := txnOptionsOf(opts); err != nil {
 		return nil, fmt.Errorf("check: %w", err)
