@@ -66,6 +66,8 @@ func CheckAnalysis(a *Analysis, opts Options) *Result {
 	// An aborted transaction's records are in the log, and read_uncommitted consumers read
 	// them: there, a failed send is one the linearizable checker may see.
 	a.AbortedVisible = abortedReadsAllowed(opts)
+	// Without transactions the sends of one txn operation are independent records.
+	a.NonAtomic = !transactional(opts)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {

@@ -46,6 +46,13 @@ func abortedReadsAllowed(opts Options) bool {
 	return err == nil && o.Allowed(txn.AbortedRead)
 }
 
+// transactional reports whether opts name transactional producers ("" included): the sends of
+// one operation then commit or abort together.
+func transactional(opts Options) bool {
+	o, err := txnOptionsOf(opts)
+	return err == nil && o.Producer == txn.Transactional
+}
+
 // txnOptionsOf reads opts' producer and isolation names; "" is what Kafka promises most
 // (transactional, read_committed), as txn.Options's zero value.
 func txnOptionsOf(opts Options) (txn.Options, error) {

@@ -57,3 +57,26 @@ func TestTxnCheckerOnlyWhenItApplies(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, res.Txn, "idempotent producers promise no duplicates: the txn checker looks")
 }
+
+// An info txn one of whose two sends was read: with transactional producers the other must have
+// committed too, and complete final reads without it make it lost; without transactions the
+// sends are independent records, and the other may never have been written.
+func TestInfoTxnAtomicOnlyWithTransactions(t *testing.T) {
+	txnInv := history.Op{Process: 0, Type: history.Invoke, F: history.FTxn,
+		Mops: []history.Mop{history.Send("x/0", history.IntValue(1)), history.Send("x/0", history.IntValue(2))}}
+	txnInfo := txnInv.Complete(history.Info, "timeout")
+	poll := history.PollOK(1, []history.KeyReads{{Key: "x/0", Records: []history.Record{{Offset: 0, Value: history.IntValue(1)}}}})
+	final := history.ObserveFinalRead(history.FinalRead{Key: "x/0", Complete: true, Marker: 1, Position: 2, Target: 1, Processes: []int64{1}})
+	ops := []history.Op{txnInv, txnInfo, history.PollInvoke(1), poll, final}
+	for i := range ops {
+		ops[i].Index, ops[i].Time = int64(i), int64(i+1)
+	}
+	res, err := Check(ops, Options{Producer: "transactional", Isolation: "read_committed"})
+	require.NoError(t, err)
+	require.Contains(t, res.AnomalyTypes, LostWrite)
+	for _, p := range []string{"idempotent", "plain"} {
+		res, err = Check(ops, Options{Producer: p, Isolation: "read_uncommitted"})
+		require.NoError(t, err)
+		require.NotContains(t, res.AnomalyTypes, LostWrite, p)
+	}
+}
