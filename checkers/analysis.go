@@ -17,6 +17,14 @@ type Analysis struct {
 	// Ops is the history; Partner pairs its invocations and completions (see history.Pair).
 	Ops     []history.Op
 	Partner []int
+	// AbortedVisible says failed sends may be in the log: read_uncommitted consumers of
+	// transactional producers read aborted transactions' records. CheckAnalysis sets it from
+	// its options.
+	AbortedVisible bool
+	// NonAtomic says an operation's sends take effect one by one (plain and idempotent
+	// producers): an info operation one of whose values was read says nothing of its others.
+	// CheckAnalysis sets it from its options.
+	NonAtomic bool
 
 	keys  []string // key id → key
 	keyID map[string]int32
@@ -302,13 +310,16 @@ func (a *Analysis) mops(i int) []history.Mop {
 }
 
 // committed reports whether the op at position i must have taken effect: it is ok, or it is
-// info and one of its sent values was read by an ok poll.
+// info and one of its sent values was read by an ok poll (unless its sends are not atomic).
 func (a *Analysis) committed(i int) bool {
 	op := &a.Ops[i]
 	switch op.Type {
 	case history.OK:
 		return true
 	case history.Info:
+		if a.NonAtomic {
+			return false
+		}
 		for _, mop := range a.mops(i) {
 			if mop.Kind != history.MopSend {
 				continue

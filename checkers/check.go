@@ -38,12 +38,24 @@ type Options struct {
 	// UncleanLeaderElectionAllowed says the cluster ran with unclean.leader.election.enable:
 	// unclean elections are listed but do not make the verdict invalid.
 	UncleanLeaderElectionAllowed bool
+	// Producer and Isolation are the run's producers ("plain", "idempotent", "transactional") and
+	// consumers' isolation level ("read_uncommitted", "read_committed"); "" is transactional and
+	// read_committed, what Kafka promises most. They set what the txn checker allows, and whether
+	// the queue checker's G1a is allowed (read_uncommitted consumers of transactional producers
+	// read aborted records by design). The txn checker runs on histories with txn operations and
+	// on runs whose producers are not plain.
+	Producer  string
+	Isolation string
 }
 
 // Check runs every checker on a history and combines their verdicts: invalid when an anomaly is
 // found outside the allowed ones, else unknown when a checker could not decide, else valid. It
-// fails only on a history it cannot make sense of (see Analyze).
+// fails only on a history it cannot make sense of (see Analyze) and on unknown producer or
+// isolation names.
 func Check(ops []history.Op, opts Options) (*Result, error) {
+	if _, err := txnOptionsOf(opts); err != nil {
+		return nil, fmt.Errorf("check: %w", err)
+	}
 	a, err := Analyze(ops)
 	if err != nil {
 		return nil, fmt.Errorf("check: %w", err)
@@ -54,13 +66,20 @@ func Check(ops []history.Op, opts Options) (*Result, error) {
 // CheckAnalysis is Check on an analyzed history.
 func CheckAnalysis(a *Analysis, opts Options) *Result {
 	r := &Result{}
+	// An aborted transaction's records are in the log, and read_uncommitted consumers read
+	// them: there, a failed send is one the linearizable checker may see.
+	a.AbortedVisible = abortedReadsAllowed(opts)
+	// Without transactions the sends of one txn operation are independent records.
+	a.NonAtomic = !transactional(opts)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		r.Linearizable = CheckLinearizable(a, opts.LinearizabilityTimeout, opts.Workers)
 	}()
-	r.Queue = checkQueue(a, opts.ExpectFinalReads)
+	var txnErr error
+	wg.Go(func() { r.Txn, txnErr = checkTxn(a, opts) })
+	r.Queue = checkQueue(a, opts.ExpectFinalReads, abortedReadsAllowed(opts))
 	r.LeaderElection = CheckLeaderElection(a, opts.ObservedFromCreation, opts.UncleanLeaderElectionAllowed)
 	r.Stats = ComputeStats(a)
 	r.Coverage = checkCoverage(a, a.electionTimes())
@@ -74,6 +93,9 @@ func CheckAnalysis(a *Analysis, opts Options) *Result {
 	}
 	for i := range r.LeaderElection.Cases {
 		r.Anomalies[UncleanLeaderElection] = append(r.Anomalies[UncleanLeaderElection], &r.LeaderElection.Cases[i])
+	}
+	if r.Txn != nil {
+		mergeTxnAnomalies(r.Anomalies, r.Txn)
 	}
 	r.AnomalyTypes = make([]string, 0, len(r.Anomalies))
 	for name := range r.Anomalies {
@@ -90,6 +112,14 @@ func CheckAnalysis(a *Analysis, opts Options) *Result {
 	verdicts := []Validity{r.Queue.Valid, r.Linearizable.Valid, r.Coverage.Valid}
 	if r.LeaderElection.Checked {
 		verdicts = append(verdicts, r.LeaderElection.Valid)
+	}
+	switch {
+	case r.Txn != nil:
+		r.Checkers[CheckerTxn] = r.Txn
+		verdicts = append(verdicts, txnValidity(r.Txn.Valid))
+	case txnErr != nil:
+		r.Checkers[CheckerTxn] = map[string]any{"valid": Unknown, "error": txnErr.Error()}
+		verdicts = append(verdicts, Unknown)
 	}
 	r.Valid = worst(verdicts...)
 	return r

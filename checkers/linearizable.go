@@ -319,7 +319,7 @@ func (a *Analysis) buildLinOps(drop bool) ([][]linOp, []droppedCount) {
 		for _, mop := range a.mops(i) {
 			switch mop.Kind {
 			case history.MopSend:
-				if op.Type == history.Fail {
+				if op.Type == history.Fail && !a.AbortedVisible {
 					continue // certainly no effect
 				}
 				k := a.keyID[mop.Key]

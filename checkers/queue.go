@@ -146,11 +146,12 @@ type OrderCase struct {
 // CheckQueue looks for the anomalies of Jepsen's Kafka queue checker. The run is invalid if
 // any is found, except int-send-skip (sends of one op interleave with others), and poll-skip and
 // nonmonotonic-poll of a subscribed consumer.
-func CheckQueue(a *Analysis) *QueueResult { return checkQueue(a, false) }
+func CheckQueue(a *Analysis) *QueueResult { return checkQueue(a, false, false) }
 
 // checkQueue is CheckQueue; with expectFinalReads (the history of a kchaos run), a key without a
-// final-read line had no final reads, as when the run was killed.
-func checkQueue(a *Analysis, expectFinalReads bool) *QueueResult {
+// final-read line had no final reads, as when the run was killed. With allowAbortedReads
+// (read_uncommitted consumers of transactional producers), G1a is allowed.
+func checkQueue(a *Analysis, expectFinalReads, allowAbortedReads bool) *QueueResult {
 	r := &QueueResult{Counts: map[string]int{}}
 	a.lostAndUnseen(r, expectFinalReads)
 	a.duplicatesAndInconsistent(r)
@@ -173,7 +174,7 @@ func checkQueue(a *Analysis, expectFinalReads bool) *QueueResult {
 	count(Unseen, len(r.Unseen), func(i int) bool { return r.Unseen[i].FinalReadsIncomplete })
 	count(Duplicate, len(r.Duplicates), never)
 	count(InconsistentOffsets, len(r.InconsistentOffsets), never)
-	count(G1a, len(r.G1a), never)
+	count(G1a, len(r.G1a), func(int) bool { return allowAbortedReads })
 	count(PollSkip, len(r.PollSkips), func(i int) bool { return r.PollSkips[i].Subscribed })
 	count(NonmonotonicPoll, len(r.NonmonotonicPolls), func(i int) bool { return r.NonmonotonicPolls[i].Subscribed })
 	count(NonmonotonicSend, len(r.NonmonotonicSends), never)

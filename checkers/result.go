@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/kchaos/kchaos/checkers/txn"
 	"github.com/kchaos/kchaos/history"
 )
 
@@ -121,6 +122,7 @@ type Result struct {
 	LeaderElection *LeaderElectionResult `json:"-"`
 	Stats          *Stats                `json:"-"`
 	Coverage       *CoverageResult       `json:"-"`
+	Txn            *txn.Result           `json:"-"` // nil when the txn checker did not run
 }
 
 // JSON returns the results.json text, indented, with a final newline.

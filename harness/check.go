@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -31,10 +32,14 @@ func CheckRunDir(dir string, opts checkers.Options) (*checkers.Result, error) {
 			return nil, err
 		}
 		if opts.Cluster == (dynamics.Settings{}) {
-			opts.Cluster = dynamics.Settings{
-				SessionTimeout: time.Duration(s.Cluster.ZooKeeperSessionTimeoutMs) * time.Millisecond,
-				ReplicaLagMax:  time.Duration(s.Cluster.ReplicaLagTimeMaxMs) * time.Millisecond,
-			}
+			opts.Cluster = clusterSettings(s)
+		}
+		if opts.Producer == "" && opts.Isolation == "" {
+			// What the run's clients promised: its producers and its consumers' isolation. A
+			// spec written before these fields existed ran the queue workload: plain producers,
+			// read_uncommitted reads.
+			s = s.DerivedDefaults()
+			opts.Producer, opts.Isolation = cmp.Or(s.Producer, "plain"), s.Isolation
 		}
 		opts.UncleanLeaderElectionAllowed = s.Cluster.UncleanLeaderElection
 	}
@@ -67,4 +72,12 @@ func readSpec(path string) (spec.Spec, error) {
 		return s, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
+}
+
+// clusterSettings returns the timeouts of a run's spec.
+func clusterSettings(s spec.Spec) dynamics.Settings {
+	return dynamics.Settings{
+		SessionTimeout: time.Duration(s.Cluster.ZooKeeperSessionTimeoutMs) * time.Millisecond,
+		ReplicaLagMax:  time.Duration(s.Cluster.ReplicaLagTimeMaxMs) * time.Millisecond,
+	}
 }

@@ -147,6 +147,15 @@ func (r *run) phases(ctx context.Context) (err error) {
 		return err
 	}
 	r.work = newWorkload(r.spec, c, r.opts.Logf)
+	if p, ok := r.work.(workloads.Preparer); ok {
+		r.logf("preparing the workload")
+		prepCtx, cancel := context.WithTimeout(ctx, r.spec.RecoveryTimeout.D())
+		err := p.Prepare(prepCtx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("prepare the workload: %w", err)
+		}
+	}
 	defer r.work.Close()
 	// ZooKeeper says the topic is healthy before the brokers all know it: operations sent before
 	// they do fail or time out, and an unknown outcome retires a process for nothing.

@@ -7,11 +7,17 @@ import (
 	"github.com/kchaos/kchaos/spec"
 	"github.com/kchaos/kchaos/workloads"
 	"github.com/kchaos/kchaos/workloads/queue"
+	"github.com/kchaos/kchaos/workloads/txn"
 )
 
 // newWorkload returns the spec's workload against a started cluster (spec.Validate knows the
 // names).
 func newWorkload(s spec.Spec, c *broker.Cluster, logf func(string, ...any)) workloads.Workload {
+	if s.Workload == "txn" {
+		return txn.New(txn.Options{Bootstrap: c.BootstrapAddrs(), Topic: s.Topic, Partitions: s.Partitions,
+			Producer: txn.Producer(s.Producer), Acks: s.Acks, Isolation: txn.Isolation(s.Isolation),
+			AbortRate: s.AbortShare(), OpTimeout: s.OpTimeout.D(), Logf: logf})
+	}
 	return queue.New(queueOptions(s, c, logf))
 }
 

@@ -42,7 +42,10 @@ var Fields = append(runFields, ClusterFields...)
 // runFields are the settings of the workload, the faults and the run itself.
 var runFields = []Field{
 	{"name", "kchaos", "test name: the run goes to RESULTS_DIR/NAME/TIMESTAMP", func(s *Spec) fieldValue { return (*stringValue)(&s.Name) }},
-	{"workload", "queue", "client workload (queue)", func(s *Spec) fieldValue { return (*stringValue)(&s.Workload) }},
+	{"workload", "queue", "client workload: queue (Jepsen's queue, kafka-go) or txn (transactions of sends and polls, franz-go)", func(s *Spec) fieldValue { return (*stringValue)(&s.Workload) }},
+	{"producer", "plain", "txn workload's producers: plain, idempotent or transactional", func(s *Spec) fieldValue { return (*stringValue)(&s.Producer) }},
+	{"isolation", "", "txn workload's consumers' isolation.level: read_uncommitted or read_committed (default: read_committed with transactional producers, else read_uncommitted)", func(s *Spec) fieldValue { return (*stringValue)(&s.Isolation) }},
+	{"abort-rate", "0.1", "share of transactions transactional producers abort, within 0..1", func(s *Spec) fieldValue { return (*abortRateValue)(&s.AbortRate) }},
 	{"topic", "kchaos", "topic holding the workload's keys", func(s *Spec) fieldValue { return (*stringValue)(&s.Topic) }},
 	{"partitions", "4", "partitions of the topic: the keys", func(s *Spec) fieldValue { return (*intValue)(&s.Partitions) }},
 	{"acks", "all", "producer acks: all, 1 or 0", func(s *Spec) fieldValue { return (*stringValue)(&s.Acks) }},
@@ -127,7 +130,7 @@ func FromFlags(fs *flag.FlagSet, s Spec) Spec {
 	if !given["controller-mode"] {
 		s.Cluster.ControllerMode = d.ControllerMode
 	}
-	return s
+	return s.DerivedDefaults()
 }
 
 // derivedDefaults returns the cluster fields that have no default of their own (the image, the
@@ -162,6 +165,8 @@ func RerunArgs(s Spec) []string {
 	// A derived default follows the other fields: --kafka-version 4.1.1 alone says --metadata kraft.
 	d := derivedDefaults(s.Cluster)
 	def.Cluster.Image, def.Cluster.Metadata, def.Cluster.Controllers, def.Cluster.ControllerMode = d.Image, d.Metadata, d.Controllers, d.ControllerMode
+	// The isolation's default follows the producer: name it only when it differs from that.
+	def.Isolation = Spec{Producer: s.Producer}.DerivedDefaults().Isolation
 	var args []string
 	for _, f := range Fields {
 		v, d := f.value(&s), f.value(&def)
@@ -207,6 +212,7 @@ type (
 	int64Value      int64
 	rateValue       float64
 	boolValue       bool
+	abortRateValue  float64
 	durationValue   Duration
 	listValue       []string
 	propertiesValue map[string]string
@@ -264,6 +270,24 @@ func (v *rateValue) String() string {
 	return strconv.FormatFloat(float64(*v), 'g', -1, 64)
 }
 func (v *rateValue) isZero() bool { return *v == 0 }
+
+// Set reads a share within [0, 1]; an explicit 0 is kept as NoAborts, so that no default
+// replaces it.
+func (v *abortRateValue) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a number", s)
+	}
+	if f == 0 {
+		f = NoAborts
+	}
+	*v = abortRateValue(f)
+	return nil
+}
+func (v *abortRateValue) String() string {
+	return strconv.FormatFloat(max(0, float64(*v)), 'g', -1, 64)
+}
+func (v *abortRateValue) isZero() bool { return *v == 0 }
 
 func (v *boolValue) Set(s string) error {
 	b, err := strconv.ParseBool(s)

@@ -14,6 +14,7 @@ import (
 	"github.com/kchaos/kchaos/broker"
 	"github.com/kchaos/kchaos/nemesis"
 	"github.com/kchaos/kchaos/workloads/queue"
+	"github.com/kchaos/kchaos/workloads/txn"
 )
 
 // Spec is a chaos test. Zero fields take their defaults (WithDefaults); Validate reports what is
@@ -22,13 +23,24 @@ type Spec struct {
 	// Name names the test and its folder under ResultsDir.
 	Name    string             `json:"name"`
 	Cluster broker.ClusterSpec `json:"cluster"`
-	// Workload is the client workload; "queue" is Jepsen's Kafka queue.
+	// Workload is the client workload; "queue" is Jepsen's Kafka queue, "txn" its transactional
+	// queue (workloads/txn: txns of several sends and polls, on franz-go).
 	Workload string `json:"workload"`
 	// Topic and Partitions are the workload's keys: "<topic>/<partition>".
 	Topic      string `json:"topic"`
 	Partitions int    `json:"partitions"`
 	// Acks is the producers' acks: "all", "1" or "0".
 	Acks string `json:"acks"`
+	// Producer is the txn workload's producers: "plain", "idempotent" or "transactional". The
+	// queue workload's kafka-go client has only plain producers.
+	Producer string `json:"producer,omitempty"`
+	// Isolation is the txn workload's consumers' isolation level: "read_uncommitted" or
+	// "read_committed". Unset, it follows the producer (DerivedDefaults): read_committed for
+	// transactional producers, read_uncommitted otherwise.
+	Isolation string `json:"isolation,omitempty"`
+	// AbortRate is the share of transactions that transactional producers abort, in [0, 1];
+	// NoAborts stands for an explicit 0 (a zero field takes the default).
+	AbortRate float64 `json:"abort_rate,omitempty"`
 	// Subscribe makes consumers subscribe through a consumer group instead of assigning
 	// themselves partitions (the checkers then allow poll-skip and nonmonotonic-poll).
 	Subscribe bool `json:"subscribe,omitempty"`
@@ -67,6 +79,22 @@ type Spec struct {
 // Unlimited is the Rate of workers that go as fast as they can.
 const Unlimited = -1
 
+// NoAborts is the AbortRate of a run whose transactions never abort.
+const NoAborts = -1
+
+// AbortShare returns the share of transactions aborted: AbortRate, with NoAborts as 0.
+func (s Spec) AbortShare() float64 { return max(0, s.AbortRate) }
+
+// DerivedDefaults returns s with the defaults that depend on other fields filled in: the
+// isolation follows the producer (read_committed for transactional producers, where
+// transactions promise most; read_uncommitted otherwise, where both levels read the same).
+func (s Spec) DerivedDefaults() Spec {
+	if s.Isolation == "" {
+		s.Isolation = string(txn.DefaultIsolation(txn.Producer(s.Producer)))
+	}
+	return s
+}
+
 // Duration is a time.Duration written in JSON as Go's duration text ("60s").
 type Duration time.Duration
 
@@ -102,7 +130,7 @@ func (s Spec) WithDefaults() Spec {
 	if s.Seed == 0 {
 		s.Seed = ClockSeed()
 	}
-	return s
+	return s.DerivedDefaults()
 }
 
 // ClockSeed draws a non-zero seed from the clock.
@@ -129,9 +157,10 @@ func (s Spec) Validate() error {
 	if !testName.MatchString(s.Name) || s.Name == "latest" {
 		bad("name", "%q must be letters, digits, '.', '_' or '-' (and not \"latest\")", s.Name)
 	}
-	if s.Workload != "queue" {
-		bad("workload", "unknown workload %q (known: queue)", s.Workload)
+	if s.Workload != "queue" && s.Workload != "txn" {
+		bad("workload", "unknown workload %q (known: queue, txn)", s.Workload)
 	}
+	errs = append(errs, s.validateTxn()...)
 	if !testName.MatchString(s.Topic) {
 		bad("topic", "%q is not a valid topic name", s.Topic)
 	}

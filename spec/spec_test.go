@@ -18,7 +18,8 @@ import (
 
 // otherValue is, for each flag, a valid value that differs from its default.
 var otherValue = map[string]string{
-	"name": "other.name_1", "workload": "", "topic": "t-2", "partitions": "7", "acks": "1",
+	"name": "other.name_1", "workload": "txn", "producer": "transactional", "isolation": "read_committed",
+	"abort-rate": "0.25", "topic": "t-2", "partitions": "7", "acks": "1",
 	"subscribe": "true", "nemesis": "jepsen-2013,lag", "nemesis-interval": "42s",
 	"nemesis-targets": "primaries,one", "nemesis-shapes": "isolate,one-way", "nemesis-traffic": "brokers",
 	"time-limit": "1m30s", "concurrency": "3", "rate": "unlimited", "seed": "99", "results-dir": "/tmp/run s",
@@ -28,6 +29,12 @@ var otherValue = map[string]string{
 	"zookeeper-session-timeout-ms": "6000", "broker-heap-mb": "1024", "zk-heap-mb": "128",
 	"server-property": "log.retention.ms=1000",
 	"kafka-version":   "4.1.1", "metadata": "kraft", "controllers": "1", "controller-mode": "dedicated",
+}
+
+// alongside holds, for a flag that is valid only with others, those others.
+var alongside = map[string][]string{
+	"producer":  {"--workload", "txn"},
+	"isolation": {"--workload", "txn"},
 }
 
 // leafFields counts the settable fields of t, descending into nested structs.
@@ -65,7 +72,7 @@ func TestRerunRoundTripsEveryField(t *testing.T) {
 			if otherValue[f.Flag] == "" {
 				t.Skipf("--%s has a single valid value", f.Flag)
 			}
-			want, err := spec.ParseArgs([]string{"--seed", "5", "--" + f.Flag + "=" + otherValue[f.Flag]})
+			want, err := spec.ParseArgs(append([]string{"--seed", "5", "--" + f.Flag + "=" + otherValue[f.Flag]}, alongside[f.Flag]...))
 			require.NoError(t, err)
 			args := spec.RerunArgs(want)
 			require.True(t, slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--"+f.Flag) }),

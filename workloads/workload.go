@@ -49,3 +49,10 @@ type Workload interface {
 	// Close releases what the workload's clients shared (connections); the run calls it last.
 	Close()
 }
+
+// Preparer is a Workload that readies the cluster before the run's clock starts (e.g. the
+// transactional workload's transaction coordinator); the harness calls Prepare, bounded by the
+// recovery timeout, once the topic exists.
+type Preparer interface {
+	Prepare(ctx context.Context) error
+}

@@ -93,6 +93,11 @@ func report(out harness.Outcome, err error) int {
 			fmt.Printf("  unknown: %s\n", history.Printable(line))
 		}
 	}
+	if out.Result != nil && out.Result.Txn != nil {
+		st := out.Result.Txn.Stats
+		fmt.Printf("transactions: %d committed, %d aborted, %d unknown; %d committed sends, %d records read\n",
+			st.Committed, st.Aborted, st.Indeterminate, st.Sends, st.Reads)
+	}
 	if out.Result != nil && out.Result.Stats != nil && out.Result.Stats.ISRDynamics != nil {
 		fmt.Println(describeDynamics(out.Result.Stats.ISRDynamics))
 	}

@@ -15,14 +15,33 @@ import (
 // yet learnt it is told the topic does not exist, or sends to a leader whose followers are not
 // yet fetching, whose writes then wait for them and time out.
 func (w *Workload) WaitReady(ctx context.Context) error {
+	return waitReady(ctx, w.opts.Topic, w.ready)
+}
+
+// WaitTopicReady waits until every broker at bootstrap answers, in its own metadata, that every
+// partition of topic has a leader and a full ISR, or ctx ends: WaitReady without the queue
+// workload's own transport, for workloads whose clients keep their metadata themselves.
+func WaitTopicReady(ctx context.Context, bootstrap []string, topic string, partitions int) error {
+	return waitReady(ctx, topic, func(ctx context.Context) error {
+		for _, addr := range bootstrap {
+			if err := brokerReady(ctx, addr, topic, partitions); err != nil {
+				return fmt.Errorf("broker %s: %w", addr, err)
+			}
+		}
+		return nil
+	})
+}
+
+// waitReady calls ready until it answers nil, or ctx ends.
+func waitReady(ctx context.Context, topic string, ready func(context.Context) error) error {
 	for {
-		err := w.ready(ctx)
+		err := ready(ctx)
 		if err == nil {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("topic %s not ready: %w (last seen: %w)", w.opts.Topic, ctx.Err(), err)
+			return fmt.Errorf("topic %s not ready: %w (last seen: %w)", topic, ctx.Err(), err)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
