@@ -59,6 +59,8 @@ type Cluster struct {
 	// restarts of a broker that exited while starting.
 	starting      bool
 	startRestarts map[string]int
+	// faultDir holds the brokers' faultfs backing dirs and mount points (FaultFS).
+	faultDir string
 
 	closeOnce sync.Once
 	closeErr  error
@@ -98,6 +100,7 @@ func Start(ctx context.Context, spec ClusterSpec, opts Options) (*Cluster, error
 	} else if n > 0 {
 		opts.Logf("removed %d stale containers and networks of earlier runs", n)
 	}
+	sweepFaultFS(opts.Logf)
 
 	c := &Cluster{RunID: opts.RunID, Spec: spec, docker: docker, logf: opts.Logf, detached: opts.Detached}
 	track(c)
@@ -124,6 +127,10 @@ func (c *Cluster) start(ctx context.Context, readyTimeout time.Duration) error {
 	for i := range c.Spec.Brokers {
 		c.brokers = append(c.brokers, &Node{Name: BrokerName(i + 1), Role: RoleBroker, ID: i + 1,
 			IP: c.nodeIP(20 + i), HostPort: ports[c.Spec.ZooKeeperNodes+i], cluster: c})
+	}
+
+	if err := c.mountFaultFS(); err != nil {
+		return err
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
@@ -237,6 +244,7 @@ func (c *Cluster) create(ctx context.Context, n *Node) error {
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
 			hc.CapAdd = append(hc.CapAdd, "NET_ADMIN")
 			hc.PortBindings = network.PortMap{port: {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(n.HostPort)}}}
+			hc.Binds = append(hc.Binds, n.faultFSBinds()...)
 		}),
 	)
 	if ctr != nil {
@@ -435,7 +443,8 @@ func (c *Cluster) Close(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		_, err := removeByLabel(ctx, c.docker, "kchaos.run="+c.RunID)
-		c.closeErr = err
+		// The containers are gone, so nothing holds the mounts any more.
+		c.closeErr = errors.Join(err, c.unmountFaultFS())
 		c.docker.Close()
 	})
 	return c.closeErr

@@ -76,6 +76,7 @@ var ClusterFields = []Field{
 	{"broker-heap-mb", strconv.Itoa(broker.DefaultBrokerHeapMB), "JVM heap of each broker, in MB", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.BrokerHeapMB) }},
 	{"zk-heap-mb", strconv.Itoa(broker.DefaultZooKeeperHeapMB), "JVM heap of each ZooKeeper node, in MB", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ZooKeeperHeapMB) }},
 	{"server-property", "", "any other server.properties `key=value` (repeatable)", func(s *Spec) fieldValue { return (*propertiesValue)(&s.Cluster.ServerProperties) }},
+	{"faultfs", "", "serve each broker's log dir from a faultfs FUSE mount that loses what was never fsynced (needed by crash, power-loss, disk-full, disk-error, slow-disk)", func(s *Spec) fieldValue { return (*boolValue)(&s.Cluster.FaultFS) }},
 }
 
 // Defaults returns the spec of a run given no flags, but for its seed (zero: drawn at the start).

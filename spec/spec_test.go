@@ -25,7 +25,7 @@ var otherValue = map[string]string{
 	"image": "apache/kafka:3.9.1", "brokers": "5", "zk-nodes": "3", "replication-factor": "2",
 	"min-insync-replicas": "1", "unclean-leader-election": "true", "replica-lag-time-max-ms": "1000",
 	"zookeeper-session-timeout-ms": "6000", "broker-heap-mb": "1024", "zk-heap-mb": "128",
-	"server-property": "log.retention.ms=1000",
+	"server-property": "log.retention.ms=1000", "faultfs": "true",
 }
 
 // leafFields counts the settable fields of t, descending into nested structs.
