@@ -222,3 +222,12 @@ func TestSpecValidation(t *testing.T) {
 	}
 	require.NoError(t, spec.Spec{}.WithDefaults().Validate())
 }
+
+// The faults over faultfs are refused before any cluster starts when --faultfs is missing.
+func TestFaultFSFaultsNeedTheFlag(t *testing.T) {
+	_, err := spec.ParseArgs([]string{"--seed", "5", "--nemesis", "kill,crash"})
+	require.ErrorContains(t, err, "crash cannot run on this cluster: needs the brokers' log dirs on faultfs (--faultfs")
+	s, err := spec.ParseArgs([]string{"--seed", "5", "--nemesis", "crash,power-loss,disk-full,disk-error,slow-disk", "--faultfs"})
+	require.NoError(t, err)
+	require.True(t, s.Cluster.FaultFS)
+}
