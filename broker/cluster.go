@@ -74,6 +74,9 @@ func Start(ctx context.Context, spec ClusterSpec, opts Options) (*Cluster, error
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
+	if err := faultFSOptions(spec, opts); err != nil {
+		return nil, err
+	}
 	if opts.RunID == "" {
 		opts.RunID = NewRunID()
 	}

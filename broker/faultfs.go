@@ -30,6 +30,15 @@ const faultDirPrefix = "kchaos-faultfs-"
 // without ClusterSpec.FaultFS (or the node is not a broker).
 func (n *Node) FaultFS() *faultfs.FS { return n.fs }
 
+// faultFSOptions refuses a detached cluster on faultfs: the mounts are served by this process,
+// so they would die with it and leave the brokers without their log dirs.
+func faultFSOptions(spec ClusterSpec, opts Options) error {
+	if spec.FaultFS && opts.Detached {
+		return errors.New("broker: a cluster on faultfs cannot be detached: its log dirs are served by this process")
+	}
+	return nil
+}
+
 // mountFaultFS mounts a faultfs for each broker when the spec asks for it. A machine without FUSE
 // refuses the cluster with the *faultfs.MissingError, naming what is missing: a crash fault that
 // silently lost nothing would pass a test it never ran.

@@ -22,3 +22,9 @@ func TestNoFaultFSWithoutTheOption(t *testing.T) {
 	require.NoError(t, c.mountFaultFS())
 	require.NoError(t, c.unmountFaultFS())
 }
+
+func TestFaultFSCannotBeDetached(t *testing.T) {
+	require.ErrorContains(t, faultFSOptions(ClusterSpec{FaultFS: true}, Options{Detached: true}), "cannot be detached")
+	require.NoError(t, faultFSOptions(ClusterSpec{FaultFS: true}, Options{}))
+	require.NoError(t, faultFSOptions(ClusterSpec{}, Options{Detached: true}))
+}
