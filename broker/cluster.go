@@ -68,6 +68,8 @@ type Cluster struct {
 	// restarts of a broker that exited while starting.
 	starting      bool
 	startRestarts map[string]int
+	// faultDir holds the brokers' faultfs backing dirs and mount points (FaultFS).
+	faultDir string
 
 	closeOnce sync.Once
 	closeErr  error
@@ -81,6 +83,9 @@ type Cluster struct {
 func Start(ctx context.Context, spec ClusterSpec, opts Options) (*Cluster, error) {
 	spec = spec.WithDefaults()
 	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	if err := faultFSOptions(spec, opts); err != nil {
 		return nil, err
 	}
 	if opts.RunID == "" {
@@ -109,6 +114,7 @@ func Start(ctx context.Context, spec ClusterSpec, opts Options) (*Cluster, error
 	} else if n > 0 {
 		opts.Logf("removed %d stale containers and networks of earlier runs", n)
 	}
+	sweepFaultFS(opts.Logf)
 
 	c := &Cluster{RunID: opts.RunID, Spec: spec, docker: docker, logf: opts.Logf, detached: opts.Detached}
 	track(c)
@@ -138,6 +144,10 @@ func (c *Cluster) start(ctx context.Context, readyTimeout time.Duration) error {
 	for i := range c.Spec.Brokers {
 		c.brokers = append(c.brokers, &Node{Name: BrokerName(i + 1), Role: RoleBroker, ID: i + 1,
 			IP: c.nodeIP(20 + i), HostPort: ports[c.Spec.ZooKeeperNodes+i], cluster: c})
+	}
+
+	if err := c.mountFaultFS(); err != nil {
+		return err
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
@@ -258,6 +268,7 @@ func (c *Cluster) create(ctx context.Context, n *Node) error {
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
 			hc.CapAdd = append(hc.CapAdd, "NET_ADMIN")
 			hc.PortBindings = bindings
+			hc.Binds = append(hc.Binds, n.faultFSBinds()...)
 		}),
 	)
 	if ctr != nil {
@@ -501,7 +512,8 @@ func (c *Cluster) Close(ctx context.Context) error {
 			c.admin.close()
 		}
 		_, err := removeByLabel(ctx, c.docker, "kchaos.run="+c.RunID)
-		c.closeErr = err
+		// The containers are gone, so nothing holds the mounts any more.
+		c.closeErr = errors.Join(err, c.unmountFaultFS())
 		c.docker.Close()
 	})
 	return c.closeErr

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kchaos/kchaos/faultfs"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tcexec "github.com/testcontainers/testcontainers-go/exec"
@@ -71,6 +72,8 @@ type Node struct {
 
 	cluster   *Cluster
 	container *testcontainers.DockerContainer
+	// fs serves the broker's log dir when the cluster runs with FaultFS.
+	fs *faultfs.FS
 }
 
 // HostAddr is the node's client address as seen from the host, 127.0.0.1:HostPort.

@@ -80,6 +80,9 @@ type ClusterSpec struct {
 	ZooKeeperSessionTimeoutMs int `json:"zookeeper_session_timeout_ms"`
 	// ServerProperties holds any other server.properties keys; they override the rendered ones.
 	ServerProperties map[string]string `json:"server_properties,omitempty"`
+	// FaultFS serves each broker's log dir from a faultfs mount on the host, for the crash,
+	// power-loss and disk faults (see faultfs.go).
+	FaultFS bool `json:"faultfs,omitempty"`
 }
 
 // The defaults WithDefaults gives, and the flags of kchaos run show (spec.Fields).

@@ -56,6 +56,11 @@ var failpoints = []Failpoint{
 	ZKIsolateFailpoint,
 	LagFailpoint,
 	Jepsen2013Failpoint,
+	CrashFailpoint,
+	PowerLossFailpoint,
+	DiskFullFailpoint,
+	DiskErrorFailpoint,
+	SlowDiskFailpoint,
 }
 
 // Failpoints returns every registered fault, in the order `--nemesis all` runs them.
@@ -76,11 +81,14 @@ type ClusterInfo struct {
 	// Brokers and ZooKeeperNodes count the nodes of each role.
 	Brokers        int
 	ZooKeeperNodes int
+	// FaultFS says the brokers' log dirs are on faultfs (ClusterSpec.FaultFS), which crash,
+	// power-loss and the disk faults need.
+	FaultFS bool
 }
 
 // ClusterInfoOf describes a running cluster for Failpoint.Available.
 func ClusterInfoOf(c *broker.Cluster) ClusterInfo {
-	return ClusterInfo{Brokers: len(c.Brokers()), ZooKeeperNodes: len(c.ZooKeeper())}
+	return ClusterInfo{Brokers: len(c.Brokers()), ZooKeeperNodes: len(c.ZooKeeper()), FaultFS: c.Spec.FaultFS}
 }
 
 // Available reports the first of kinds that cannot run on the cluster, with the reason.

@@ -29,6 +29,12 @@ func TestPlanIsAFunctionOfTheSeed(t *testing.T) {
 		case KindKill, KindPause, KindZKIsolate:
 			require.NotEmpty(t, s.Target)
 			require.Empty(t, s.Shape)
+		case KindCrash, KindDiskFull, KindDiskError, KindSlowDisk:
+			require.Contains(t, []Target{TargetOne, TargetPrimaries, TargetController}, s.Target, "one broker")
+			require.Empty(t, s.Shape)
+		case KindPowerLoss:
+			require.Contains(t, []Target{TargetMajority, TargetAll, TargetPrimaries}, s.Target, "several brokers")
+			require.Empty(t, s.Shape)
 		default:
 			require.Empty(t, s.Target)
 			require.Empty(t, s.Shape)

@@ -172,8 +172,15 @@ func (s Spec) Validate() error {
 	}
 	if len(s.Nemesis) == 0 {
 		bad("nemesis", `must not be empty (use "none" for no faults)`)
-	} else if _, err := s.NemesisConfig(); err != nil {
+	} else if cfg, err := s.NemesisConfig(); err != nil {
 		errs = append(errs, err)
+	} else {
+		// Refused here rather than once the cluster is up: crash without --faultfs, partition
+		// with one broker.
+		c := s.Cluster.WithDefaults()
+		if err := nemesis.Available(cfg.Kinds, nemesis.ClusterInfo{Brokers: c.Brokers, ZooKeeperNodes: c.ZooKeeperNodes, FaultFS: c.FaultFS}); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if s.NemesisTraffic != string(nemesis.TrafficAll) && s.NemesisTraffic != string(nemesis.TrafficBrokers) {
 		bad("nemesis-traffic", "want %s or %s, got %q", nemesis.TrafficAll, nemesis.TrafficBrokers, s.NemesisTraffic)

@@ -27,7 +27,7 @@ var otherValue = map[string]string{
 	"image": "apache/kafka:3.9.1", "brokers": "5", "zk-nodes": "3", "replication-factor": "2",
 	"min-insync-replicas": "1", "unclean-leader-election": "true", "replica-lag-time-max-ms": "1000",
 	"zookeeper-session-timeout-ms": "6000", "broker-heap-mb": "1024", "zk-heap-mb": "128",
-	"server-property": "log.retention.ms=1000",
+	"server-property": "log.retention.ms=1000", "faultfs": "true",
 	"kafka-version":   "4.1.1", "metadata": "kraft", "controllers": "1", "controller-mode": "dedicated",
 }
 
@@ -257,4 +257,13 @@ func TestDerivedClusterDefaults(t *testing.T) {
 	require.ErrorContains(t, err, "--kafka-version 4.1.1 --metadata zookeeper")
 	_, err = spec.ParseArgs([]string{"--image", "apache/kafka:4.1.1", "--kafka-version", "4.1.1"})
 	require.NoError(t, err)
+}
+
+// The faults over faultfs are refused before any cluster starts when --faultfs is missing.
+func TestFaultFSFaultsNeedTheFlag(t *testing.T) {
+	_, err := spec.ParseArgs([]string{"--seed", "5", "--nemesis", "kill,crash"})
+	require.ErrorContains(t, err, "crash cannot run on this cluster: needs the brokers' log dirs on faultfs (--faultfs")
+	s, err := spec.ParseArgs([]string{"--seed", "5", "--nemesis", "crash,power-loss,disk-full,disk-error,slow-disk", "--faultfs"})
+	require.NoError(t, err)
+	require.True(t, s.Cluster.FaultFS)
 }

@@ -112,6 +112,29 @@ func All() map[string]Scenario {
 	minisr1.NemesisShapes = []string{"isolate"}
 	add(Scenario{Name: minisr1.Name, Spec: minisr1, Explore: true,
 		About: "acks=all with min.insync.replicas 1 under partitions that isolate a leader: what does kchaos find?"})
+
+	// Crash faults run on brokers whose log dirs are faultfs mounts, which lose what Kafka never
+	// fsynced. By default Kafka never fsyncs a produce: replication stands in for the disk.
+	crash := baseSpec("safe-crash")
+	crash.Cluster.FaultFS = true
+	crash.Nemesis = []string{"crash"}
+	add(Scenario{Name: crash.Name, Spec: crash,
+		About: "replication factor 3, min.insync.replicas 2, acks=all, a single broker at a time SIGKILLed and its unsynced data dropped: replication covers it, must be valid"})
+
+	power := baseSpec("power-loss-all")
+	power.Cluster.FaultFS = true
+	power.Nemesis = []string{"power-loss"}
+	power.NemesisTargets = []string{"all"}
+	add(Scenario{Name: power.Name, Spec: power, Expect: []string{"lost-write"},
+		About: "every broker loses power at once with Kafka's default flush policy: acknowledged writes that sat in the page cache of every replica are lost"})
+
+	flush := baseSpec("power-loss-all-flush")
+	flush.Cluster.FaultFS = true
+	flush.Nemesis = []string{"power-loss"}
+	flush.NemesisTargets = []string{"all"}
+	flush.Cluster.ServerProperties = map[string]string{"log.flush.interval.messages": "1"}
+	add(Scenario{Name: flush.Name, Spec: flush,
+		About: "every broker loses power at once, with an fsync per append (log.flush.interval.messages=1): nothing acknowledged is lost, must be valid"})
 	return out
 }
 
