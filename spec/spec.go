@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -177,8 +178,7 @@ func (s Spec) Validate() error {
 	} else {
 		// Refused here rather than once the cluster is up: crash without --faultfs, partition
 		// with one broker.
-		c := s.Cluster.WithDefaults()
-		if err := nemesis.Available(cfg.Kinds, nemesis.ClusterInfo{Brokers: c.Brokers, ZooKeeperNodes: c.ZooKeeperNodes, FaultFS: c.FaultFS}); err != nil {
+		if err := nemesis.Available(cfg.Kinds, s.clusterInfo()); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -218,12 +218,27 @@ func (s Spec) Validate() error {
 	return nil
 }
 
+// clusterInfo is what the faults' availability depends on, with the cluster's defaults.
+func (s Spec) clusterInfo() nemesis.ClusterInfo {
+	c := s.Cluster.WithDefaults()
+	return nemesis.ClusterInfo{Brokers: c.Brokers, ZooKeeperNodes: c.ZooKeeperNodes, FaultFS: c.FaultFS}
+}
+
 // NemesisConfig turns the spec's nemesis fields into the nemesis' schedule; no kinds for
 // ["none"].
 func (s Spec) NemesisConfig() (nemesis.Config, error) {
 	kinds, err := nemesis.ParseKinds(strings.Join(s.Nemesis, ","))
 	if err != nil {
 		return nemesis.Config{}, err
+	}
+	if slices.Contains(s.Nemesis, "all") {
+		// "all" is every fault this cluster can run (crash needs --faultfs); a fault named
+		// on its own is kept, and Validate says why it cannot run.
+		named, _ := nemesis.ParseKinds(strings.Join(slices.DeleteFunc(slices.Clone(s.Nemesis), func(n string) bool { return n == "all" }), ","))
+		info := s.clusterInfo()
+		kinds = slices.DeleteFunc(kinds, func(k nemesis.Kind) bool {
+			return !slices.Contains(named, k) && nemesis.Available([]nemesis.Kind{k}, info) != nil
+		})
 	}
 	cfg := nemesis.Config{Kinds: kinds, Interval: s.NemesisInterval.D(), Seed: s.Seed, Topic: s.Topic,
 		Traffic: nemesis.Traffic(s.NemesisTraffic)}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kchaos/kchaos/broker"
+	"github.com/kchaos/kchaos/nemesis"
 	"github.com/kchaos/kchaos/spec"
 	"github.com/kchaos/kchaos/suites"
 )
@@ -28,7 +29,7 @@ var otherValue = map[string]string{
 	"min-insync-replicas": "1", "unclean-leader-election": "true", "replica-lag-time-max-ms": "1000",
 	"zookeeper-session-timeout-ms": "6000", "broker-heap-mb": "1024", "zk-heap-mb": "128",
 	"server-property": "log.retention.ms=1000", "faultfs": "true",
-	"kafka-version":   "4.1.1", "metadata": "kraft", "controllers": "1", "controller-mode": "dedicated",
+	"kafka-version": "4.1.1", "metadata": "kraft", "controllers": "1", "controller-mode": "dedicated",
 }
 
 // alongside holds, for a flag that is valid only with others, those others.
@@ -266,4 +267,24 @@ func TestFaultFSFaultsNeedTheFlag(t *testing.T) {
 	s, err := spec.ParseArgs([]string{"--seed", "5", "--nemesis", "crash,power-loss,disk-full,disk-error,slow-disk", "--faultfs"})
 	require.NoError(t, err)
 	require.True(t, s.Cluster.FaultFS)
+}
+
+// TestNemesisAllIsWhatTheClusterCanRun: "all" leaves out the faults the cluster cannot run
+// (crash and the disk faults without --faultfs), and a fault named on its own is still refused.
+func TestNemesisAllIsWhatTheClusterCanRun(t *testing.T) {
+	s, err := spec.ParseArgs([]string{"--seed", "3", "--nemesis", "all"})
+	require.NoError(t, err)
+	cfg, err := s.NemesisConfig()
+	require.NoError(t, err)
+	require.Contains(t, cfg.Kinds, nemesis.Kind("kill"))
+	require.NotContains(t, cfg.Kinds, nemesis.Kind("crash"))
+
+	s, err = spec.ParseArgs([]string{"--seed", "3", "--nemesis", "all", "--faultfs"})
+	require.NoError(t, err)
+	cfg, err = s.NemesisConfig()
+	require.NoError(t, err)
+	require.Contains(t, cfg.Kinds, nemesis.Kind("crash"))
+
+	_, err = spec.ParseArgs([]string{"--seed", "3", "--nemesis", "all,crash"})
+	require.ErrorContains(t, err, "crash")
 }
