@@ -347,7 +347,7 @@ func (c *Client) pollGroup(ctx context.Context, inv history.Op) history.Op {
 			at[key] = i
 			reads = append(reads, history.KeyReads{Key: key})
 		}
-		reads[i].Records = append(reads[i].Records, history.Record{Offset: m.Offset, Value: parseValue(m.Value)})
+		reads[i].Records = append(reads[i].Records, history.Record{Offset: m.Offset, Value: ParseValue(m.Value)})
 	}
 	if len(msgs) > 0 {
 		// The reads happened whether or not the commit does; a failed commit only means the next
@@ -543,11 +543,12 @@ func readValue(r *kafka.Record) (history.Value, error) {
 	if err != nil {
 		return history.Value{}, fmt.Errorf("read value: %w", err)
 	}
-	return parseValue(b), nil
+	return ParseValue(b), nil
 }
 
-// parseValue decodes a message value: a decimal integer, or any other text as a string.
-func parseValue(b []byte) history.Value {
+// ParseValue decodes a message value as the workloads write them: a decimal integer, or any
+// other text as a string.
+func ParseValue(b []byte) history.Value {
 	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
 		return history.IntValue(n)
 	}

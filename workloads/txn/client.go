@@ -3,9 +3,9 @@ package txn
 import (
 	"context"
 	"fmt"
+	"github.com/kchaos/kchaos/workloads/queue"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -141,7 +141,7 @@ func (c *Client) assign(keys []string) {
 func (c *Client) reseat(positions map[string]int64) {
 	drop := map[string][]int32{}
 	for key := range c.positions {
-		if topic, p, err := SplitKey(key); err == nil {
+		if topic, p, err := queue.SplitKey(key); err == nil {
 			drop[topic] = append(drop[topic], int32(p))
 		}
 	}
@@ -150,7 +150,7 @@ func (c *Client) reseat(positions map[string]int64) {
 	}
 	add := map[string]map[int32]kgo.Offset{}
 	for key, at := range positions {
-		topic, p, err := SplitKey(key)
+		topic, p, err := queue.SplitKey(key)
 		if err != nil {
 			continue
 		}
@@ -193,7 +193,7 @@ func (c *Client) poll(ctx context.Context) []history.KeyReads {
 			if r.Offset < c.positions[key] {
 				continue
 			}
-			got[key] = append(got[key], history.Record{Offset: r.Offset, Value: parseValue(r.Value)})
+			got[key] = append(got[key], history.Record{Offset: r.Offset, Value: queue.ParseValue(r.Value)})
 			c.positions[key] = r.Offset + 1
 		}
 	})
@@ -209,25 +209,4 @@ func (c *Client) poll(ctx context.Context) []history.KeyReads {
 // high watermark otherwise).
 func (c *Client) Progress(key string) (position, end int64) {
 	return c.positions[key], c.watermarks[key]
-}
-
-// parseValue decodes a message value: a decimal integer, or any other text as a string.
-func parseValue(b []byte) history.Value {
-	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
-		return history.IntValue(n)
-	}
-	return history.StringValue(string(b))
-}
-
-// SplitKey splits "topic/partition".
-func SplitKey(key string) (string, int, error) {
-	i := strings.LastIndexByte(key, '/')
-	if i <= 0 {
-		return "", 0, fmt.Errorf("key %q is not topic/partition", key)
-	}
-	p, err := strconv.Atoi(key[i+1:])
-	if err != nil || p < 0 {
-		return "", 0, fmt.Errorf("key %q is not topic/partition", key)
-	}
-	return key[:i], p, nil
 }

@@ -3,6 +3,7 @@ package txn
 import (
 	"context"
 	"errors"
+	"github.com/kchaos/kchaos/workloads/queue"
 	"maps"
 	"slices"
 	"strconv"
@@ -79,7 +80,7 @@ func (c *Client) txn(ctx context.Context, inv history.Op) history.Op {
 // send produces one record to the partition of m's key and returns its offset (NoOffset under
 // acks=0, where the broker answers nothing).
 func (c *Client) send(ctx context.Context, m history.Mop) (int64, error) {
-	topic, p, err := SplitKey(m.Key)
+	topic, p, err := queue.SplitKey(m.Key)
 	if err != nil {
 		return history.NoOffset, err
 	}
