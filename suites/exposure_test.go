@@ -76,3 +76,21 @@ func TestScenarios(t *testing.T) {
 	_, err = Get("nope")
 	require.ErrorContains(t, err, "safe-kill")
 }
+
+func TestWithKafkaTimeouts(t *testing.T) {
+	for name, s := range All() {
+		k := s.WithKafkaTimeouts()
+		require.Equal(t, name+"/kafka-timeouts", k.Name)
+		require.Equal(t, s.Expect, k.Expect, name)
+		require.Equal(t, 18000, k.Spec.Cluster.ZooKeeperSessionTimeoutMs, name)
+		require.Equal(t, 30000, k.Spec.Cluster.ReplicaLagTimeMaxMs, name)
+		require.GreaterOrEqual(t, k.Spec.TimeLimit.D(), 120*time.Second, name)
+		// Every fault must still be able to play out: the nemesis config validates against the
+		// longer session timeout.
+		_, err := k.Spec.WithDefaults().NemesisConfig()
+		require.NoError(t, err, name)
+		require.NoError(t, k.Spec.WithDefaults().Validate(), name)
+		// The scenario itself is unchanged.
+		require.Equal(t, 6000, s.Spec.Cluster.ZooKeeperSessionTimeoutMs, name)
+	}
+}

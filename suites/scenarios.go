@@ -156,3 +156,25 @@ func Get(name string) (Scenario, error) {
 	}
 	return s, nil
 }
+
+// KafkaTimeoutsMinTimeLimit is the shortest run WithKafkaTimeouts allows: with an 18 s session
+// timeout each fault lasts 20 s, and a minute would hold one or two of them.
+const KafkaTimeoutsMinTimeLimit = 120 * time.Second
+
+// WithKafkaTimeouts returns the scenario on a cluster with Kafka's own timeouts
+// (zookeeper.session.timeout.ms 18 s, replica.lag.time.max.ms 30 s) instead of the suites' short
+// ones: faults last at least the session timeout + 2 s, and runs at least
+// KafkaTimeoutsMinTimeLimit. It shows that the verdicts do not rest on the shortened timings.
+func (s Scenario) WithKafkaTimeouts() Scenario {
+	s.Spec.Cluster.ZooKeeperSessionTimeoutMs = broker.DefaultZooKeeperSessionTimeoutMs
+	s.Spec.Cluster.ReplicaLagTimeMaxMs = broker.DefaultReplicaLagTimeMaxMs
+	need := time.Duration(broker.DefaultZooKeeperSessionTimeoutMs)*time.Millisecond + 2*time.Second
+	if s.Spec.NemesisInterval.D() < need {
+		s.Spec.NemesisInterval = spec.Duration(need)
+	}
+	if s.Spec.TimeLimit.D() < KafkaTimeoutsMinTimeLimit {
+		s.Spec.TimeLimit = spec.Duration(KafkaTimeoutsMinTimeLimit)
+	}
+	s.Name += "/kafka-timeouts"
+	return s
+}

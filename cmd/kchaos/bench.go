@@ -24,7 +24,7 @@ func init() {
 }
 
 const benchUsage = `usage:
-  kchaos bench detect --scenario NAME [--runs 10] [--results-dir results] [--time-limit D] [--seed N]
+  kchaos bench detect --scenario NAME [--runs 10] [--results-dir results] [--time-limit D] [--seed N] [--kafka-timeouts]
   kchaos bench detect --list
   kchaos bench throughput [--levels 1,4,16,64] [--phase 10s] [--rounds 2] [--partitions 8] [--out FILE]
 
@@ -58,6 +58,7 @@ func runBench(args []string) int {
 	resultsDir := fs.String("results-dir", "results", "where run directories go")
 	timeLimit := fs.Duration("time-limit", 0, "override the scenario's time limit")
 	seed := fs.Int64("seed", 1, "seed of the first run; run i uses seed+i")
+	kafkaTimeouts := fs.Bool("kafka-timeouts", false, "run on Kafka's own timeouts (session 18 s, replica lag 30 s; faults of 20 s, runs of at least 120 s) instead of the suites' short ones")
 	if code, ok := parseFlags(fs, args[1:]); !ok {
 		return code
 	}
@@ -76,6 +77,9 @@ func runBench(args []string) int {
 	if *runs < 1 {
 		fmt.Fprintln(os.Stderr, "kchaos bench detect: --runs must be at least 1")
 		return exitError
+	}
+	if *kafkaTimeouts {
+		scenario = scenario.WithKafkaTimeouts()
 	}
 	ctx, stop := interruptContext()
 	defer stop()
