@@ -500,6 +500,7 @@ func TestFaultsOnARealCluster(t *testing.T) {
 		require.Len(t, first.Grudge[leader.Name], 2, "the leader drops both followers' fetches")
 		require.Equal(t, []int{leader.ID}, second.ISR)
 		require.Equal(t, PhaseIsolateLeader, second.Phase)
+		require.GreaterOrEqual(t, second.AloneMs, jepsen2013Alone.Milliseconds(), "the leader served alone in the ISR before it was isolated")
 		require.Contains(t, second.Grudge[leader.Name], "zk1")
 		require.Contains(t, second.Grudge[leader.Name], Clients)
 		// Isolated from ZooKeeper, the leader loses its session; with unclean election off nobody

@@ -28,6 +28,10 @@ type Jepsen2013Value struct {
 	Port int `json:"port,omitempty"`
 	// WaitedMs is how long the ISR took to shrink to the leader alone (isolate-leader).
 	WaitedMs int64 `json:"waited_ms,omitempty"`
+	// AloneMs is how long the leader then served as the ISR's only member, reachable by the
+	// clients, before it was isolated (isolate-leader): the writes it acknowledged then are the
+	// ones an unclean election discards.
+	AloneMs int64 `json:"alone_ms,omitempty"`
 }
 
 // The phases of jepsen-2013.
@@ -40,11 +44,18 @@ const (
 // cuts the other brokers' replication from the partition's leader (CutReplication: the leader
 // still reaches the controller, ZooKeeper and the clients), waits until the leader has shrunk the
 // ISR to itself alone, which takes replica.lag.time.max.ms while records are written, then
-// isolates the leader completely. Run holds the isolation past the schedule's hold until a new
+// lets it acknowledge writes alone for jepsen2013Alone, then isolates it completely. Run holds the isolation past the schedule's hold until a new
 // leader of the partition is seen, or for at most jepsen2013Sessions session timeouts after the
 // isolation: with unclean leader election off no new leader may come, and the partition stays
 // without one until the heal. The fault stays until Stop or Heal, which remove both cuts.
 var Jepsen2013Failpoint Failpoint = jepsen2013Failpoint{}
+
+// jepsen2013Alone is how long the leader serves alone in the ISR, still reachable by the clients,
+// ZooKeeper and the controller, before it is isolated. Jepsen's 2013 analysis lost the writes the
+// leader acknowledged in that state; isolating it the moment the ISR shrank left a window of about a
+// second, which with Kafka's own timeouts often held no acknowledged write (every send to the
+// partition had been waiting out the replica lag and timed out).
+const jepsen2013Alone = 5 * time.Second
 
 // jepsen2013Sessions caps the isolation's hold, in session timeouts: the isolated leader's session
 // expires after one, and the controller elects within a few seconds after.
@@ -119,9 +130,9 @@ func (jepsen2013Failpoint) apply(ctx context.Context, n *Nemesis, f Fault) (*fau
 	return flt, value, nil
 }
 
-// isolate is the second phase: wait until the leader has shrunk the ISR to itself alone, then
-// isolate it completely. The wait does not hold the nemesis's lock, so a Heal or Close may end
-// the scenario while it waits.
+// isolate is the second phase: wait until the leader has shrunk the ISR to itself alone, let it
+// serve alone for jepsen2013Alone, then isolate it completely. The waits do not hold the
+// nemesis's lock, so a Heal or Close may end the scenario while it waits.
 func (r *jepsen2013Run) isolate(ctx context.Context, n *Nemesis, id ID) error {
 	started := time.Now()
 	st, err := n.waitPartition(ctx, id, started.Add(n.cfg.RecoverTimeout), r.key, func(st broker.PartitionState) bool {
@@ -138,6 +149,13 @@ func (r *jepsen2013Run) isolate(ctx context.Context, n *Nemesis, id ID) error {
 		n.emit("isolate-jepsen-2013", next, fmt.Errorf("the ISR never shrank to the leader alone, so it was not isolated: %w", err))
 		return nil
 	}
+	alone := time.Now()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(jepsen2013Alone):
+	}
+	next.AloneMs = time.Since(alone).Milliseconds()
 
 	n.opMu.Lock()
 	defer n.opMu.Unlock()

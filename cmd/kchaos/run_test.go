@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"github.com/kchaos/kchaos/broker/brokertest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -96,37 +98,68 @@ func TestDescribeDynamics(t *testing.T) {
 // recorded; without final reads the verdict can only be unknown.
 func TestRunInterruptedDuringAFaultHealsAndCleansUp(t *testing.T) {
 	brokertest.RequireEngine(t)
-	resultsDir := t.TempDir()
-	run, stdout, stderr := startRun(t, "--name", "interrupted", "--time-limit", "120s",
-		"--nemesis", "partition", "--nemesis-interval", "5s", "--zookeeper-session-timeout-ms", "3000", "--results-dir", resultsDir)
+	for _, tc := range []struct {
+		fault string
+		args  []string
+	}{
+		{fault: "partition"},
+		// A power loss on faultfs: the interrupt must unmount the brokers' log dirs too.
+		{fault: "power-loss", args: []string{"--faultfs", "--nemesis-targets", "all"}},
+	} {
+		t.Run(tc.fault, func(t *testing.T) {
+			resultsDir := t.TempDir()
+			args := append([]string{"--name", "interrupted", "--time-limit", "120s",
+				"--nemesis", tc.fault, "--nemesis-interval", "5s", "--zookeeper-session-timeout-ms", "3000", "--results-dir", resultsDir}, tc.args...)
+			run, stdout, stderr := startRun(t, args...)
 
-	history := filepath.Join(resultsDir, "latest", "history.jsonl")
-	require.Eventually(t, func() bool {
-		data, _ := os.ReadFile(history)
-		return bytes.Contains(data, []byte(`"f":"start-partition"`))
-	}, 3*time.Minute, 200*time.Millisecond, "no partition began; the run's output:\n%s", stderr)
-	require.True(t, ownsARun(t, run.Process.Pid), "the running process owns no cluster")
-	require.NoError(t, run.Process.Signal(os.Interrupt))
-	done := make(chan error, 1)
-	go func() { done <- run.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(2 * time.Minute):
-		t.Fatalf("kchaos run did not end within 2 minutes of SIGINT; its output:\n%s", stderr)
+			history := filepath.Join(resultsDir, "latest", "history.jsonl")
+			startLine := []byte(`"f":"start-` + tc.fault + `"`)
+			require.Eventually(t, func() bool {
+				data, _ := os.ReadFile(history)
+				return bytes.Contains(data, startLine)
+			}, 3*time.Minute, 200*time.Millisecond, "no %s began; the run's output:\n%s", tc.fault, stderr)
+			require.True(t, ownsARun(t, run.Process.Pid), "the running process owns no cluster")
+			require.NoError(t, run.Process.Signal(os.Interrupt))
+			done := make(chan error, 1)
+			go func() { done <- run.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(2 * time.Minute):
+				t.Fatalf("kchaos run did not end within 2 minutes of SIGINT; its output:\n%s", stderr)
+			}
+			require.Equal(t, exitUnknown, run.ProcessState.ExitCode(), "stdout: %s\nstderr: %s", stdout, stderr)
+			require.Contains(t, stderr.String(), "interrupted: healing faults and removing the cluster")
+			require.Contains(t, stdout.String(), "verdict: UNKNOWN")
+
+			data, err := os.ReadFile(history)
+			require.NoError(t, err)
+			start := bytes.LastIndex(data, startLine)
+			require.Greater(t, bytes.Index(data[start:], []byte(`"f":"stop-`+tc.fault+`"`)), 0, "the %s was never healed", tc.fault)
+			require.Contains(t, string(data), `"skipped":"the run was interrupted"`)
+			results := readResults(t, filepath.Join(resultsDir, "latest"))
+			require.JSONEq(t, `"unknown"`, string(results["valid"]))
+
+			require.False(t, ownsARun(t, run.Process.Pid), "a cluster of the interrupted process is still there")
+			require.Empty(t, faultfsMountsOf(t, run.Process.Pid), "faultfs mounts of the interrupted process are still there")
+		})
 	}
-	require.Equal(t, exitUnknown, run.ProcessState.ExitCode(), "stdout: %s\nstderr: %s", stdout, stderr)
-	require.Contains(t, stderr.String(), "interrupted: healing faults and removing the cluster")
-	require.Contains(t, stdout.String(), "verdict: UNKNOWN")
+}
 
-	data, err := os.ReadFile(history)
+// faultfsMountsOf returns the mount points of faultfs file systems served by process pid.
+func faultfsMountsOf(t *testing.T, pid int) []string {
+	data, err := os.ReadFile("/proc/self/mountinfo")
 	require.NoError(t, err)
-	start := bytes.LastIndex(data, []byte(`"f":"start-partition"`))
-	require.Greater(t, bytes.Index(data[start:], []byte(`"f":"stop-partition"`)), 0, "the partition was never healed")
-	require.Contains(t, string(data), `"skipped":"the run was interrupted"`)
-	results := readResults(t, filepath.Join(resultsDir, "latest"))
-	require.JSONEq(t, `"unknown"`, string(results["valid"]))
-
-	require.False(t, ownsARun(t, run.Process.Pid), "a cluster of the interrupted process is still there")
+	var out []string
+	source := fmt.Sprintf("kchaos-faultfs:pid=%d", pid)
+	for _, line := range strings.Split(string(data), "\n") {
+		// mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS ... - FSTYPE SOURCE SUPEROPTIONS
+		_, after, ok := strings.Cut(line, " - ")
+		fields := strings.Fields(after)
+		if ok && len(fields) >= 2 && fields[1] == source {
+			out = append(out, strings.Fields(line)[4])
+		}
+	}
+	return out
 }
 
 // ownsARun reports whether a kchaos run owned by the process pid has containers.
