@@ -1,12 +1,15 @@
 package results
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/checkers/txn"
 	"github.com/kchaos/kchaos/history"
 	"github.com/stretchr/testify/require"
 )
@@ -100,7 +103,7 @@ func TestTransactionCounts(t *testing.T) {
 			}
 			requireHas(t, page, `<section class="card" id="transactions">`)
 			requireHas(t, page, `<a href="#transactions">Transactions</a>`)
-			requireHas(t, page, `<div class="stats mini" id="txn-counts">`)
+			requireHas(t, page, `<div class="stats mini" id="transactions-counts">`)
 		})
 	}
 }
@@ -250,4 +253,50 @@ func TestTransactionAnomaliesListed(t *testing.T) {
 	requireHas(t, page, `sent x/0=&#34;&lt;i&gt;v&amp;&#34; and failed`)
 	require.False(t, strings.Contains(page, "<i>v&"), "the value as markup")
 	require.Equal(t, 1, strings.Count(strings.ToLower(page), "<script"), "only the report's own script")
+}
+
+// TestTransactionsOddResults: a txn result written by hand or by another kchaos (a long cycle,
+// steps without their fields, operations outside the history, entries of unknown types) still
+// renders, bounded.
+func TestTransactionsOddResults(t *testing.T) {
+	long := &txn.CycleCase{Type: "G2", Explanation: "a long one"}
+	for i := range maxCycleShown + 5 {
+		long.Txns = append(long.Txns, txn.OpRef{Index: int64(i), Type: history.OK, F: "txn"})
+		long.Steps = append(long.Steps, txn.Step{Type: "rw", From: i, To: (i + 1) % (maxCycleShown + 5)})
+	}
+	tests := []struct {
+		name      string
+		entries   map[string][]any
+		chain     int // transactions drawn in the first entry
+		chainMore int
+		contains  []string
+	}{
+		{name: "long cycle", entries: map[string][]any{"G2": {long}}, chain: maxCycleShown, chainMore: 5,
+			contains: []string{"… 5 more transactions"}},
+		{name: "steps without fields", entries: map[string][]any{"G0": {&txn.CycleCase{Type: "G0",
+			Txns:  []txn.OpRef{{Index: 999}, {Index: -4, Type: history.Invoke}},
+			Steps: []txn.Step{{Type: "ww", From: 0, To: 1}, {Type: "realtime", From: 7, To: -1}}}}},
+			chain: 2, contains: []string{`↓ <span class="ek k-ww">ww</span> : T1 sent ?, then T2 sent ?`, "invoked at 0.000 s, never completed",
+				`T2 completed before T1 was invoked</li>`}},
+		{name: "unknown type", entries: map[string][]any{"weird": {json.RawMessage(`{"x":1}`)}},
+			contains: []string{`<h3 id="txn-weird">weird <span class="pill ">1</span>`, "An entry this kchaos does not know"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ops := []history.Op{history.SendInvoke(0, "x/0", val(1)), history.SendOK(0, "x/0", 0, val(1))}
+			r := testOps(t, ops, 1, 2)
+			r.results.Txn = &txn.Result{Anomalies: tt.entries, Counts: map[string]int{}}
+			v := buildReport(r)
+			require.NotNil(t, v.Txn)
+			require.Len(t, v.Txn.Groups, 1)
+			e := v.Txn.Groups[0].Entries[0]
+			require.Len(t, e.Chain, tt.chain)
+			require.Equal(t, tt.chainMore, e.ChainMore)
+			var buf bytes.Buffer
+			require.NoError(t, reportTemplate.Execute(&buf, v))
+			for _, s := range tt.contains {
+				requireHas(t, buf.String(), s)
+			}
+		})
+	}
 }
