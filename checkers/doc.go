@@ -16,6 +16,9 @@
 //     every new leader must have been in the ISR of the state before it. States the observer
 //     missed where an election may hide make it unknown; a history without observer lines has
 //     nothing to check and does not decide the verdict.
+//   - checkers/txn, run on histories with txn operations and for producers that are not plain:
+//     transactions' anomalies (aborted-read, torn-transaction, ...) and dependency cycles (G0,
+//     G1c, G-single, G2); its Result is Result.Txn, read back typed by ReadResult too.
 //   - ComputeStats: counts per second, latency quantiles, windows without a leader and of
 //     refused writes, for the report. It decides nothing.
 //

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/kchaos/kchaos/checkers/txn"
 )
 
 // OtherAnomaly is an entry of an anomaly type this version of kchaos does not know (a newer
@@ -39,10 +41,11 @@ func (c *OtherChecker) MarshalJSON() ([]byte, error) { return c.JSON, nil }
 // ReadResult reads results.json, as Result.JSON writes it, back into a Result: the verdict, the
 // anomaly types, each anomaly entry as its typed case (*LostWriteCase, *UnseenCase,
 // *DuplicateCase, *InconsistentOffsetCase, *G1aCase, *OrderCase for the order anomalies,
-// *NotLinearizableCase, *UncleanElectionCase; *OtherAnomaly for a type it does not know), and
-// each checker's typed result (Queue, Linearizable, LeaderElection, Stats and Coverage, with their case
-// lists filled from the anomalies; *OtherChecker for a checker it does not know). Writing the
-// Result with JSON gives back the bytes Check's Result wrote.
+// *NotLinearizableCase, *UncleanElectionCase, the transactional checker's cases for its types
+// (txn.NewEntry); *OtherAnomaly for a type it does not know), and each checker's typed result
+// (Queue, Linearizable, LeaderElection, Stats, Coverage and Txn, with their case lists filled from
+// the anomalies; *OtherChecker for a checker it does not know, and for a txn checker that failed).
+// Writing the Result with JSON gives back the bytes Check's Result wrote.
 //
 // A missing "anomaly_types", "anomalies" or "checkers" is read as empty; a missing "valid", a
 // value of the wrong type or malformed JSON is an error naming the line. Fields it does not know
@@ -123,6 +126,9 @@ func newAnomaly(typ string, raw json.RawMessage) any {
 	case UncleanLeaderElection:
 		return &UncleanElectionCase{}
 	}
+	if e := txn.NewEntry(typ); e != nil {
+		return e // the transactional checker's types but duplicate, the queue checker's
+	}
 	return &OtherAnomaly{JSON: append(json.RawMessage(nil), raw...)}
 }
 
@@ -145,6 +151,19 @@ func (r *Result) decodeChecker(data []byte, off int64, cn string, raw json.RawMe
 	case CheckerCoverage:
 		r.Coverage = &CoverageResult{}
 		return r.Coverage, decodeAt(data, off, raw, what, r.Coverage)
+	case CheckerTxn:
+		// A txn.Result has stats; what Check writes when the checker failed ("valid" and
+		// "error") is kept as an OtherChecker.
+		var head struct {
+			Stats json.RawMessage `json:"stats"`
+		}
+		if err := decodeAt(data, off, raw, what, &head); err != nil {
+			return nil, err
+		}
+		if head.Stats != nil {
+			r.Txn = &txn.Result{}
+			return r.Txn, decodeAt(data, off, raw, what, r.Txn)
+		}
 	}
 	c := &OtherChecker{Checked: true, JSON: append(json.RawMessage(nil), raw...)}
 	var head struct {
@@ -352,6 +371,40 @@ func DescribeAnomaly(entry any) AnomalyEntry {
 		e.States = append(e.States, c.Previous, c.State)
 	case *OtherAnomaly:
 		e.Key, e.Explanation = c.Key, c.Explanation
+	case *txn.AbortedReadCase:
+		e.Key, e.Explanation = c.Key, c.Explanation
+		e.Ops = append(e.Ops, OpRef(c.Writer), OpRef(c.Reader))
+	case *txn.PrecommittedReadCase:
+		e.Key, e.Explanation = c.Key, c.Explanation
+		e.Ops = append(e.Ops, OpRef(c.Op))
+	case *txn.DuplicateCase:
+		e.Key, e.Explanation = c.Key, c.Explanation
+		if c.Writer != nil {
+			e.Ops = append(e.Ops, OpRef(*c.Writer))
+		}
+	case *txn.TornTransactionCase:
+		// Its key is where a send is missing; it spans the keys of its sends.
+		e.Explanation = c.Explanation
+		if len(c.Missing) > 0 {
+			e.Key = c.Missing[0].Key
+		}
+		e.Ops = append(e.Ops, OpRef(c.Txn))
+		for _, s := range c.Seen {
+			e.Ops = append(e.Ops, OpRef(s.Reader))
+		}
+		for _, m := range c.Missing {
+			if m.ReadPast != nil {
+				e.Ops = append(e.Ops, OpRef(*m.ReadPast))
+			}
+		}
+	case *txn.G1bCase:
+		e.Key, e.Explanation = c.Key, c.Explanation
+		e.Ops = append(e.Ops, OpRef(c.Writer), OpRef(c.Reader))
+	case *txn.CycleCase:
+		e.Explanation = c.Explanation
+		for _, r := range c.Txns {
+			e.Ops = append(e.Ops, OpRef(r))
+		}
 	}
 	return e
 }

@@ -28,10 +28,22 @@ func TestReadResultRoundTrip(t *testing.T) {
 		require.NoError(t, err)
 		histories[strings.TrimSuffix(filepath.Base(f), ".jsonl")] = ops
 	}
+	// The transactional checker's histories, judged as from transactional producers.
+	txnFiles, err := filepath.Glob(filepath.Join("txn", "testdata", "*.jsonl"))
+	require.NoError(t, err)
+	require.NotEmpty(t, txnFiles)
+	for _, f := range txnFiles {
+		ops, err := history.ReadFile(f)
+		require.NoError(t, err)
+		histories["txn/"+strings.TrimSuffix(filepath.Base(f), ".jsonl")] = ops
+	}
 	for name, ops := range histories {
 		t.Run(name, func(t *testing.T) {
-			want, err := checkers.Check(ops, checkers.Options{Workers: 1, ExpectFinalReads: true,
-				Cluster: dynamics.Settings{SessionTimeout: 18 * time.Second}})
+			opts := checkers.Options{Workers: 1, ExpectFinalReads: true, Cluster: dynamics.Settings{SessionTimeout: 18 * time.Second}}
+			if strings.HasPrefix(name, "txn/") {
+				opts.Producer, opts.Isolation = "transactional", "read_committed"
+			}
+			want, err := checkers.Check(ops, opts)
 			require.NoError(t, err)
 			data, err := want.JSON()
 			require.NoError(t, err)
@@ -50,6 +62,12 @@ func TestReadResultRoundTrip(t *testing.T) {
 			require.Equal(t, want.Stats, got.Stats)
 			require.Equal(t, want.Coverage, got.Coverage)
 			require.Equal(t, want.LeaderElection, got.LeaderElection)
+			require.Equal(t, want.Txn == nil, got.Txn == nil, "the txn checker's result, typed")
+			if want.Txn != nil {
+				require.Equal(t, want.Txn.Stats, got.Txn.Stats)
+				require.Equal(t, want.Txn.Anomalies, got.Txn.Anomalies)
+				require.Equal(t, want.Txn.Cycles, got.Txn.Cycles)
+			}
 			for _, k := range want.Linearizable.Keys {
 				k.ElapsedMS = 0 // wall-clock time is not written
 			}
@@ -151,6 +169,15 @@ func FuzzReadResult(f *testing.F) {
 		require.NoError(f, err)
 		f.Add(data)
 	}
+	for _, name := range []string{"G1c", "torn-transaction"} {
+		ops, err := history.ReadFile(filepath.Join("txn", "testdata", name+".jsonl"))
+		require.NoError(f, err)
+		r, err := checkers.Check(ops, checkers.Options{Workers: 1, Producer: "transactional"})
+		require.NoError(f, err)
+		data, err := r.JSON()
+		require.NoError(f, err)
+		f.Add(data)
+	}
 	f.Add([]byte(`{"valid":"unknown","anomalies":{"weird":[{"key":"k"}]},"checkers":{"x":{"valid":true}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := checkers.ReadResult(data)
@@ -170,4 +197,51 @@ func FuzzReadResult(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, string(out), string(out2))
 	})
+}
+
+// TestReadTxnChecker: the transactional checker's result reads back typed, and its entries say
+// what they name; what Check writes when that checker failed stays an OtherChecker.
+func TestReadTxnChecker(t *testing.T) {
+	tests := []struct {
+		file string
+		typ  string
+		ops  int // operations its first entry names
+		key  string
+	}{
+		{file: "G1c", typ: "G1c", ops: 2},
+		{file: "G0", typ: "G0", ops: 2},
+		{file: "G2", typ: "G2", ops: 2},
+		{file: "aborted-read", typ: "aborted-read", ops: 2, key: "x/0"},
+		{file: "G1b", typ: "G1b", ops: 2, key: "x/0"},
+		{file: "torn-transaction", typ: "torn-transaction", ops: 3, key: "y/0"},
+		{file: "precommitted-read", typ: "precommitted-read", ops: 1, key: "x/0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			ops, err := history.ReadFile(filepath.Join("txn", "testdata", tt.file+".jsonl"))
+			require.NoError(t, err)
+			res, err := checkers.Check(ops, checkers.Options{Workers: 1, Producer: "transactional"})
+			require.NoError(t, err)
+			data, err := res.JSON()
+			require.NoError(t, err)
+			got, err := checkers.ReadResult(data)
+			require.NoError(t, err)
+			require.NotNil(t, got.Txn)
+			require.Same(t, got.Txn, got.Checkers[checkers.CheckerTxn])
+			for _, r := range []*checkers.Result{res, got} {
+				require.NotEmpty(t, r.Anomalies[tt.typ], "%s in %s", tt.typ, data)
+				e := checkers.DescribeAnomaly(r.Anomalies[tt.typ][0])
+				require.NotEmpty(t, e.Explanation)
+				require.Len(t, e.Ops, tt.ops)
+				require.Equal(t, tt.key, e.Key)
+			}
+		})
+	}
+
+	res, err := checkers.ReadResult([]byte(`{"valid":"unknown","checkers":{"txn":{"error":"check: boom","valid":"unknown"}}}`))
+	require.NoError(t, err)
+	require.Nil(t, res.Txn)
+	c, ok := res.Checkers[checkers.CheckerTxn].(*checkers.OtherChecker)
+	require.True(t, ok)
+	require.Equal(t, checkers.Unknown, c.Valid)
 }

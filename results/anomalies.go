@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/checkers/txn"
 	"github.com/kchaos/kchaos/history"
 )
 
@@ -22,7 +23,9 @@ func (b *builder) anomalies() {
 				g.Hidden = len(entries) - ei
 				break
 			}
-			g.Entries = append(g.Entries, b.anomalyEntry(fmt.Sprintf("a%d-%d", gi, ei), typ, e))
+			ae := b.anomalyEntry(fmt.Sprintf("a%d-%d", gi, ei), typ, e)
+			ae.Chain = b.txnChainHref(typ, ei, e)
+			g.Entries = append(g.Entries, ae)
 		}
 		b.view.Anomalies = append(b.view.Anomalies, g)
 	}
@@ -159,12 +162,33 @@ func anomalyFields(e any) []specRow {
 		add("to", seconds(c.To))
 		add("segment_ops", c.SegmentOps)
 		add("linearized", c.Linearized)
+	case *txn.AbortedReadCase:
+		add("value", c.Value)
+		add("offset", c.Offset)
+	case *txn.PrecommittedReadCase:
+		add("value", c.Value)
+		add("offset", c.Offset)
+		add("count", c.Count)
+	case *txn.DuplicateCase:
+		add("value", c.Value)
+		add("offsets", strings.Trim(fmt.Sprint(c.Offsets), "[]"))
+	case *txn.TornTransactionCase:
+		add("sends_seen", len(c.Seen))
+		add("sends_missing", len(c.Missing))
+	case *txn.G1bCase:
+		add("value", c.Value)
+		add("offset", c.Offset)
+		add("later", c.Later)
+	case *txn.CycleCase:
+		add("transactions", len(c.Txns))
+		add("ww_edges", c.WWEdges)
 	}
 	return out
 }
 
-// opsTable lists the ops the anomalies name, with the other half of each operation.
-func (b *builder) opsTable() {
+// opsTable lists the ops the anomalies name, with the other half of each operation, and returns
+// the positions of the lines it lists.
+func (b *builder) opsTable() map[int]bool {
 	for r := range b.refs {
 		if p := b.run.partner[r]; p >= 0 {
 			b.refs[p] = true
@@ -213,6 +237,7 @@ func (b *builder) opsTable() {
 			}
 		}
 	}
+	return inTable
 }
 
 // opValueText writes an op's value for a person: "send kchaos/0 17 @42", "poll kchaos/0: 41→16".

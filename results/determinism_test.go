@@ -17,7 +17,7 @@ import (
 // TestDeterministicOutputs checks that one run directory gives the same results.json,
 // report.html and junit.xml, byte for byte, whatever GOMAXPROCS and however often they are
 // written: for histories checked here (generated, and the checkers' stored ones with anomalies
-// of every kind) and for the stored runs, whose results.json is read.
+// of every kind, transactional ones too) and for the stored runs, whose results.json is read.
 func TestDeterministicOutputs(t *testing.T) {
 	type source struct {
 		name   string
@@ -38,6 +38,10 @@ func TestDeterministicOutputs(t *testing.T) {
 	}
 	for _, f := range []string{"lost-after-read", "duplicate", "inconsistent-offsets", "G1a", "poll-skip", "not-linearizable", "unclean-story", "unseen"} {
 		sources = append(sources, source{name: f, ops: fromFile(filepath.Join("..", "checkers", "testdata", f+".jsonl"))})
+	}
+	// Transactional histories: the Transactions section and its cycles.
+	for _, f := range []string{"G1c", "G1c-realtime", "G2-realtime", "torn-transaction", "G1b"} {
+		sources = append(sources, source{name: "txn " + f, ops: fromFile(filepath.Join("..", "checkers", "txn", "testdata", f+".jsonl"))})
 	}
 	for _, sc := range scenarios() {
 		sources = append(sources, source{name: "stored " + sc.name, stored: sc.dir()})

@@ -34,6 +34,15 @@ func FuzzReport(f *testing.F) {
 			`{"index":1,"time":5,"process":0,"type":"ok","f":"send","value":[["send","k/0",[0,1]]]}` + "\n" +
 			`{"index":2,"time":6,"process":1,"type":"invoke","f":"poll","value":[["poll"]]}` + "\n" +
 			`{"index":3,"time":9,"process":1,"type":"ok","f":"poll","value":[["poll",{"k/0":[[0,1]]}]]}` + "\n",
+		// Transactions in a G1c cycle, an aborted one read.
+		`{"index":0,"time":1,"process":0,"type":"invoke","f":"txn","value":[["send","x/0",1],["poll"]]}` + "\n" +
+			`{"index":1,"time":2,"process":1,"type":"invoke","f":"txn","value":[["send","y/0",2],["poll"]]}` + "\n" +
+			`{"index":2,"time":3,"process":0,"type":"ok","f":"txn","value":[["send","x/0",[0,1]],["poll",{"y/0":[[0,2]]}]]}` + "\n" +
+			`{"index":3,"time":4,"process":1,"type":"ok","f":"txn","value":[["send","y/0",[0,2]],["poll",{"x/0":[[0,1]]}]]}` + "\n" +
+			`{"index":4,"time":5,"process":2,"type":"invoke","f":"txn","value":[["send","x/0",3]]}` + "\n" +
+			`{"index":5,"time":6,"process":2,"type":"fail","f":"txn","value":[["send","x/0",3]],"error":"aborted"}` + "\n" +
+			`{"index":6,"time":7,"process":3,"type":"invoke","f":"poll","value":[["poll"]]}` + "\n" +
+			`{"index":7,"time":8,"process":3,"type":"ok","f":"poll","value":[["poll",{"x/0":[[0,1],[1,3]]}]]}` + "\n",
 		// Times in epoch nanoseconds, as a hand-written history may have them.
 		`{"index":0,"time":1732900000000000000,"process":0,"type":"invoke","f":"send","value":[["send","k/0",1]]}` + "\n" +
 			`{"index":1,"time":1732900000000000005,"process":0,"type":"ok","f":"send","value":[["send","k/0",[0,1]]]}` + "\n",

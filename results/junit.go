@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/checkers/txn"
 )
 
 // JUnit XML, the format CI dashboards (Jenkins, GitLab, GitHub annotations, Buildkite, ...)
@@ -141,8 +142,8 @@ func junitXML(r *storedRun) ([]byte, error) {
 	return append([]byte(xml.Header), append(out, '\n')...), nil
 }
 
-// anomalyClaims returns, per checker, the anomaly types its failure lists: for the queue checker
-// the types that made it invalid, for the others those anomalyOwners gives them. An invalid
+// anomalyClaims returns, per checker, the anomaly types its failure lists: for the queue and
+// transactional checkers the types that made them invalid, for the others those anomalyOwners gives them. An invalid
 // checker that claims none gets every type no other checker claims.
 func anomalyClaims(res *checkers.Result) map[string][]string {
 	claims := map[string][]string{}
@@ -151,6 +152,8 @@ func anomalyClaims(res *checkers.Result) map[string][]string {
 	for _, cn := range names {
 		if q, ok := res.Checkers[cn].(*checkers.QueueResult); ok && q.BadAnomalyTypes != nil {
 			claims[cn] = append(claims[cn], q.BadAnomalyTypes...)
+		} else if tr, ok := res.Checkers[cn].(*txn.Result); ok {
+			claims[cn] = append(claims[cn], tr.BadAnomalyTypes...)
 		} else {
 			for _, t := range anomalyTypes(res) {
 				if anomalyOwners[t] == cn {

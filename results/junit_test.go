@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/history"
 	"github.com/stretchr/testify/require"
 )
 
@@ -195,6 +196,52 @@ func TestJUnitEdgeCases(t *testing.T) {
 				}
 			}
 			require.Equal(t, strconv.Itoa(skipped), doc.Suites[0].Skipped)
+		})
+	}
+}
+
+// TestJUnitTxnChecker: the transactional checker's case fails with the types that made it
+// invalid and passes when its anomalies are allowed, from the Result and from results.json alike.
+func TestJUnitTxnChecker(t *testing.T) {
+	tests := []struct {
+		file, producer string
+		outcome, msg   string
+	}{
+		{file: "G1c", outcome: "failure", msg: "G1c ×1"},
+		{file: "G0", producer: "transactional", outcome: "pass"},
+		{file: "aborted-read", outcome: "failure", msg: "aborted-read ×1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			ops, err := history.ReadFile(filepath.Join("..", "checkers", "txn", "testdata", tt.file+".jsonl"))
+			require.NoError(t, err)
+			dir := filepath.Join(t.TempDir(), "txn", "20260301T100000")
+			require.NoError(t, os.MkdirAll(dir, 0o755))
+			require.NoError(t, writeHistory(dir, ops))
+			res, err := checkers.Check(ops, checkers.Options{Workers: 1, Producer: tt.producer})
+			require.NoError(t, err)
+			var texts []string
+			for _, given := range []*checkers.Result{res, nil} {
+				_, err = WriteRun(dir, given, ops)
+				require.NoError(t, err)
+				data, err := os.ReadFile(filepath.Join(dir, JUnitFile))
+				require.NoError(t, err)
+				texts = append(texts, string(data))
+				doc := readJUnit(t, data)
+				var found bool
+				for _, c := range doc.Suites[0].Cases {
+					if c.Name != checkers.CheckerTxn {
+						continue
+					}
+					found = true
+					require.Equal(t, tt.outcome, c.outcome())
+					if tt.msg != "" {
+						require.Equal(t, tt.msg, c.Failure.Message)
+					}
+				}
+				require.True(t, found, "a case for the txn checker")
+			}
+			require.Equal(t, texts[0], texts[1])
 		})
 	}
 }

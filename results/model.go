@@ -60,6 +60,7 @@ type reportView struct {
 	ISR        isrView
 
 	Anomalies []*anomalyGroup
+	Txn       *txnView // nil: the transactional checker did not run
 	Ops       []opRow
 	OpsNote   string
 	Checkers  []checkerRow
@@ -186,6 +187,7 @@ type anomalyEntry struct {
 	Fields      []specRow
 	Detail      string
 	Viz         string
+	Chain       string // link to a cycle's chain in the Transactions section
 }
 
 type opChip struct {
@@ -261,7 +263,8 @@ func buildReport(r *storedRun) *reportView {
 	b.timelines()
 	b.isrDynamics()
 	b.anomalies()
-	b.opsTable()
+	inTable := b.opsTable()
+	b.transactions(inTable)
 	b.checkers()
 	b.errors()
 	b.finalReads()

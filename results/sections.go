@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/checkers/txn"
 	"github.com/kchaos/kchaos/history"
 )
 
@@ -60,6 +61,8 @@ func checkerVerdict(c any) checkers.Validity {
 		return c.Valid
 	case *checkers.OtherChecker:
 		return c.Valid
+	case *txn.Result:
+		return checkers.Validity(c.Valid) // the same values
 	}
 	return checkers.Unknown
 }
@@ -114,6 +117,11 @@ func checkerReasons(c any, max int) []string {
 		for _, r := range c.Reasons {
 			add("", r)
 		}
+	case *txn.Result:
+		add("", c.Reason)
+		for _, e := range c.Errors {
+			add("", e)
+		}
 	}
 	return out
 }
@@ -160,6 +168,14 @@ func checkerSummary(c any) []specRow {
 		add("reads", c.Reads)
 		add("elections", c.Elections)
 		add("faults", len(c.Faults))
+	case *txn.Result:
+		add("producer", c.Producer)
+		add("isolation", c.Isolation)
+		add("transactions", c.Stats.Transactions)
+		add("committed", c.Stats.Committed)
+		add("aborted", c.Stats.Aborted)
+		add("unknown", c.Stats.Indeterminate)
+		list("bad_anomaly_types", c.BadAnomalyTypes)
 	case *checkers.Stats:
 		add("seconds", c.Seconds)
 		if len(c.PerSecond) > 0 {
