@@ -163,8 +163,16 @@ func (b *browser) open(tb testing.TB, file string) {
 	abs, err := filepath.Abs(file)
 	require.NoError(tb, err)
 	require.NoError(tb, chromedp.Do(b.ctx, chromedp.Navigate("file://"+abs)))
-	_, err = chromedp.Run(b.ctx, chromedp.Poll[bool](`document.documentElement.getAttribute("data-ready") === "1"`,
-		chromedp.WithPollingTimeout(30*time.Second)))
+	// A poll that starts while the navigation still swaps the page's JavaScript context fails with
+	// "Cannot find context with specified id" (seen under load): that is the browser's race, not the
+	// report's, so poll again in the new context.
+	for attempt := 0; ; attempt++ {
+		_, err = chromedp.Run(b.ctx, chromedp.Poll[bool](`document.documentElement.getAttribute("data-ready") === "1"`,
+			chromedp.WithPollingTimeout(30*time.Second)))
+		if err == nil || attempt == 2 || !strings.Contains(err.Error(), "Cannot find context with specified id") {
+			break
+		}
+	}
 	require.NoError(tb, err, "the report's script did not run")
 }
 
