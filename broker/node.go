@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kchaos/kchaos/faultfs"
@@ -109,12 +110,31 @@ func (n *Node) Start(ctx context.Context) error {
 
 // Pause freezes every process of the node (Docker pause, the cgroup freezer): the kernel keeps
 // its connections open but nothing answers.
+//
+// runc gives up with "unable to freeze" when the cgroup does not settle frozen in time, as a busy
+// JVM on a loaded machine can make it, and thaws the container again; Pause then tries again, a
+// few times, before it reports the error.
 func (n *Node) Pause(ctx context.Context) error {
-	if _, err := n.cluster.docker.ContainerPause(ctx, n.containerID(), client.ContainerPauseOptions{}); err != nil {
+	var err error
+	for attempt := 1; ; attempt++ {
+		_, err = n.cluster.docker.ContainerPause(ctx, n.containerID(), client.ContainerPauseOptions{})
+		if err == nil || attempt == pauseAttempts || !strings.Contains(err.Error(), "unable to freeze") {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("pause %s: %w", n.Name, errors.Join(err, ctx.Err()))
+		case <-time.After(time.Duration(attempt) * 250 * time.Millisecond):
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("pause %s: %w", n.Name, err)
 	}
 	return nil
 }
+
+// pauseAttempts is how many times Pause asks Docker to freeze a node.
+const pauseAttempts = 5
 
 // Resume thaws a paused node.
 func (n *Node) Resume(ctx context.Context) error {
