@@ -43,3 +43,17 @@ func TestDetectTallyBars(t *testing.T) {
 	require.False(t, safeTally.meetsBar(safe), "an invalid run of a safe scenario never meets the bar")
 	require.Contains(t, safeTally.summary(safe), "valid 9, unknown 1, invalid 1 of 11 runs")
 }
+
+func TestDetectTallyCountsRunsNotDoneApart(t *testing.T) {
+	safe, err := suites.Get("safe-pause")
+	require.NoError(t, err)
+	var tally detectTally
+	for range 9 {
+		tally.add(safe, harness.Outcome{Checked: true, Verdict: checkers.Valid})
+	}
+	tally.notDone++
+	require.True(t, tally.meetsBar(safe), "9 valid of 10 attempted")
+	require.Equal(t, "safe-pause: valid 9, unknown 0, invalid 0 of 9 runs (1 more could not be done) (false positives: the invalid ones)", tally.summary(safe))
+	tally.notDone++
+	require.False(t, tally.meetsBar(safe), "9 valid of 11 attempted: a run not done is no pass")
+}
