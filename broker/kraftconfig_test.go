@@ -201,3 +201,42 @@ func TestClusterIDLooksLikeKafkas(t *testing.T) {
 		require.NotContains(t, id, "=")
 	}
 }
+
+// The session timeout that bounds failover is the metadata mode's: ZooKeeper's session, or the
+// KRaft controllers' broker session (Kafka's 9000 ms unless a server property sets it), never the
+// zookeeper.session.timeout.ms a KRaft spec carries unused.
+func TestSessionTimeoutFollowsTheMode(t *testing.T) {
+	tests := []struct {
+		name string
+		spec ClusterSpec
+		key  string
+		ms   int
+	}{
+		{"ZooKeeper, default", ClusterSpec{}, "zookeeper.session.timeout.ms", 18000},
+		{"ZooKeeper, set", ClusterSpec{ZooKeeperSessionTimeoutMs: 6000}, "zookeeper.session.timeout.ms", 6000},
+		{"4.x is KRaft: Kafka's default", ClusterSpec{KafkaVersion: "4.1.1"}, "broker.session.timeout.ms", 9000},
+		{"KRaft ignores the ZooKeeper setting", ClusterSpec{Metadata: MetadataKRaft, ZooKeeperSessionTimeoutMs: 6000}, "broker.session.timeout.ms", 9000},
+		{"KRaft, set by a server property", ClusterSpec{KafkaVersion: "4.1.1", ServerProperties: map[string]string{"broker.session.timeout.ms": "4500"}},
+			"broker.session.timeout.ms", 4500},
+		{"KRaft, a value that is no number: unknown", ClusterSpec{KafkaVersion: "4.1.1", ServerProperties: map[string]string{"broker.session.timeout.ms": "9s"}},
+			"broker.session.timeout.ms", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key, ms := tt.spec.SessionTimeout()
+			require.Equal(t, tt.key, key)
+			require.Equal(t, tt.ms, ms)
+		})
+	}
+	// What the controllers are given is what SessionTimeout reads.
+	s := ClusterSpec{KafkaVersion: "4.1.1", ControllerMode: ControllersDedicated,
+		ServerProperties: map[string]string{"broker.session.timeout.ms": "4500"}}.WithDefaults()
+	require.NoError(t, s.Validate())
+	_, controllers := s.kraftNodes(testIP, []int{40001, 40002, 40003})
+	require.NotEmpty(t, controllers)
+	for _, c := range controllers {
+		props := s.kraftProperties(c, controllers)
+		require.Contains(t, props, "\nbroker.session.timeout.ms=4500\n", c.Name)
+		require.NotContains(t, props, "zookeeper", c.Name)
+	}
+}

@@ -152,6 +152,39 @@ func (s ClusterSpec) WithDefaults() ClusterSpec {
 	return s
 }
 
+// The server properties that bound how long a cluster waits for a broker that stopped answering
+// before it fences the broker and elects other leaders for its partitions: the broker's
+// ZooKeeper session in ZooKeeper mode, its heartbeats to the KRaft controllers in KRaft mode.
+const (
+	ZooKeeperSessionTimeoutKey = "zookeeper.session.timeout.ms"
+	BrokerSessionTimeoutKey    = "broker.session.timeout.ms"
+)
+
+// DefaultBrokerSessionTimeoutMs is Kafka's broker.session.timeout.ms (3.x and 4.x alike), which
+// kchaos leaves to Kafka: how long a broker's lease with the controllers lasts without a
+// heartbeat (one every broker.heartbeat.interval.ms, 2000 by default).
+const DefaultBrokerSessionTimeoutMs = 9000
+
+// SessionTimeout returns the setting that bounds failover after a broker stops answering, and
+// its value in milliseconds: zookeeper.session.timeout.ms in ZooKeeper mode; in KRaft mode the
+// controllers' broker.session.timeout.ms, as a server property sets it, else Kafka's default (the
+// spec's zookeeper.session.timeout.ms, which KRaft has not, plays no part). ms is 0 when the spec
+// does not say: a server property that is not a positive whole number, which Validate refuses.
+func (s ClusterSpec) SessionTimeout() (key string, ms int) {
+	s = s.WithDefaults()
+	if !s.KRaft() {
+		return ZooKeeperSessionTimeoutKey, s.ZooKeeperSessionTimeoutMs
+	}
+	v, ok := s.ServerProperties[BrokerSessionTimeoutKey]
+	if !ok {
+		return BrokerSessionTimeoutKey, DefaultBrokerSessionTimeoutMs
+	}
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return BrokerSessionTimeoutKey, n
+	}
+	return BrokerSessionTimeoutKey, 0
+}
+
 // SpecError is a ClusterSpec field with a value that cannot be used.
 type SpecError struct {
 	Field   string // the field or server.properties key, as a user spells it

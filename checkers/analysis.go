@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/kchaos/kchaos/checkers/verdict"
 	"github.com/kchaos/kchaos/history"
 )
 
@@ -416,8 +417,7 @@ func (a *Analysis) ref(i int) OpRef {
 	} else if p := a.Partner[i]; p >= 0 {
 		inv = p
 	}
-	d, v := &a.Ops[done], &a.Ops[inv]
-	return OpRef{Index: d.Index, InvokeIndex: v.Index, Process: d.Process, F: d.F, Type: d.Type, InvokeTime: v.Time, Time: d.Time}
+	return verdict.Ref(&a.Ops[inv], &a.Ops[done])
 }
 
 // invokeTime returns the invocation time of the operation at position i.

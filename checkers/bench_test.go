@@ -113,3 +113,60 @@ func BenchmarkCheck(b *testing.B) {
 		}
 	}
 }
+
+// withFaults returns ops with n fault windows laid over it, as a nemesis records them: the
+// windows take turns among five kinds, each starts at an even share of the history and holds for
+// 40% of its share. The lines are numbered anew.
+func withFaults(ops []history.Op, n int) []history.Op {
+	kinds := []string{"kill", "pause", "partition", "clock-skew", "disk-full"}
+	out := make([]history.Op, 0, len(ops)+2*n)
+	share := len(ops) / n
+	stopAt := -1
+	var stop history.Op
+	for i := range ops {
+		if i == stopAt {
+			stop.Time = ops[i].Time
+			out = append(out, stop)
+		}
+		if w := i / share; i%share == 0 && w < n {
+			value := map[string]any{"nodes": []string{fmt.Sprintf("n%d", w%3+1)}}
+			kind := kinds[w%len(kinds)]
+			start, err := history.Nemesis("start-"+kind, value)
+			if err != nil {
+				panic(err)
+			}
+			if stop, err = history.Nemesis("stop-"+kind, value); err != nil {
+				panic(err)
+			}
+			start.Time = ops[i].Time
+			out = append(out, start)
+			stopAt = i + share*2/5
+		}
+		out = append(out, ops[i])
+	}
+	for i := range out {
+		out[i].Index = int64(i)
+	}
+	return out
+}
+
+// BenchmarkCoverage runs the coverage checker on a generated 10^6-operation history of 8 keys
+// with 50 fault windows of five kinds and 20 leader changes. cpu-ms/op includes the garbage
+// collector's.
+func BenchmarkCoverage(b *testing.B) {
+	ops := withFaults(generate(b, historytest.Config{Ops: 1_000_000, Keys: 8, Producers: 12, Consumers: 4, InfoRate: 0.02, FailRate: 0.02, LeaderChanges: 20, Seed: 1}), 50)
+	a, err := checkers.Analyze(ops)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	cpu := cpuTime()
+	for i := 0; i < b.N; i++ {
+		r := checkers.CheckCoverage(a)
+		if r.Valid != checkers.Valid || len(r.Faults) != 50 {
+			b.Fatalf("%s with %d faults: %v", r.Valid, len(r.Faults), r.Reasons)
+		}
+	}
+	// CPU time as well as ns/op: on a busy machine it says what the checker costs.
+	b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
+}

@@ -116,7 +116,7 @@ func CheckAnalysis(a *Analysis, opts Options) *Result {
 	switch {
 	case r.Txn != nil:
 		r.Checkers[CheckerTxn] = r.Txn
-		verdicts = append(verdicts, txnValidity(r.Txn.Valid))
+		verdicts = append(verdicts, r.Txn.Valid)
 	case txnErr != nil:
 		r.Checkers[CheckerTxn] = map[string]any{"valid": Unknown, "error": txnErr.Error()}
 		verdicts = append(verdicts, Unknown)

@@ -75,19 +75,6 @@ func TestResultJSON(t *testing.T) {
 	}
 }
 
-func TestValidityJSON(t *testing.T) {
-	for v, text := range map[checkers.Validity]string{checkers.Valid: "true", checkers.Invalid: "false", checkers.Unknown: `"unknown"`} {
-		b, err := json.Marshal(v)
-		require.NoError(t, err)
-		require.Equal(t, text, string(b))
-		var back checkers.Validity
-		require.NoError(t, json.Unmarshal(b, &back))
-		require.Equal(t, v, back)
-	}
-	var v checkers.Validity
-	require.Error(t, json.Unmarshal([]byte(`"maybe"`), &v))
-}
-
 // A person reading one entry should see what happened: the ops, the leader at the
 // acknowledgement and the election after it.
 func TestExplanationsNameWhatHappened(t *testing.T) {

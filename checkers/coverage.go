@@ -1,6 +1,7 @@
 package checkers
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -58,61 +59,12 @@ type Activity struct {
 func checkCoverage(a *Analysis, elections []int64) *CoverageResult {
 	r := &CoverageResult{Reasons: []string{}, Faults: []FaultCoverage{}, ByKind: map[string]PhaseCoverage{}}
 	windows := history.FaultWindows(a.Ops)
-	type opSpan struct {
-		invoke, done int64 // done: the completion's time, or the end of the history if none
-		acked, reads int
-	}
-	var end int64
-	if n := len(a.Ops); n > 0 {
-		end = a.Ops[n-1].Time
-	}
-	var spans []opSpan
-	for i := range a.Ops {
-		op := &a.Ops[i]
-		if !op.Process.IsClient() || op.Type != history.Invoke {
-			continue
-		}
-		s := opSpan{invoke: op.Time, done: end}
-		if j := a.Partner[i]; j >= 0 {
-			done := &a.Ops[j]
-			s.done = done.Time
-			if done.Type == history.OK {
-				for _, m := range done.Mops {
-					if m.Kind == history.MopSend {
-						s.acked++
-					}
-					for _, kr := range m.Reads {
-						s.reads += len(kr.Records)
-					}
-				}
-			}
-		}
-		r.AckedSends += s.acked
-		r.Reads += s.reads
-		spans = append(spans, s)
-	}
+	x := newActivityIndex(a, elections)
+	r.AckedSends = x.acked[len(x.acked)-1]
+	r.Reads = x.reads[len(x.reads)-1]
 	r.Elections = len(elections)
+	end := x.end
 
-	// activity counts what happened within [from, to]: operations in flight, and acknowledgements,
-	// reads and elections completed then.
-	activity := func(from, to int64) Activity {
-		var act Activity
-		for _, s := range spans {
-			if s.invoke <= to && s.done >= from {
-				act.Operations++
-			}
-			if s.done >= from && s.done <= to {
-				act.AckedSends += s.acked
-				act.Reads += s.reads
-			}
-		}
-		for _, t := range elections {
-			if t >= from && t <= to {
-				act.Elections++
-			}
-		}
-		return act
-	}
 	add := func(x *Activity, y Activity) {
 		x.Operations += y.Operations
 		x.AckedSends += y.AckedSends
@@ -129,7 +81,7 @@ func checkCoverage(a *Analysis, elections []int64) *CoverageResult {
 		if !w.Stopped {
 			stop = end
 		}
-		fc := FaultCoverage{Kind: w.Kind, Start: a.Ops[w.Start].Index, StartTime: w.StartTime, Activity: activity(w.StartTime, stop)}
+		fc := FaultCoverage{Kind: w.Kind, Start: a.Ops[w.Start].Index, StartTime: w.StartTime, Activity: x.activity(w.StartTime, stop)}
 		if w.Stopped {
 			fc.StopTime = w.StopTime
 		}
@@ -143,19 +95,19 @@ func checkCoverage(a *Analysis, elections []int64) *CoverageResult {
 	for _, kind := range sortedKeys(byKind) {
 		ws := byKind[kind]
 		var pc PhaseCoverage
-		pc.Before = activity(0, ws[0].StartTime-1)
+		pc.Before = x.activity(0, ws[0].StartTime-1)
 		for i, w := range ws {
 			stop := w.StopTime
 			if !w.Stopped {
 				stop = end
 			}
-			add(&pc.During, activity(w.StartTime, stop))
+			add(&pc.During, x.activity(w.StartTime, stop))
 			next := end
 			if i+1 < len(ws) {
 				next = ws[i+1].StartTime - 1
 			}
 			if stop < next {
-				add(&pc.After, activity(stop+1, next))
+				add(&pc.After, x.activity(stop+1, next))
 			}
 		}
 		r.ByKind[kind] = pc
@@ -171,6 +123,179 @@ func checkCoverage(a *Analysis, elections []int64) *CoverageResult {
 		r.Valid = Unknown
 	}
 	return r
+}
+
+// activityIndex answers activity over any stretch of time in O(log n), from the client
+// operations' invocation and completion times sorted once, instead of a pass over every
+// operation per stretch.
+type activityIndex struct {
+	a   *Analysis
+	end int64 // the time of the history's last line: when an operation that never completed ends
+	// invokes are the client operations' invocation times, ascending; dones their completion
+	// times (end for one that never completed), ascending, with acked[i] and reads[i] the
+	// acknowledged sends and records read of the operations completed at dones[:i].
+	invokes, dones []int64
+	acked, reads   []int
+	elections      []int64 // ascending
+	// clockBack says an operation that never completed was invoked after the history's last
+	// line (a history whose clock went back): it ends before it starts, which the index's
+	// counting does not allow for, so activity scans.
+	clockBack bool
+}
+
+// newActivityIndex indexes the client operations of a, in one pass, and the election times.
+func newActivityIndex(a *Analysis, elections []int64) *activityIndex {
+	if !slices.IsSorted(elections) {
+		elections = slices.Sorted(slices.Values(elections))
+	}
+	x := &activityIndex{a: a, elections: elections}
+	if n := len(a.Ops); n > 0 {
+		x.end = a.Ops[n-1].Time
+	}
+	n := 0
+	for i := range a.Ops {
+		if a.Ops[i].Process.IsClient() && a.Ops[i].Type == history.Invoke {
+			n++
+		}
+	}
+	x.invokes = make([]int64, 0, n)
+	x.dones = make([]int64, 0, n)
+	x.acked = make([]int, 1, n+1)
+	x.reads = make([]int, 1, n+1)
+	complete := func(t int64, acked, reads int) {
+		x.dones = append(x.dones, t)
+		x.acked = append(x.acked, x.acked[len(x.acked)-1]+acked)
+		x.reads = append(x.reads, x.reads[len(x.reads)-1]+reads)
+	}
+	pending := 0 // operations that never completed
+	for i := range a.Ops {
+		op := &a.Ops[i]
+		if !op.Process.IsClient() {
+			continue
+		}
+		if op.Type != history.Invoke {
+			// history.Pair pairs every client completion with an invocation before it.
+			acked, reads := opCounts(op)
+			complete(op.Time, acked, reads)
+			continue
+		}
+		x.invokes = append(x.invokes, op.Time)
+		if a.Partner[i] < 0 {
+			pending++
+			x.clockBack = x.clockBack || op.Time > x.end
+		}
+	}
+	for range pending {
+		complete(x.end, 0, 0)
+	}
+	// Lines are in time order in a history kchaos writes; another's may not be.
+	if !slices.IsSorted(x.invokes) {
+		slices.Sort(x.invokes)
+	}
+	if !slices.IsSorted(x.dones) {
+		x.sortDones()
+	}
+	return x
+}
+
+// sortDones puts the completions in time order, with their sums.
+func (x *activityIndex) sortDones() {
+	order := make([]int, len(x.dones))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(x.dones[i], x.dones[j]) })
+	dones := make([]int64, len(x.dones))
+	acked := make([]int, len(x.acked))
+	reads := make([]int, len(x.reads))
+	for k, i := range order {
+		dones[k] = x.dones[i]
+		acked[k+1] = acked[k] + x.acked[i+1] - x.acked[i]
+		reads[k+1] = reads[k] + x.reads[i+1] - x.reads[i]
+	}
+	x.dones, x.acked, x.reads = dones, acked, reads
+}
+
+// opCounts returns the sends a completion acknowledged and the records it read: none unless ok.
+func opCounts(done *history.Op) (acked, reads int) {
+	if done.Type != history.OK {
+		return 0, 0
+	}
+	for _, m := range done.Mops {
+		if m.Kind == history.MopSend {
+			acked++
+		}
+		for _, kr := range m.Reads {
+			reads += len(kr.Records)
+		}
+	}
+	return acked, reads
+}
+
+// activity counts what happened within [from, to]: operations in flight, and acknowledgements,
+// reads and elections completed then.
+func (x *activityIndex) activity(from, to int64) Activity {
+	if from > to+1 || x.clockBack {
+		return x.scan(from, to)
+	}
+	lo := before(x.dones, from)
+	hi := atOrBefore(x.dones, to)
+	return Activity{
+		// In flight at some moment of [from, to]: invoked by to, less those completed before
+		// from (each of which was invoked by then, so by to, as from <= to+1). With from = to+1,
+		// the empty stretch between to and from: in flight across it.
+		Operations: atOrBefore(x.invokes, to) - lo,
+		AckedSends: x.acked[hi] - x.acked[lo],
+		Reads:      x.reads[hi] - x.reads[lo],
+		Elections:  atOrBefore(x.elections, to) - before(x.elections, from),
+	}
+}
+
+// scan is activity by a pass over every operation: the definition, for the stretches and
+// histories the index does not answer.
+func (x *activityIndex) scan(from, to int64) Activity {
+	var act Activity
+	for i := range x.a.Ops {
+		op := &x.a.Ops[i]
+		if !op.Process.IsClient() || op.Type != history.Invoke {
+			continue
+		}
+		done, acked, reads := x.end, 0, 0
+		if j := x.a.Partner[i]; j >= 0 {
+			done = x.a.Ops[j].Time
+			acked, reads = opCounts(&x.a.Ops[j])
+		}
+		if op.Time <= to && done >= from {
+			act.Operations++
+		}
+		if done >= from && done <= to {
+			act.AckedSends += acked
+			act.Reads += reads
+		}
+	}
+	for _, t := range x.elections {
+		if t >= from && t <= to {
+			act.Elections++
+		}
+	}
+	return act
+}
+
+// before returns how many of the ascending times are before t.
+func before(times []int64, t int64) int {
+	i, _ := slices.BinarySearch(times, t) // the first at or after t
+	return i
+}
+
+// atOrBefore returns how many of the ascending times are at or before t.
+func atOrBefore(times []int64, t int64) int {
+	i, _ := slices.BinarySearchFunc(times, t, func(e, t int64) int {
+		if e <= t {
+			return -1
+		}
+		return 1
+	})
+	return i
 }
 
 // electionTimes are the times of the leader changes: from the log's exact states when the history

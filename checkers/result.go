@@ -5,60 +5,19 @@ import (
 	"fmt"
 
 	"github.com/kchaos/kchaos/checkers/txn"
-	"github.com/kchaos/kchaos/history"
+	"github.com/kchaos/kchaos/checkers/verdict"
 )
 
 // Validity is a verdict: valid, invalid, or unknown (a checker could not decide). It is written
-// as true, false or "unknown".
-type Validity int8
+// as true, false or "unknown". It is verdict.Validity, which the txn checker's results use too.
+type Validity = verdict.Validity
 
 // The verdicts.
 const (
-	Valid Validity = iota
-	Invalid
-	Unknown
+	Valid   = verdict.Valid
+	Invalid = verdict.Invalid
+	Unknown = verdict.Unknown
 )
-
-// String returns "valid", "invalid" or "unknown".
-func (v Validity) String() string {
-	switch v {
-	case Valid:
-		return "valid"
-	case Invalid:
-		return "invalid"
-	case Unknown:
-		return "unknown"
-	}
-	return fmt.Sprintf("Validity(%d)", int8(v))
-}
-
-// MarshalJSON writes true, false or "unknown".
-func (v Validity) MarshalJSON() ([]byte, error) {
-	switch v {
-	case Valid:
-		return []byte("true"), nil
-	case Invalid:
-		return []byte("false"), nil
-	case Unknown:
-		return []byte(`"unknown"`), nil
-	}
-	return nil, fmt.Errorf("invalid Validity %d", int8(v))
-}
-
-// UnmarshalJSON reads true, false or "unknown".
-func (v *Validity) UnmarshalJSON(b []byte) error {
-	switch string(b) {
-	case "true":
-		*v = Valid
-	case "false":
-		*v = Invalid
-	case `"unknown"`:
-		*v = Unknown
-	default:
-		return fmt.Errorf("validity %s: want true, false or \"unknown\"", b)
-	}
-	return nil
-}
 
 // worst combines verdicts: invalid beats unknown beats valid.
 func worst(vs ...Validity) Validity {
@@ -93,16 +52,9 @@ const (
 )
 
 // OpRef names an operation in an anomaly: its completion line (its invocation if it never
-// completed) and its invocation line, process, function, outcome and times.
-type OpRef struct {
-	Index       int64           `json:"index"`
-	InvokeIndex int64           `json:"invoke_index"`
-	Process     history.Process `json:"process"`
-	F           string          `json:"f"`
-	Type        history.Type    `json:"type"` // invoke: it never completed
-	InvokeTime  int64           `json:"invoke_time"`
-	Time        int64           `json:"time"` // of the completion; of the invocation if none
-}
+// completed) and its invocation line, process, function, outcome and times. It is verdict.OpRef,
+// which the txn checker's anomalies use too.
+type OpRef = verdict.OpRef
 
 // Result is the outcome of Check, and marshals to results.json exactly as HISTORY.md says:
 // valid, anomaly_types (sorted, [] when none), anomalies (per type, its entries), checkers (per

@@ -82,17 +82,6 @@ func checkTxn(a *Analysis, opts Options) (*txn.Result, error) {
 	return res, nil
 }
 
-// txnValidity maps the transactional checker's verdict onto Validity (same values, own type).
-func txnValidity(v txn.Validity) Validity {
-	switch v.String() {
-	case Valid.String():
-		return Valid
-	case Invalid.String():
-		return Invalid
-	}
-	return Unknown
-}
-
 // mergeTxnAnomalies adds the transactional checker's entries to anomalies, but for types the
 // other checkers report already (duplicate is the queue checker's too): one entry per anomaly.
 func mergeTxnAnomalies(anomalies map[string][]any, t *txn.Result) {

@@ -20,7 +20,8 @@ import (
 // the index of its results directory (each through a temporary file: on error the old one is
 // left as it was). When dir holds the run's test.json, it is a kchaos run: keys without final
 // reads (a killed run) or whose states the observer missed are judged unknown at best, and the
-// ISR dynamics are set against the spec's ZooKeeper session and replica lag timeouts.
+// ISR dynamics are set against the spec's session timeout (ZooKeeper's, or the KRaft
+// controllers' broker session) and replica lag time.
 func CheckRunDir(dir string, opts checkers.Options) (*checkers.Result, error) {
 	rd := results.RunDir{Path: dir}
 	if _, err := os.Stat(rd.File(results.SpecFile)); err == nil {
@@ -74,10 +75,13 @@ func readSpec(path string) (spec.Spec, error) {
 	return s, nil
 }
 
-// clusterSettings returns the timeouts of a run's spec.
+// clusterSettings returns the timeouts of a run's spec: the session timeout of its metadata mode
+// (broker.ClusterSpec.SessionTimeout) and the replica lag time.
 func clusterSettings(s spec.Spec) dynamics.Settings {
+	setting, sessionMs := s.Cluster.SessionTimeout()
 	return dynamics.Settings{
-		SessionTimeout: time.Duration(s.Cluster.ZooKeeperSessionTimeoutMs) * time.Millisecond,
-		ReplicaLagMax:  time.Duration(s.Cluster.ReplicaLagTimeMaxMs) * time.Millisecond,
+		SessionTimeout:        time.Duration(sessionMs) * time.Millisecond,
+		SessionTimeoutSetting: setting,
+		ReplicaLagMax:         time.Duration(s.Cluster.ReplicaLagTimeMaxMs) * time.Millisecond,
 	}
 }

@@ -4,11 +4,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/kchaos/kchaos/broker"
 	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/checkers/dynamics"
 	"github.com/kchaos/kchaos/results"
+	"github.com/kchaos/kchaos/spec"
 )
 
 // A run directory with test.json is a kchaos run, whose observer watched from before the topic
@@ -41,4 +45,13 @@ func TestCheckRunDirExpectsARunsObservations(t *testing.T) {
 			require.Equal(t, tt.want, res.Valid, "%+v", res.LeaderElection)
 		})
 	}
+}
+
+// The ISR dynamics of a run are set against its metadata mode's session timeout, named.
+func TestClusterSettingsFollowTheMode(t *testing.T) {
+	zk := clusterSettings(spec.Spec{Cluster: broker.ClusterSpec{KafkaVersion: "3.9.1", ZooKeeperSessionTimeoutMs: 6000, ReplicaLagTimeMaxMs: 10000}})
+	require.Equal(t, dynamics.Settings{SessionTimeout: 6 * time.Second, SessionTimeoutSetting: "zookeeper.session.timeout.ms", ReplicaLagMax: 10 * time.Second}, zk)
+	// A KRaft spec carries a zookeeper.session.timeout.ms that no node is given.
+	kraft := clusterSettings(spec.Spec{Cluster: broker.ClusterSpec{KafkaVersion: "4.1.1", ZooKeeperSessionTimeoutMs: 18000, ReplicaLagTimeMaxMs: 10000}})
+	require.Equal(t, dynamics.Settings{SessionTimeout: 9 * time.Second, SessionTimeoutSetting: "broker.session.timeout.ms", ReplicaLagMax: 10 * time.Second}, kraft)
 }

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,7 +16,7 @@ const maxISRRows = 200
 const meterW = 120.0
 
 // isrView is the "ISR dynamics" section: how long failovers took after a fault hit a leader,
-// against zookeeper.session.timeout.ms, and which followers left an ISR and how they came back.
+// against the session timeout, and which followers left an ISR and how they came back.
 type isrView struct {
 	// Present is false when results.json has no ISR dynamics (one written by an older kchaos);
 	// Note then says so.
@@ -27,6 +28,9 @@ type isrView struct {
 	// Failover sets the median failover against the session timeout, in one sentence.
 	Failover string
 	Stats    []stat
+	// SessionSetting names the session timeout: zookeeper.session.timeout.ms, or
+	// broker.session.timeout.ms in KRaft mode; "the session timeout" when the mode is unknown.
+	SessionSetting string
 
 	Failovers       []failoverRow
 	FailoversHidden int
@@ -79,7 +83,8 @@ func (b *builder) isrDynamics() {
 		return
 	}
 	v.Present = true
-	sessionMs := d.Settings.SessionTimeout.Milliseconds()
+	setting, sessionMs := b.sessionTimeout(d.Settings)
+	v.SessionSetting = cmp.Or(setting, "the session timeout")
 	lagMs := d.Settings.ReplicaLagMax.Milliseconds()
 	c := &d.Verdicts
 	median := c.MedianFailoverMs
@@ -108,10 +113,10 @@ func (b *builder) isrDynamics() {
 	}
 	switch {
 	case median >= 0 && sessionMs > 0:
-		v.Failover = fmt.Sprintf("Median failover %s after a fault hit a leader: %s of zookeeper.session.timeout.ms (%s).",
-			msText(median), percent(median, sessionMs), msText(sessionMs))
+		v.Failover = fmt.Sprintf("Median failover %s after a fault hit a leader: %s of %s (%s).",
+			msText(median), percent(median, sessionMs), v.SessionSetting, msText(sessionMs))
 	case median >= 0:
-		v.Failover = fmt.Sprintf("Median failover %s after a fault hit a leader; zookeeper.session.timeout.ms is unknown.", msText(median))
+		v.Failover = fmt.Sprintf("Median failover %s after a fault hit a leader; %s is unknown.", msText(median), v.SessionSetting)
 	case len(failovers) > 0:
 		v.Failover = fmt.Sprintf("No other broker led after any of the %d %s that hit a leader.", len(failovers), plural(len(failovers), "fault", "faults"))
 	default:
@@ -137,7 +142,7 @@ func (b *builder) isrDynamics() {
 	}
 	v.Stats = []stat{
 		{Label: "median failover", Value: medianText},
-		{Label: "zookeeper.session.timeout.ms", Value: sessionText},
+		{Label: cmp.Or(setting, "session timeout"), Value: sessionText},
 		{Label: "ISR departures", Value: strconv.FormatInt(nLeaves, 10)},
 		{Label: "rejoined by itself", Value: strconv.FormatInt(byItself, 10), Class: "ok"},
 		{Label: "came back by a restart", Value: strconv.FormatInt(max(nLeaves-byItself-never, 0), 10)},
@@ -151,7 +156,7 @@ func (b *builder) isrDynamics() {
 			v.FailoversHidden = len(failovers) - i
 			break
 		}
-		v.Failovers = append(v.Failovers, b.failoverRow(&f, sessionMs, scale))
+		v.Failovers = append(v.Failovers, b.failoverRow(&f, v.SessionSetting, sessionMs, scale))
 	}
 	for i, l := range leaves {
 		if i == maxISRRows {
@@ -162,7 +167,19 @@ func (b *builder) isrDynamics() {
 	}
 }
 
-func (b *builder) failoverRow(f *dynamics.Failover, sessionMs int64, scale float64) failoverRow {
+// sessionTimeout returns the setting the failovers are set against and its value in ms (0 when
+// unknown): the one results.json names. A results.json written before it named one holds the
+// spec's zookeeper.session.timeout.ms, which a KRaft cluster has not: for a KRaft run, the
+// spec's own session timeout then.
+func (b *builder) sessionTimeout(s dynamics.Settings) (setting string, ms int64) {
+	if s.SessionTimeoutSetting == "" && b.run.spec != nil && b.run.spec.Cluster.WithDefaults().KRaft() {
+		setting, specMs := b.run.spec.Cluster.SessionTimeout()
+		return setting, int64(specMs)
+	}
+	return s.SessionSetting(), s.SessionTimeout.Milliseconds()
+}
+
+func (b *builder) failoverRow(f *dynamics.Failover, setting string, sessionMs int64, scale float64) failoverRow {
 	key := f.Key
 	at := f.FaultTime
 	row := failoverRow{Key: key, Old: leaderText(f.OldLeader), New: leaderText(f.NewLeader)}
@@ -181,7 +198,7 @@ func (b *builder) failoverRow(f *dynamics.Failover, sessionMs int64, scale float
 	if sessionMs > 0 {
 		row.VsSession = percent(ms, sessionMs)
 		m.Limit = num(meterW * float64(sessionMs) / scale)
-		m.Title += fmt.Sprintf(" = %s of zookeeper.session.timeout.ms (%s)", row.VsSession, msText(sessionMs))
+		m.Title += fmt.Sprintf(" = %s of %s (%s)", row.VsSession, setting, msText(sessionMs))
 		if ms > sessionMs {
 			m.Class = "over"
 		}

@@ -36,10 +36,11 @@ type Written struct {
 // report.html is one self-contained page (inline CSS, SVG and a little JavaScript, nothing
 // fetched): the verdict, the anomalies with their operations, latency and throughput plots with
 // the fault windows, each partition's leaders and ISR over time, the ISR dynamics (failovers
-// against zookeeper.session.timeout.ms, followers leaving and rejoining the ISR; a note when
-// results.json predates them), the transactions when the transactional checker ran (counts by
-// outcome, its anomalies, each dependency cycle drawn as its chain of operations and edges), the
-// checkers' details, the spec and the command that runs it again, and links to the node logs. Everything taken from the run is escaped by html/template.
+// against the session timeout of the metadata mode, followers leaving and rejoining the ISR; a
+// note when results.json predates them), the transactions when the transactional checker ran
+// (counts by outcome, its anomalies, each dependency cycle drawn as its chain of operations and
+// edges), the checkers' details, the spec and the command that runs it again, and links to the
+// node logs. Everything taken from the run is escaped by html/template.
 // junit.xml has one test case per checker (see junitXML).
 //
 // Each file is written through a temporary file and a rename, and the report and junit.xml are

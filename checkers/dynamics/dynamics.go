@@ -1,8 +1,9 @@
 // Package dynamics measures, from a history's observer and nemesis lines, how the cluster's
-// leadership and ISR moved: how long failover took after a fault hit a leader (to set against
-// zookeeper.session.timeout.ms), and when followers left and rejoined the ISR (to set against
-// replica.lag.time.max.ms). It answers, with measurements, whether a follower that left the ISR
-// came back by itself. It judges nothing: it is a summary for people, not a checker.
+// leadership and ISR moved: how long failover took after a fault hit a leader (to set against the
+// session timeout: zookeeper.session.timeout.ms, or broker.session.timeout.ms in KRaft mode), and
+// when followers left and rejoined the ISR (to set against replica.lag.time.max.ms). It answers,
+// with measurements, whether a follower that left the ISR came back by itself. It judges nothing:
+// it is a summary for people, not a checker.
 package dynamics
 
 import (
@@ -17,8 +18,28 @@ import (
 
 // Settings are the cluster timeouts the measurements are compared with; zero when unknown.
 type Settings struct {
+	// SessionTimeout bounds failover: how long the cluster waits for a broker that stopped
+	// answering before it elects other leaders for its partitions. It is the setting
+	// SessionTimeoutSetting names (its JSON name is from before KRaft runs).
 	SessionTimeout time.Duration `json:"zookeeper_session_timeout"`
-	ReplicaLagMax  time.Duration `json:"replica_lag_time_max"`
+	// SessionTimeoutSetting is the server property SessionTimeout is: zookeeper.session.timeout.ms
+	// in ZooKeeper mode, broker.session.timeout.ms (the KRaft controllers') in KRaft mode. Empty
+	// when not known, as in results.json written before it was recorded: see SessionSetting.
+	SessionTimeoutSetting string        `json:"session_timeout_setting,omitempty"`
+	ReplicaLagMax         time.Duration `json:"replica_lag_time_max"`
+}
+
+// SessionSetting returns the server property SessionTimeout is: SessionTimeoutSetting, else, for
+// a SessionTimeout recorded without it (before KRaft runs named theirs, every one was the
+// spec's), zookeeper.session.timeout.ms; "" when neither is known.
+func (s Settings) SessionSetting() string {
+	switch {
+	case s.SessionTimeoutSetting != "":
+		return s.SessionTimeoutSetting
+	case s.SessionTimeout > 0:
+		return "zookeeper.session.timeout.ms"
+	}
+	return ""
 }
 
 // Summary is the ISR dynamics of one run.

@@ -491,24 +491,7 @@ func (m *model) explainStep(a, b int32, k kind, an, bn string) Step {
 		}
 	case rw:
 		last := map[int32]int32{}
-		var order []int32
-		m.each(&m.txns[ta], nil, func(_ string, rec history.Record, v int32) {
-			k := m.vals[v].key
-			p := m.vals[v].pos
-			if rec.Offset != history.NoOffset {
-				p = m.entryAt(k, rec.Offset, v)
-			}
-			if p < 0 {
-				return
-			}
-			if old, ok := last[k]; !ok || p > old {
-				if !ok {
-					order = append(order, k)
-				}
-				last[k] = p
-			}
-		})
-		for _, k := range order {
+		for _, k := range m.lastReads(&m.txns[ta], last, nil, nil) {
 			p := last[k]
 			q := m.nextWritten(k, p)
 			if q < 0 || m.writerVertex(m.logs[k][q].val) != b {

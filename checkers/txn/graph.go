@@ -89,26 +89,8 @@ func (m *model) buildGraph(ctx context.Context) (*graph, EdgeStats, error) {
 				return nil, EdgeStats{}, err
 			}
 		}
-		t := &m.txns[ti]
-		clear(lastPos)
-		keys = keys[:0]
-		m.each(t, nil, func(_ string, rec history.Record, v int32) {
+		keys = m.lastReads(&m.txns[ti], lastPos, keys, func(v int32) {
 			add(m.writerVertex(v), int32(vx), wr)
-			k := m.vals[v].key
-			p := m.vals[v].pos
-			if rec.Offset != history.NoOffset {
-				// The entry at the offset read, not the value's first (a duplicate).
-				p = m.entryAt(k, rec.Offset, v)
-			}
-			if p < 0 {
-				return
-			}
-			if old, ok := lastPos[k]; !ok || p > old {
-				if !ok {
-					keys = append(keys, k)
-				}
-				lastPos[k] = p
-			}
 		})
 		for _, k := range keys {
 			if q := m.nextWritten(k, lastPos[k]); q >= 0 {
@@ -198,6 +180,36 @@ func (m *model) prevWritten(k, p int32) int32 { return m.prevW[k][p] }
 // nextWritten returns the first entry of key k after entry p that a committed transaction
 // wrote, or -1.
 func (m *model) nextWritten(k, p int32) int32 { return m.nextW[k][p] }
+
+// lastReads finds, for each key transaction t read, the highest entry of the key's log it read:
+// the entry at the offset read, not the value's first (a duplicate), when the read names its
+// offset. It clears last and fills it (key → entry), and returns the keys read, in the order
+// first read, in keys[:0]; last and keys are the caller's, to be used again. read, if not nil, is
+// called with each value read, in order.
+func (m *model) lastReads(t *txnInfo, last map[int32]int32, keys []int32, read func(v int32)) []int32 {
+	clear(last)
+	keys = keys[:0]
+	m.each(t, nil, func(_ string, rec history.Record, v int32) {
+		if read != nil {
+			read(v)
+		}
+		k := m.vals[v].key
+		p := m.vals[v].pos
+		if rec.Offset != history.NoOffset {
+			p = m.entryAt(k, rec.Offset, v)
+		}
+		if p < 0 {
+			return
+		}
+		if old, ok := last[k]; !ok || p > old {
+			if !ok {
+				keys = append(keys, k)
+			}
+			last[k] = p
+		}
+	})
+	return keys
+}
 
 // entryAt returns the entry of key k at offset that holds value v, or -1.
 func (m *model) entryAt(k int32, offset int64, v int32) int32 {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/kchaos/kchaos/checkers/verdict"
 	"github.com/kchaos/kchaos/history"
 )
 
@@ -314,8 +315,7 @@ func (m *model) writerVertex(v int32) int32 {
 // ref names transaction ti.
 func (m *model) ref(ti int32) OpRef {
 	t := &m.txns[ti]
-	d, v := &m.ops[t.pos], &m.ops[t.inv]
-	return OpRef{Index: d.Index, InvokeIndex: v.Index, Process: d.Process, F: d.F, Type: d.Type, InvokeTime: v.Time, Time: d.Time}
+	return verdict.Ref(&m.ops[t.inv], &m.ops[t.pos])
 }
 
 // sortedKeys returns the key ids in key order.

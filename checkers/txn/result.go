@@ -5,61 +5,20 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kchaos/kchaos/checkers/verdict"
 	"github.com/kchaos/kchaos/history"
 )
 
-// Validity is a verdict: valid, invalid or unknown. It has the values and the JSON (true, false,
-// "unknown") of checkers.Validity, so checkers.Validity(v) converts it; this package cannot
-// import checkers, which is to call it.
-type Validity int8
+// Validity is a verdict: valid, invalid or unknown. It is verdict.Validity, checkers.Validity
+// too.
+type Validity = verdict.Validity
 
 // The verdicts.
 const (
-	Valid Validity = iota
-	Invalid
-	Unknown
+	Valid   = verdict.Valid
+	Invalid = verdict.Invalid
+	Unknown = verdict.Unknown
 )
-
-// String returns "valid", "invalid" or "unknown".
-func (v Validity) String() string {
-	switch v {
-	case Valid:
-		return "valid"
-	case Invalid:
-		return "invalid"
-	case Unknown:
-		return "unknown"
-	}
-	return fmt.Sprintf("Validity(%d)", int8(v))
-}
-
-// MarshalJSON writes true, false or "unknown".
-func (v Validity) MarshalJSON() ([]byte, error) {
-	switch v {
-	case Valid:
-		return []byte("true"), nil
-	case Invalid:
-		return []byte("false"), nil
-	case Unknown:
-		return []byte(`"unknown"`), nil
-	}
-	return nil, fmt.Errorf("invalid Validity %d", int8(v))
-}
-
-// UnmarshalJSON reads true, false or "unknown".
-func (v *Validity) UnmarshalJSON(b []byte) error {
-	switch string(b) {
-	case "true":
-		*v = Valid
-	case "false":
-		*v = Invalid
-	case `"unknown"`:
-		*v = Unknown
-	default:
-		return fmt.Errorf("validity %s: want true, false or \"unknown\"", b)
-	}
-	return nil
-}
 
 // The anomaly names, as in results.json.
 const (
@@ -108,18 +67,10 @@ func isCycleType(typ string) bool {
 	return false
 }
 
-// OpRef names an operation in an anomaly. It has the fields and JSON of checkers.OpRef: its
-// completion line (its invocation if it never completed) and its invocation line, process,
-// function, outcome and times.
-type OpRef struct {
-	Index       int64           `json:"index"`
-	InvokeIndex int64           `json:"invoke_index"`
-	Process     history.Process `json:"process"`
-	F           string          `json:"f"`
-	Type        history.Type    `json:"type"` // invoke: it never completed
-	InvokeTime  int64           `json:"invoke_time"`
-	Time        int64           `json:"time"` // of the completion; of the invocation if none
-}
+// OpRef names an operation in an anomaly: its completion line (its invocation if it never
+// completed) and its invocation line, process, function, outcome and times. It is verdict.OpRef,
+// checkers.OpRef too.
+type OpRef = verdict.OpRef
 
 // Result is the verdict of Check. It marshals like the checkers' results: valid, anomaly_types
 // (sorted, [] when none), anomalies (per type, its entries), and details.

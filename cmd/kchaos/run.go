@@ -167,8 +167,11 @@ func describeDynamics(d *dynamics.Summary) string {
 	failover := "no fault hit a leader"
 	if c := d.Verdicts; c.MedianFailoverMs >= 0 {
 		failover = fmt.Sprintf("median failover %d ms after a fault hit a leader", c.MedianFailoverMs)
-		if d.Settings.SessionTimeout > 0 {
-			failover += fmt.Sprintf(" (zookeeper.session.timeout.ms %d)", d.Settings.SessionTimeout.Milliseconds())
+		switch setting := d.Settings.SessionSetting(); {
+		case d.Settings.SessionTimeout > 0:
+			failover += fmt.Sprintf(" (%s %d)", setting, d.Settings.SessionTimeout.Milliseconds())
+		case setting != "":
+			failover += fmt.Sprintf(" (%s unknown)", setting)
 		}
 	}
 	return fmt.Sprintf("ISR: %s; %d departures from an ISR, %d rejoined by themselves, %d never.\n     %s",

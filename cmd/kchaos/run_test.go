@@ -92,6 +92,17 @@ func TestDescribeDynamics(t *testing.T) {
 		"3 departures from an ISR, 2 rejoined by themselves, 0 never.\n     Every follower came back.", describeDynamics(d))
 	none := &dynamics.Summary{Verdicts: dynamics.Conclusions{MedianFailoverMs: -1, Answer: "No follower left an ISR."}}
 	require.Contains(t, describeDynamics(none), "no fault hit a leader")
+
+	// KRaft: the controllers' broker session, not ZooKeeper's.
+	kraft := &dynamics.Summary{Settings: dynamics.Settings{SessionTimeout: 9 * time.Second, SessionTimeoutSetting: "broker.session.timeout.ms"},
+		Verdicts: dynamics.Conclusions{MedianFailoverMs: 9400, Answer: "No follower left an ISR."}}
+	require.Equal(t, "ISR: median failover 9400 ms after a fault hit a leader (broker.session.timeout.ms 9000); "+
+		"0 departures from an ISR, 0 rejoined by themselves, 0 never.\n     No follower left an ISR.", describeDynamics(kraft))
+	kraft.Settings.SessionTimeout = 0
+	require.Contains(t, describeDynamics(kraft), "(broker.session.timeout.ms unknown)")
+	// A history checked without a spec: no timeout to name.
+	kraft.Settings = dynamics.Settings{}
+	require.Contains(t, describeDynamics(kraft), "after a fault hit a leader; ")
 }
 
 // Ctrl-C during a fault: kchaos run heals it, removes the cluster, and still checks what it
