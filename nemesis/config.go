@@ -37,12 +37,14 @@ type Config struct {
 	// follower leaving the ISR, the ISR shrinking in jepsen-2013 (default 2 min).
 	RecoverTimeout time.Duration `json:"recover_timeout"`
 
-	// SessionTimeout is the cluster's zookeeper.session.timeout.ms and ReplicaLagMax its
+	// SessionTimeout is the cluster's session timeout (zookeeper.session.timeout.ms, or in KRaft
+	// mode broker.session.timeout.ms: SessionTimeoutSetting names which) and ReplicaLagMax its
 	// replica.lag.time.max.ms: how long faults take to play out (see Failpoint.Need). Whoever builds
 	// the Config from a spec fills them, so that Validate can refuse a schedule too short for its
 	// faults before any cluster starts; New takes those still zero from the cluster's spec.
-	SessionTimeout time.Duration `json:"session_timeout,omitempty"`
-	ReplicaLagMax  time.Duration `json:"replica_lag_max,omitempty"`
+	SessionTimeout        time.Duration `json:"session_timeout,omitempty"`
+	SessionTimeoutSetting string        `json:"session_timeout_setting,omitempty"`
+	ReplicaLagMax         time.Duration `json:"replica_lag_max,omitempty"`
 }
 
 // Defaults used by WithDefaults.

@@ -137,7 +137,15 @@ func sessionNeed(cfg Config) Need {
 		return Need{}
 	}
 	return Need{Min: cfg.SessionTimeout + playOutMargin,
-		Why: fmt.Sprintf("%s (zookeeper.session.timeout.ms) + %s", cfg.SessionTimeout, playOutMargin)}
+		Why: fmt.Sprintf("%s (%s) + %s", cfg.SessionTimeout, cfg.sessionTimeoutSetting(), playOutMargin)}
+}
+
+// sessionTimeoutSetting names the setting SessionTimeout comes from.
+func (cfg Config) sessionTimeoutSetting() string {
+	if cfg.SessionTimeoutSetting != "" {
+		return cfg.SessionTimeoutSetting
+	}
+	return broker.ZooKeeperSessionTimeoutKey
 }
 
 // replicaLagNeed is the need of faults that play out when a follower leaves the ISR.

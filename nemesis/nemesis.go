@@ -106,7 +106,8 @@ func New(c *broker.Cluster, cfg Config, record func(Event)) *Nemesis {
 		record = func(Event) {}
 	}
 	if cfg.SessionTimeout == 0 {
-		cfg.SessionTimeout = time.Duration(c.Spec.ZooKeeperSessionTimeoutMs) * time.Millisecond
+		setting, ms := c.Spec.SessionTimeout()
+		cfg.SessionTimeout, cfg.SessionTimeoutSetting = time.Duration(ms)*time.Millisecond, setting
 	}
 	if cfg.ReplicaLagMax == 0 {
 		cfg.ReplicaLagMax = time.Duration(c.Spec.ReplicaLagTimeMaxMs) * time.Millisecond

@@ -249,7 +249,8 @@ func (s Spec) NemesisConfig() (nemesis.Config, error) {
 		cfg.Shapes = append(cfg.Shapes, nemesis.Shape(sh))
 	}
 	// Faults are sized to the cluster: each must last long enough to play out.
-	cfg.SessionTimeout = time.Duration(s.Cluster.ZooKeeperSessionTimeoutMs) * time.Millisecond
+	setting, ms := s.Cluster.SessionTimeout()
+	cfg.SessionTimeout, cfg.SessionTimeoutSetting = time.Duration(ms)*time.Millisecond, setting
 	cfg.ReplicaLagMax = time.Duration(s.Cluster.ReplicaLagTimeMaxMs) * time.Millisecond
 	cfg = cfg.WithDefaults()
 	return cfg, cfg.Validate()

@@ -288,3 +288,30 @@ func TestNemesisAllIsWhatTheClusterCanRun(t *testing.T) {
 	_, err = spec.ParseArgs([]string{"--seed", "3", "--nemesis", "all,crash"})
 	require.ErrorContains(t, err, "crash")
 }
+
+// Faults are sized to the session timeout of the cluster's metadata mode: ZooKeeper's
+// zookeeper.session.timeout.ms, KRaft's broker.session.timeout.ms (9 s by default).
+func TestNemesisIntervalFollowsTheModesSessionTimeout(t *testing.T) {
+	tests := []struct {
+		args []string
+		says string // empty: valid
+	}{
+		{[]string{"--nemesis", "kill", "--nemesis-interval", "12s"}, "kill needs to play out: 18s (zookeeper.session.timeout.ms) + 2s"},
+		{[]string{"--kafka-version", "4.1.1", "--nemesis", "kill", "--nemesis-interval", "12s"}, ""},
+		{[]string{"--kafka-version", "4.1.1", "--nemesis", "kill", "--nemesis-interval", "10s"}, "kill needs to play out: 9s (broker.session.timeout.ms) + 2s"},
+		{[]string{"--kafka-version", "4.1.1", "--server-property", "broker.session.timeout.ms=15000", "--nemesis", "kill", "--nemesis-interval", "12s"}, "15s (broker.session.timeout.ms) + 2s"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			s, err := spec.ParseArgs(append([]string{"--seed", "1"}, tt.args...))
+			if err == nil {
+				err = s.Validate()
+			}
+			if tt.says == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tt.says)
+		})
+	}
+}
