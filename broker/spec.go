@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kchaos/kchaos/history"
 )
 
 // DefaultImage is the Kafka image scripts/setup builds from Maven Central for DefaultKafkaVersion.
@@ -352,7 +354,7 @@ const (
 )
 
 // BrokerName is the stable node name of broker id (1-based): n1, n2, ...
-func BrokerName(id int) string { return "n" + strconv.Itoa(id) }
+func BrokerName(id int) string { return history.BrokerName(id) }
 
 // ZooKeeperName is the stable node name of ZooKeeper server id (1-based): zk1, zk2, ...
 func ZooKeeperName(id int) string { return "zk" + strconv.Itoa(id) }

@@ -42,6 +42,9 @@ type Analysis struct {
 	logs []keyLog // key id → version order
 
 	timeline timeline
+
+	// crashWindows are the history's crash and power-loss faults, found on first use.
+	crashWindows []history.FaultWindow
 }
 
 // valInfo is what the history says of one value sent to or read from one key.

@@ -140,3 +140,20 @@ func TestExpectedFinalReadsMissing(t *testing.T) {
 	require.Equal(t, checkers.Unknown, r.Valid)
 	require.Equal(t, []string{"kchaos/0"}, r.Queue.FinalReadsIncomplete)
 }
+
+// A lost write whose every replica (the ISR at its acknowledgement) then went through a power loss
+// on faultfs says so, with what each dropped; when the power loss spared a replica, it does not.
+func TestLostWriteNamesThePowerLossThatDroppedIt(t *testing.T) {
+	r := check(t, "lost-power-loss")
+	require.Len(t, r.Queue.LostWrites, 1)
+	lw := r.Queue.LostWrites[0]
+	require.Equal(t, &checkers.CrashRef{Fault: "power-loss", Index: 13, Time: 12500000, Replicas: []checkers.DroppedReplica{
+		{Node: "n1", DroppedBytes: 4096}, {Node: "n2", DroppedBytes: 4096}, {Node: "n3", DroppedBytes: 4096}}}, lw.Crash)
+	require.Contains(t, lw.Explanation, "Every replica in that ISR (n1, n2, n3) then went through the power-loss at 0.013s (op 13)")
+	require.Contains(t, lw.Explanation, "acknowledged, never fsynced, lost in the power-loss.")
+
+	spared := check(t, "lost-power-loss-minority")
+	require.Len(t, spared.Queue.LostWrites, 1)
+	require.Nil(t, spared.Queue.LostWrites[0].Crash, "n3 kept its copy: the power loss does not explain the loss")
+	require.NotContains(t, spared.Queue.LostWrites[0].Explanation, "power-loss")
+}

@@ -2,6 +2,7 @@ package checkers
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -146,6 +147,60 @@ func describeLeadership(key string, lc *LeaderContext) string {
 	return b.String()
 }
 
+// crashFaults are the faults that drop what a broker's filesystem never made durable.
+var crashFaults = []string{"crash", "power-loss"}
+
+// crashAfter returns the first crash or power loss after c's acknowledgement that hit every
+// replica of the ISR it was acknowledged in, or nil: without the ISR at the acknowledgement, or
+// without such a fault, nothing says every copy was dropped.
+func (a *Analysis) crashAfter(c *LostWriteCase) *CrashRef {
+	if c.Leader == nil || c.Leader.AtAck == nil || len(c.Leader.AtAck.ISR) == 0 {
+		return nil
+	}
+	if a.crashWindows == nil {
+		a.crashWindows = []history.FaultWindow{}
+		for _, w := range history.FaultWindows(a.Ops) {
+			if w.Step == "" && w.Error == "" && slices.Contains(crashFaults, w.Kind) {
+				a.crashWindows = append(a.crashWindows, w)
+			}
+		}
+	}
+	for _, w := range a.crashWindows {
+		if w.StartTime < c.Writer.Time {
+			continue
+		}
+		dropped := history.DecodeDropped(w.Value)
+		ref := &CrashRef{Fault: w.Kind, Index: a.Ops[w.Start].Index, Time: w.StartTime}
+		for _, id := range c.Leader.AtAck.ISR {
+			d, ok := dropped[history.BrokerName(id)]
+			if !ok {
+				ref = nil
+				break
+			}
+			ref.Replicas = append(ref.Replicas, DroppedReplica{Node: history.BrokerName(id), DroppedBytes: d.Bytes})
+		}
+		if ref != nil {
+			return ref
+		}
+	}
+	return nil
+}
+
+// describeCrash says that every replica of a lost write went through a crash after it was
+// acknowledged.
+func describeCrash(r *CrashRef) string {
+	if r == nil {
+		return ""
+	}
+	var nodes, bytes []string
+	for _, d := range r.Replicas {
+		nodes = append(nodes, d.Node)
+		bytes = append(bytes, fmt.Sprintf("%s %d", d.Node, d.DroppedBytes))
+	}
+	return fmt.Sprintf(" Every replica in that ISR (%s) then went through the %s at %s (op %d), whose filesystems dropped what Kafka had never fsynced (bytes: %s): acknowledged, never fsynced, lost in the %s.",
+		strings.Join(nodes, ", "), r.Fault, seconds(r.Time), r.Index, strings.Join(bytes, ", "), r.Fault)
+}
+
 func (a *Analysis) explainLostWrite(c *LostWriteCase) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: value %s was sent by %s", pkey(c.Key), pval(c.Value), describeOp(&c.Writer))
@@ -162,6 +217,7 @@ func (a *Analysis) explainLostWrite(c *LostWriteCase) string {
 		}
 		fmt.Fprintf(&b, " the final reads, which read the whole of %s's log (to offset %d), do not hold it: the log lost it.", pkey(c.Key), c.MaxReadOffset)
 		b.WriteString(describeLeadership(c.Key, c.Leader))
+		b.WriteString(describeCrash(c.Crash))
 		return b.String()
 	}
 	b.WriteString(" and no ok poll ever read it, though ")
@@ -172,6 +228,7 @@ func (a *Analysis) explainLostWrite(c *LostWriteCase) string {
 	}
 	fmt.Fprintf(&b, " read %s up to offset %d.", pkey(c.Key), c.MaxReadOffset)
 	b.WriteString(describeLeadership(c.Key, c.Leader))
+	b.WriteString(describeCrash(c.Crash))
 	return b.String()
 }
 

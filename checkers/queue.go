@@ -53,9 +53,30 @@ type LostWriteCase struct {
 	// AbsentFromFinalReads is true for a write found lost because final reads that read the key's
 	// whole log do not hold it (MaxReadOffset is then where they ended); ReadBefore counts the ok
 	// polls that read it before it vanished.
-	AbsentFromFinalReads bool   `json:"absent_from_final_reads,omitempty"`
-	ReadBefore           int32  `json:"read_before,omitempty"`
-	Explanation          string `json:"explanation"`
+	AbsentFromFinalReads bool  `json:"absent_from_final_reads,omitempty"`
+	ReadBefore           int32 `json:"read_before,omitempty"`
+	// Crash is the crash or power loss that hit every replica of the ISR the write was
+	// acknowledged in, after the acknowledgement: the data none of them had fsynced was dropped.
+	Crash       *CrashRef `json:"crash,omitempty"`
+	Explanation string    `json:"explanation"`
+}
+
+// CrashRef names a crash or power-loss fault (on brokers whose log dirs were faultfs mounts) and
+// what the replicas it hit dropped.
+type CrashRef struct {
+	// Fault is the fault's kind (crash, power-loss); Index and Time are its start line's.
+	Fault string `json:"fault"`
+	Index int64  `json:"index"`
+	Time  int64  `json:"time"`
+	// Replicas are the write's replicas (the ISR when it was acknowledged), by node name, each
+	// with the bytes of data its filesystem dropped, Kafka never having fsynced them.
+	Replicas []DroppedReplica `json:"replicas"`
+}
+
+// DroppedReplica is one replica a crash hit and the bytes it dropped.
+type DroppedReplica struct {
+	Node         string `json:"node"`
+	DroppedBytes int64  `json:"dropped_bytes"`
 }
 
 // UnseenCase counts, for one key, the acknowledged sends that no ok poll ever read.
@@ -259,6 +280,7 @@ func (a *Analysis) lostAndUnseen(r *QueueResult, expectFinalReads bool) {
 					c.MaxRead = &ref
 				}
 				c.Leader = a.leaderContext(a.keys[k], int(vi.writer))
+				c.Crash = a.crashAfter(&c)
 				c.Explanation = a.explainLostWrite(&c)
 				r.LostWrites = append(r.LostWrites, c)
 			}
@@ -302,6 +324,7 @@ func (a *Analysis) lostAndUnseen(r *QueueResult, expectFinalReads bool) {
 			c.Offset = a.logs[vi.key].offsets[vi.firstIdx]
 		}
 		c.Leader = a.leaderContext(c.Key, int(vi.writer))
+		c.Crash = a.crashAfter(&c)
 		c.Explanation = a.explainLostWrite(&c)
 		r.LostWrites = append(r.LostWrites, c)
 		reported[int32(v)] = true

@@ -256,3 +256,33 @@ func stopTarget(out []FaultWindow, open []int, kind string, raw json.RawMessage)
 	}
 	return latest
 }
+
+// BrokerName is the node name of broker id in nemesis lines and node logs: n1, n2, ...
+func BrokerName(id int) string { return "n" + strconv.Itoa(id) }
+
+// Dropped is what the crash of one broker's filesystem lost, per node in the "dropped" field of
+// the crash and power-loss lines: data Kafka wrote and never fsynced, and file creations, removals
+// and renames whose directory was never fsynced.
+type Dropped struct {
+	// Bytes counts the data bytes lost (whole 4 KiB pages).
+	Bytes int64 `json:"bytes"`
+	// Files counts the files that lost data; Paths names them, relative to the log dir.
+	Files int      `json:"files"`
+	Paths []string `json:"paths,omitempty"`
+	// Ops counts the namespace operations undone (a segment created, a file renamed).
+	Ops int `json:"ops"`
+	// Error says the crash could not undo everything; what was counted was still lost.
+	Error string `json:"error,omitempty"`
+}
+
+// DecodeDropped reads the "dropped" field of a crash or power-loss line's value: per node, what
+// it lost. It returns nil when the value has no such field or it is not of that shape.
+func DecodeDropped(raw json.RawMessage) map[string]Dropped {
+	var v struct {
+		Dropped map[string]Dropped `json:"dropped"`
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	return v.Dropped
+}

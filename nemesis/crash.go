@@ -9,6 +9,7 @@ import (
 
 	"github.com/kchaos/kchaos/broker"
 	"github.com/kchaos/kchaos/faultfs"
+	"github.com/kchaos/kchaos/history"
 )
 
 // KindCrash SIGKILLs a broker and drops what its filesystem never made durable.
@@ -47,19 +48,8 @@ type CrashValue struct {
 	Achieved *Achieved `json:"achieved,omitempty"`
 }
 
-// Dropped is what the crash of one broker's filesystem lost: data Kafka wrote and never fsynced,
-// and file creations, removals and renames whose directory was never fsynced.
-type Dropped struct {
-	// Bytes counts the data bytes lost (whole 4 KiB pages, see faultfs.FileLoss).
-	Bytes int64 `json:"bytes"`
-	// Files counts the files that lost data; Paths names them, relative to the log dir.
-	Files int      `json:"files"`
-	Paths []string `json:"paths,omitempty"`
-	// Ops counts the namespace operations undone (a segment created, a file renamed).
-	Ops int `json:"ops"`
-	// Error says the crash could not undo everything; what was counted was still lost.
-	Error string `json:"error,omitempty"`
-}
+// Dropped is what the crash of one broker's filesystem lost; history owns the line's type.
+type Dropped = history.Dropped
 
 // droppedOf summarises a faultfs loss for a history line.
 func droppedOf(l faultfs.Loss, err error) Dropped {
