@@ -95,6 +95,10 @@ func (w *Workload) finalRead(ctx context.Context, rec workloads.Recorder, key st
 			}
 		case history.Info: // retired; the next attempt is a new process with a fresh client
 			process += history.Process(stride)
+			// A broker that drops each produce at once ("unexpected EOF", as after a power
+			// loss) ends an attempt in milliseconds: without a pause the retries wrote 2,000
+			// lines a second to the history.
+			time.Sleep(200 * time.Millisecond)
 		default: // e.g. no leader yet: try again shortly
 			time.Sleep(200 * time.Millisecond)
 		}

@@ -105,7 +105,10 @@ func (w *Workload) finalRead(ctx context.Context, rec workloads.Recorder, key st
 					fr.Marker, end = off, off+1
 				}
 			case history.Info:
+				// A broker that drops each produce at once ends an attempt in milliseconds:
+				// without a pause the retries flood the history.
 				retire()
+				pause()
 			default: // e.g. no leader yet
 				pause()
 			}
@@ -117,6 +120,7 @@ func (w *Workload) finalRead(ctx context.Context, rec workloads.Recorder, key st
 		}
 		if done := invoke(history.PollInvoke(process)); done.Type != history.OK {
 			retire()
+			pause()
 			continue
 		}
 		fr.Position, fr.HighWatermark = client.Progress(key)
