@@ -86,8 +86,11 @@ func TestRunWithoutFaultsIsValid(t *testing.T) {
 			}
 		}
 	}
-	require.Greater(t, len(sent), 1000, "thousands of acknowledged sends")
-	require.Greater(t, polls, 500)
+	// Enough acknowledged sends and polls that "every acknowledged value was read" tests
+	// something; how many the machine manages is for kchaos bench throughput, not this test (a
+	// loaded CI machine did 329 in the 20 s).
+	require.Greater(t, len(sent), 100, "acknowledged sends")
+	require.Greater(t, polls, 50)
 	for v := range sent {
 		require.True(t, read[v], "acknowledged value %d was never read", v)
 	}
