@@ -134,8 +134,8 @@ type detectTally struct {
 	runs, detected          int
 	valid, unknown, invalid int
 	// notDone counts the runs that could not be done; they are not in runs.
-	notDone int
-	exposures               []time.Duration
+	notDone   int
+	exposures []time.Duration
 }
 
 func (t *detectTally) add(s suites.Scenario, out harness.Outcome) string {
