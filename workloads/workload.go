@@ -7,7 +7,9 @@ package workloads
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/kchaos/kchaos/history"
 )
@@ -55,4 +57,30 @@ type Workload interface {
 // recovery timeout, once the topic exists.
 type Preparer interface {
 	Prepare(ctx context.Context) error
+}
+
+// FinalReadProcess is the first final reader's process, above any worker's: final readers are
+// fresh processes, key i's being FinalReadProcess+i, then + len(keys) after each info.
+const FinalReadProcess = history.Process(1_000_000_000)
+
+// ReadEachKey runs read for every key at once, each with its first process and the stride of its
+// next ones, and returns their errors joined: the final reads of both workloads.
+func ReadEachKey(keys []string, read func(key string, process history.Process, stride int) error) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(keys))
+	for i, key := range keys {
+		wg.Go(func() { errs[i] = read(key, FinalReadProcess+history.Process(i), len(keys)) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// RecordSkippedFinalReads records, for every key, final reads that did not happen and why;
+// maxOffset is the highest offset any operation saw of a key.
+func RecordSkippedFinalReads(rec Recorder, keys []string, maxOffset func(key string) int64, reason string) {
+	for _, key := range keys {
+		line := history.ObserveFinalRead(history.FinalRead{Key: key, Target: maxOffset(key) + 1,
+			Processes: []int64{}, Marker: -1, Skipped: reason})
+		rec.Append(&line)
+	}
 }

@@ -2,9 +2,7 @@ package queue
 
 import (
 	"context"
-	"errors"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/kchaos/kchaos/history"
@@ -19,32 +17,20 @@ const FinalReadF = history.FFinalRead
 // history's type, which the checkers read the line back with.
 type FinalRead = history.FinalRead
 
-// finalReadProcess is the first final reader's process, above any worker's: final readers are
-// fresh processes.
-const finalReadProcess = history.Process(1_000_000_000)
-
 // FinalReads reads every key from offset 0 with a fresh client per key, until the position passes
 // a marker written first (or, without its offset, the high watermark and the highest offset any
 // operation saw), or ctx ends. Each key's outcome is recorded as a FinalReadF observer line.
 func (w *Workload) FinalReads(ctx context.Context, rec workloads.Recorder) error {
-	keys := w.Keys()
-	var wg sync.WaitGroup
-	errs := make([]error, len(keys))
-	for i, key := range keys {
-		wg.Go(func() { errs[i] = w.finalRead(ctx, rec, key, finalReadProcess+history.Process(i), len(keys)) })
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return workloads.ReadEachKey(w.Keys(), func(key string, process history.Process, stride int) error {
+		return w.finalRead(ctx, rec, key, process, stride)
+	})
 }
 
 // SkipFinalReads records, for every key, final reads that did not happen.
 func (w *Workload) SkipFinalReads(rec workloads.Recorder, reason string) {
-	for _, key := range w.Keys() {
-		recordFinalRead(rec, FinalRead{Key: key, Target: w.MaxOffset(key) + 1, Processes: []int64{}, Marker: -1, Skipped: reason})
-	}
+	workloads.RecordSkippedFinalReads(rec, w.Keys(), w.MaxOffset, reason)
 }
 
-// recordFinalRead writes the FinalReadF line of one key.
 func recordFinalRead(rec workloads.Recorder, fr FinalRead) {
 	line := history.ObserveFinalRead(fr)
 	rec.Append(&line)

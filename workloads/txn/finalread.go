@@ -2,17 +2,11 @@ package txn
 
 import (
 	"context"
-	"errors"
-	"sync"
 	"time"
 
 	"github.com/kchaos/kchaos/history"
 	"github.com/kchaos/kchaos/workloads"
 )
-
-// finalReadProcess is the first final reader's process, above any worker's: final readers are
-// fresh processes (the queue workload's numbering).
-const finalReadProcess = history.Process(1_000_000_000)
 
 // endStableFor is how long, without a marker offset (acks=0), the end of the log must stand still
 // before the reads of a key are taken as complete.
@@ -24,23 +18,14 @@ const endStableFor = 10 * time.Second
 // read_committed the reads pass the marker only once every transaction open before it has ended:
 // the last stable offset stops at the first of them.
 func (w *Workload) FinalReads(ctx context.Context, rec workloads.Recorder) error {
-	keys := w.Keys()
-	var wg sync.WaitGroup
-	errs := make([]error, len(keys))
-	for i, key := range keys {
-		wg.Go(func() { errs[i] = w.finalRead(ctx, rec, key, finalReadProcess+history.Process(i), len(keys)) })
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return workloads.ReadEachKey(w.Keys(), func(key string, process history.Process, stride int) error {
+		return w.finalRead(ctx, rec, key, process, stride)
+	})
 }
 
 // SkipFinalReads records, for every key, final reads that did not happen.
 func (w *Workload) SkipFinalReads(rec workloads.Recorder, reason string) {
-	for _, key := range w.Keys() {
-		line := history.ObserveFinalRead(history.FinalRead{Key: key, Target: w.MaxOffset(key) + 1,
-			Processes: []int64{}, Marker: -1, Skipped: reason})
-		rec.Append(&line)
-	}
+	workloads.RecordSkippedFinalReads(rec, w.Keys(), w.MaxOffset, reason)
 }
 
 func (w *Workload) logf(format string, args ...any) {
