@@ -162,10 +162,7 @@ func (c *Cluster) start(ctx context.Context, readyTimeout time.Duration) error {
 	if err := c.createAll(ctx, c.brokers); err != nil {
 		return err
 	}
-	c.starting, c.startRestarts = true, map[string]int{}
-	err = c.WaitReady(ctx)
-	c.starting = false
-	if err != nil {
+	if err := c.waitStarted(ctx); err != nil {
 		return err
 	}
 	c.logf("cluster ready after %s: %d ZooKeeper, %d brokers", time.Since(started).Round(100*time.Millisecond),
@@ -298,6 +295,14 @@ func (c *Cluster) waitZooKeeper(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// waitStarted waits for the nodes just created to be ready, in the start-up mode in which a
+// node that dies is restarted (startRestarts counts them).
+func (c *Cluster) waitStarted(ctx context.Context) error {
+	c.starting, c.startRestarts = true, map[string]int{}
+	defer func() { c.starting = false }()
+	return c.WaitReady(ctx)
 }
 
 // WaitReady waits until every broker is registered in ZooKeeper and a controller exists. It fails

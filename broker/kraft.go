@@ -36,10 +36,7 @@ func (c *Cluster) startKRaft(ctx context.Context, readyTimeout time.Duration, st
 	if err := c.createAll(ctx, c.kafkaNodes()); err != nil {
 		return err
 	}
-	c.starting, c.startRestarts = true, map[string]int{}
-	err = c.WaitReady(ctx)
-	c.starting = false
-	if err != nil {
+	if err := c.waitStarted(ctx); err != nil {
 		return err
 	}
 	c.logf("cluster ready after %s: Kafka %s KRaft, %d controllers (%s), %d brokers", time.Since(started).Round(100*time.Millisecond),
