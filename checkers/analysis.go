@@ -44,7 +44,7 @@ type Analysis struct {
 	timeline timeline
 
 	// crashWindows are the history's crash and power-loss faults, found on first use.
-	crashWindows []history.FaultWindow
+	crashWindows []crashWindow
 }
 
 // valInfo is what the history says of one value sent to or read from one key.

@@ -150,6 +150,12 @@ func describeLeadership(key string, lc *LeaderContext) string {
 // crashFaults are the faults that drop what a broker's filesystem never made durable.
 var crashFaults = []string{"crash", "power-loss"}
 
+// crashWindow is a crash or power-loss fault and what each node it hit dropped.
+type crashWindow struct {
+	history.FaultWindow
+	dropped map[string]history.Dropped
+}
+
 // crashAfter returns the first crash or power loss after c's acknowledgement that hit every
 // replica of the ISR it was acknowledged in, or nil: without the ISR at the acknowledgement, or
 // without such a fault, nothing says every copy was dropped.
@@ -158,18 +164,18 @@ func (a *Analysis) crashAfter(c *LostWriteCase) *CrashRef {
 		return nil
 	}
 	if a.crashWindows == nil {
-		a.crashWindows = []history.FaultWindow{}
+		a.crashWindows = []crashWindow{}
 		for _, w := range history.FaultWindows(a.Ops) {
 			if w.Step == "" && w.Error == "" && slices.Contains(crashFaults, w.Kind) {
-				a.crashWindows = append(a.crashWindows, w)
+				a.crashWindows = append(a.crashWindows, crashWindow{w, history.DecodeDropped(w.Value)})
 			}
 		}
 	}
-	for _, w := range a.crashWindows {
+	for _, cw := range a.crashWindows {
+		w, dropped := cw.FaultWindow, cw.dropped
 		if w.StartTime < c.Writer.Time {
 			continue
 		}
-		dropped := history.DecodeDropped(w.Value)
 		ref := &CrashRef{Fault: w.Kind, Index: a.Ops[w.Start].Index, Time: w.StartTime}
 		for _, id := range c.Leader.AtAck.ISR {
 			d, ok := dropped[history.BrokerName(id)]
