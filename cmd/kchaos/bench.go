@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kchaos/kchaos/broker"
 	"github.com/kchaos/kchaos/checkers"
 	"github.com/kchaos/kchaos/harness"
 	"github.com/kchaos/kchaos/history"
@@ -25,6 +26,7 @@ func init() {
 
 const benchUsage = `usage:
   kchaos bench detect --scenario NAME [--runs 10] [--results-dir results] [--time-limit D] [--seed N] [--kafka-timeouts]
+               [--kafka-version V] [--metadata zookeeper|kraft]
   kchaos bench detect --list
   kchaos bench throughput [--levels 1,4,16,64] [--phase 10s] [--rounds 2] [--partitions 8] [--out FILE]
 
@@ -61,6 +63,8 @@ func runBench(args []string) int {
 	timeLimit := fs.Duration("time-limit", 0, "override the scenario's time limit")
 	seed := fs.Int64("seed", 1, "seed of the first run; run i uses seed+i")
 	kafkaTimeouts := fs.Bool("kafka-timeouts", false, "run on Kafka's own timeouts (session 18 s, replica lag 30 s; faults of 20 s, runs of at least 120 s) instead of the suites' short ones")
+	version := fs.String("kafka-version", broker.DefaultKafkaVersion, "Kafka release to run the scenario on (its image: kchaos setup --kafka V)")
+	metadata := fs.String("metadata", "", "metadata mode: zookeeper or kraft (default zookeeper for 3.x, kraft for 4.x)")
 	if code, ok := parseFlags(fs, args[1:]); !ok {
 		return code
 	}
@@ -83,6 +87,15 @@ func runBench(args []string) int {
 	if *kafkaTimeouts {
 		scenario = scenario.WithKafkaTimeouts()
 	}
+	if scenario, err = scenario.On(*version, *metadata); err != nil {
+		fmt.Fprintln(os.Stderr, "kchaos bench detect:", err)
+		return exitError
+	}
+	if err := scenario.Spec.WithDefaults().Validate(); err != nil {
+		fmt.Fprintf(os.Stderr, "kchaos bench detect: scenario %s on Kafka %s: %v\n", scenario.Name, scenario.Version(), err)
+		return exitError
+	}
+	fmt.Printf("%s on Kafka %s, seeds %d-%d\n", scenario.Name, scenario.Version(), *seed, *seed+int64(*runs)-1)
 	ctx, stop := interruptContext()
 	defer stop()
 
