@@ -165,8 +165,7 @@ func (c *Cluster) start(ctx context.Context, readyTimeout time.Duration) error {
 	if err := c.waitStarted(ctx); err != nil {
 		return err
 	}
-	c.logf("cluster ready after %s: %d ZooKeeper, %d brokers", time.Since(started).Round(100*time.Millisecond),
-		len(c.zooKeeper), len(c.brokers))
+	c.logf("cluster ready after %s: %s", time.Since(started).Round(100*time.Millisecond), c.Spec.Topology())
 	return nil
 }
 

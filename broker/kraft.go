@@ -39,8 +39,7 @@ func (c *Cluster) startKRaft(ctx context.Context, readyTimeout time.Duration, st
 	if err := c.waitStarted(ctx); err != nil {
 		return err
 	}
-	c.logf("cluster ready after %s: Kafka %s KRaft, %d controllers (%s), %d brokers", time.Since(started).Round(100*time.Millisecond),
-		c.Spec.KafkaVersion, c.Spec.Controllers, c.Spec.ControllerMode, len(c.brokers))
+	c.logf("cluster ready after %s: %s", time.Since(started).Round(100*time.Millisecond), c.Spec.Topology())
 	return nil
 }
 

@@ -110,7 +110,7 @@ func (r *run) logf(format string, args ...any) { r.opts.Logf(format, args...) }
 // phases runs everything from cluster start to teardown. The cluster is always removed, and every
 // fault healed, whatever happens, even when ctx is cancelled.
 func (r *run) phases(ctx context.Context) (err error) {
-	r.logf("starting the cluster (%d ZooKeeper, %d brokers, image %s)", r.spec.Cluster.ZooKeeperNodes, r.spec.Cluster.Brokers, r.spec.Cluster.Image)
+	r.logf("starting the cluster (%s, image %s)", r.spec.Cluster.Topology(), r.spec.Cluster.Image)
 	c, err := broker.Start(ctx, r.spec.Cluster, broker.Options{Logf: r.opts.Logf})
 	if err != nil {
 		return fmt.Errorf("start the cluster: %w", err)
