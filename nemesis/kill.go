@@ -38,20 +38,24 @@ func killNodes(ctx context.Context, nodes []*broker.Node) error {
 }
 
 // restartNodes starts the nodes that are not running and waits until every one is registered
-// again. A broker started while ZooKeeper still holds the registration of its killed process
-// exits at once (the ephemeral /brokers/ids/N exists and belongs to another session), so a
-// killed broker is started only once that registration is gone, which takes up to
-// zookeeper.session.timeout.ms after the kill.
+// again. In ZooKeeper mode a broker started while ZooKeeper still holds the registration of its
+// killed process exits at once (the ephemeral /brokers/ids/N exists and belongs to another
+// session), so a killed broker is started only once that registration is gone, which takes up to
+// zookeeper.session.timeout.ms after the kill. A KRaft broker registers again with a new
+// incarnation and the controller replaces the old registration, so it starts at once: waiting
+// would never end when the kill took the controller quorum's majority, which alone can fence.
 func (n *Nemesis) restartNodes(ctx context.Context, nodes []*broker.Node) error {
 	return forEach(nodes, func(node *broker.Node) error {
 		running, _, err := node.Running(ctx)
 		if err != nil {
 			return err
 		}
-		if !running {
+		if !running && !n.c.Spec.KRaft() {
 			if err := n.waitRegistration(ctx, node, false); err != nil {
 				return err
 			}
+		}
+		if !running {
 			if err := node.Start(ctx); err != nil {
 				return err
 			}
@@ -70,14 +74,14 @@ func (n *Nemesis) waitRegistration(ctx context.Context, node *broker.Node, prese
 		}
 		if present {
 			if running, _, err := node.Running(ctx); err == nil && !running {
-				return fmt.Errorf("nemesis: %s exited after its restart, before it registered in ZooKeeper", node.Name)
+				return fmt.Errorf("nemesis: %s exited after its restart, before it registered %s", node.Name, n.registry())
 			}
 		}
 		t := time.NewTimer(250 * time.Millisecond)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			what := "registered in ZooKeeper again"
+			what := "registered " + n.registry() + " again"
 			if !present {
 				what = "rid of the registration of its killed process (the old ZooKeeper session never expired)"
 			}
@@ -85,4 +89,12 @@ func (n *Nemesis) waitRegistration(ctx context.Context, node *broker.Node, prese
 		case <-t.C:
 		}
 	}
+}
+
+// registry says where brokers register: ZooKeeper, or the KRaft controllers.
+func (n *Nemesis) registry() string {
+	if n.c.Spec.KRaft() {
+		return "with the KRaft controllers (unfenced)"
+	}
+	return "in ZooKeeper"
 }
