@@ -1,22 +1,19 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
-	"github.com/kchaos/kchaos/spec"
 	"os"
-	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kchaos/kchaos/broker"
-	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/campaign"
 	"github.com/kchaos/kchaos/harness"
-	"github.com/kchaos/kchaos/history"
-	"github.com/kchaos/kchaos/results"
+	"github.com/kchaos/kchaos/spec"
 	"github.com/kchaos/kchaos/suites"
 )
 
@@ -95,19 +92,42 @@ func runBench(args []string) int {
 		fmt.Fprintf(os.Stderr, "kchaos bench detect: scenario %s on Kafka %s: %v\n", scenario.Name, scenario.Version(), err)
 		return exitError
 	}
-	fmt.Printf("%s on Kafka %s, seeds %d-%d\n", scenario.Name, scenario.Version(), *seed, *seed+int64(*runs)-1)
 	ctx, stop := interruptContext()
 	defer stop()
+	tally, _ := runScenario(ctx, scenario, scenarioRuns{runs: *runs, seed: *seed, resultsDir: *resultsDir, timeLimit: *timeLimit})
+	fmt.Println(tally.Summary(scenario))
+	if tally.Runs == 0 {
+		return exitError
+	}
+	if tally.MeetsBar(scenario) {
+		return 0
+	}
+	return exitInvalid
+}
 
-	var tally detectTally
-	for i := range *runs {
+// scenarioRuns says how to run a scenario: how many times, from which seed, where to.
+type scenarioRuns struct {
+	runs       int
+	seed       int64 // run i uses seed+i
+	resultsDir string
+	timeLimit  time.Duration // overrides the scenario's when positive
+}
+
+// runScenario runs scenario r.runs times, one line per run on stdout, and returns their tally
+// and the run directories made. It is the loop of bench detect and of each cell of bench matrix.
+// It stops early when ctx is cancelled.
+func runScenario(ctx context.Context, scenario suites.Scenario, r scenarioRuns) (campaign.Tally, []string) {
+	fmt.Printf("%s on Kafka %s, seeds %d-%d\n", scenario.Name, scenario.Version(), r.seed, r.seed+int64(r.runs)-1)
+	var tally campaign.Tally
+	var dirs []string
+	for i := range r.runs {
 		if ctx.Err() != nil {
 			break
 		}
 		s := scenario.Spec
-		s.ResultsDir, s.Seed = *resultsDir, *seed+int64(i)
-		if *timeLimit > 0 {
-			s.TimeLimit = spec.Duration(*timeLimit)
+		s.ResultsDir, s.Seed = r.resultsDir, r.seed+int64(i)
+		if r.timeLimit > 0 {
+			s.TimeLimit = spec.Duration(r.timeLimit)
 		}
 		started := time.Now()
 		// On a terminal the run's live progress line shows; logs get one line per run.
@@ -119,99 +139,23 @@ func runBench(args []string) int {
 		}
 		out, err := harness.Run(ctx, s, harness.Options{Logf: func(string, ...any) {}, Progress: progress})
 		p.finish()
+		if out.RunDir != "" {
+			dirs = append(dirs, out.RunDir)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
 			// One run the machine could not do (a cluster that never became ready, a fault Docker
 			// refused) does not end the campaign: it counts as not done, apart from the verdicts.
-			tally.notDone++
-			fmt.Printf("run %d/%d (%s): could not be done: %v\n", i+1, *runs, time.Since(started).Round(time.Second), err)
+			tally.NotDone++
+			fmt.Printf("run %d/%d (%s): could not be done: %v\n", i+1, r.runs, time.Since(started).Round(time.Second), err)
 			continue
 		}
-		line := tally.add(scenario, out)
-		fmt.Printf("run %d/%d (%s): %s  %s\n", i+1, *runs, time.Since(started).Round(time.Second), line, out.RunDir)
+		line := tally.Add(scenario, out)
+		fmt.Printf("run %d/%d (%s): %s  %s\n", i+1, r.runs, time.Since(started).Round(time.Second), line, out.RunDir)
 	}
-	fmt.Println(tally.summary(scenario))
-	if tally.runs == 0 {
-		return exitError
-	}
-	if tally.meetsBar(scenario) {
-		return 0
-	}
-	return exitInvalid
-}
-
-// detectTally counts the outcomes of a scenario's runs.
-type detectTally struct {
-	runs, detected          int
-	valid, unknown, invalid int
-	// notDone counts the runs that could not be done; they are not in runs.
-	notDone   int
-	exposures []time.Duration
-}
-
-func (t *detectTally) add(s suites.Scenario, out harness.Outcome) string {
-	t.runs++
-	verdict := out.Verdict.String()
-	if len(out.AnomalyTypes) > 0 {
-		verdict += " [" + strings.Join(out.AnomalyTypes, ", ") + "]"
-	}
-	switch out.Verdict {
-	case checkers.Valid:
-		t.valid++
-	case checkers.Unknown:
-		t.unknown++
-	default:
-		t.invalid++
-	}
-	if !s.Detected(out.AnomalyTypes) {
-		return verdict
-	}
-	t.detected++
-	ops, err := history.ReadFile(filepath.Join(out.RunDir, results.HistoryFile))
-	if err != nil || out.Result == nil {
-		return verdict
-	}
-	if e, ok := suites.ExposedBy(ops, out.Result, s.Expect); ok {
-		t.exposures = append(t.exposures, e.After)
-		verdict += fmt.Sprintf(", exposed by %s at %s", e.Fault, e.After.Round(100*time.Millisecond))
-	}
-	return verdict
-}
-
-// summary sums the runs up; valid, unknown and invalid are always counted apart, so that no
-// unknown hides behind "no false positive".
-func (t *detectTally) summary(s suites.Scenario) string {
-	counts := fmt.Sprintf("valid %d, unknown %d, invalid %d of %d runs", t.valid, t.unknown, t.invalid, t.runs)
-	if t.notDone > 0 {
-		counts += fmt.Sprintf(" (%d more could not be done)", t.notDone)
-	}
-	switch {
-	case s.Safe():
-		return fmt.Sprintf("%s: %s (false positives: the invalid ones)", s.Name, counts)
-	case s.Explore:
-		return fmt.Sprintf("%s: %s", s.Name, counts)
-	}
-	median := "n/a"
-	if len(t.exposures) > 0 {
-		sorted := slices.Clone(t.exposures)
-		slices.Sort(sorted)
-		median = sorted[len(sorted)/2].Round(100 * time.Millisecond).String()
-	}
-	return fmt.Sprintf("%s: detected %v in %d/%d runs; %s; median time to the exposing fault %s", s.Name, s.Expect, t.detected, t.runs, counts, median)
-}
-
-func (t *detectTally) meetsBar(s suites.Scenario) bool {
-	switch {
-	case s.Safe():
-		// A safe scenario passes with no invalid run and at least 9 in 10 valid: an unknown is
-		// not a pass.
-		return t.invalid == 0 && t.valid*10 >= (t.runs+t.notDone)*9
-	case s.Explore:
-		return true
-	}
-	return t.runs > 0 && t.detected*10 >= (t.runs+t.notDone)*9
+	return tally, dirs
 }
 
 func runBenchThroughput(args []string) int {
