@@ -25,6 +25,9 @@ const benchUsage = `usage:
   kchaos bench detect --scenario NAME [--runs 10] [--results-dir results] [--time-limit D] [--seed N] [--kafka-timeouts]
                [--kafka-version V] [--metadata zookeeper|kraft]
   kchaos bench detect --list
+  kchaos bench matrix --versions 3.9.1/zookeeper,3.9.1/kraft,4.1.1 --scenarios safe-kill,acks1-kill,...
+               [--runs 10] [--seed N] [--results-dir results/matrix] [--time-limit D] [--kafka-timeouts] [--out FILE]
+  kchaos bench matrix --from DIR [DIR...] [--out FILE]
   kchaos bench throughput [--levels 1,4,16,64] [--phase 10s] [--rounds 2] [--partitions 8] [--out FILE]
 
 detect runs a scenario N times and prints how many runs found the expected anomalies (unsafe
@@ -34,6 +37,19 @@ least 90 % of runs; for a safe scenario, at least 90 % valid and none invalid), 
 no run could be done. Valid, unknown and invalid runs are always counted apart, and a run that could
 not be done (a cluster that never became ready, a fault Docker refused) is counted apart from them
 and against the bar.
+
+matrix runs each scenario on each version as detect does (a version V alone takes its default
+metadata mode: ZooKeeper for 3.x, KRaft for 4.x), its runs under DIR/<version>/<metadata>/<scenario>/,
+then prints a table of version x scenario computed from those run directories: kind (safe, unsafe
+with its expected anomalies, explore), runs, valid, unknown, invalid, not finished, detected, the
+median time to the exposing fault, the seeds, and whether the row meets its bar. --from DIR runs
+nothing and tabulates every run directory under the DIRs (campaigns of bench detect --results-dir
+too); a run without results.json is not finished and counts against the bar, and runs whose spec
+differs from their scenario's definition (--kafka-timeouts, --time-limit, a scenario changed
+since) are rows of their own. --out FILE.md writes the Markdown, --out FILE.html a self-contained
+page whose counts link to each run's report.html, any other --out FILE both FILE.md and FILE.html.
+Every version and scenario is checked before anything starts (exit 3 naming the bad one); the exit
+is 0 when every row meets its bar, 1 when not, 3 when there is no run.
 
 throughput starts a cluster and measures, at each concurrency, the ok sends and polls per second
 and their latencies of kchaos's workload (recording its history) and of the same requests through
@@ -47,6 +63,9 @@ func runBench(args []string) int {
 	}
 	if len(args) > 0 && args[0] == "throughput" {
 		return runBenchThroughput(args[1:])
+	}
+	if len(args) > 0 && args[0] == "matrix" {
+		return runBenchMatrix(args[1:])
 	}
 	if len(args) == 0 || args[0] != "detect" {
 		fmt.Fprint(os.Stderr, benchUsage)
