@@ -79,6 +79,14 @@ func (r *storedRun) setOps(ops []history.Op) {
 	}
 }
 
+// ReadResults reads a run's results.json (path) as the checkers wrote it. An error names the
+// file, and the line for a malformed one.
+func ReadResults(path string) (*checkers.Result, error) { return readResults(path) }
+
+// ReadSpec reads a run's test.json (path) as the harness wrote it. An error names the file, and
+// the line for a malformed one.
+func ReadSpec(path string) (*spec.Spec, error) { return readSpec(path) }
+
 // readResults reads results.json as the checkers wrote it. An error names the file, and the line
 // for a malformed one.
 func readResults(path string) (*checkers.Result, error) {

@@ -1,22 +1,19 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
-	"github.com/kchaos/kchaos/spec"
 	"os"
-	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kchaos/kchaos/broker"
-	"github.com/kchaos/kchaos/checkers"
+	"github.com/kchaos/kchaos/campaign"
 	"github.com/kchaos/kchaos/harness"
-	"github.com/kchaos/kchaos/history"
-	"github.com/kchaos/kchaos/results"
+	"github.com/kchaos/kchaos/spec"
 	"github.com/kchaos/kchaos/suites"
 )
 
@@ -28,6 +25,9 @@ const benchUsage = `usage:
   kchaos bench detect --scenario NAME [--runs 10] [--results-dir results] [--time-limit D] [--seed N] [--kafka-timeouts]
                [--kafka-version V] [--metadata zookeeper|kraft]
   kchaos bench detect --list
+  kchaos bench matrix --versions 3.9.1/zookeeper,3.9.1/kraft,4.1.1 --scenarios safe-kill,acks1-kill,...
+               [--runs 10] [--seed N] [--results-dir results/matrix] [--time-limit D] [--kafka-timeouts] [--out FILE]
+  kchaos bench matrix --from DIR [DIR...] [--out FILE]
   kchaos bench throughput [--levels 1,4,16,64] [--phase 10s] [--rounds 2] [--partitions 8] [--out FILE]
 
 detect runs a scenario N times and prints how many runs found the expected anomalies (unsafe
@@ -37,6 +37,19 @@ least 90 % of runs; for a safe scenario, at least 90 % valid and none invalid), 
 no run could be done. Valid, unknown and invalid runs are always counted apart, and a run that could
 not be done (a cluster that never became ready, a fault Docker refused) is counted apart from them
 and against the bar.
+
+matrix runs each scenario on each version as detect does (a version V alone takes its default
+metadata mode: ZooKeeper for 3.x, KRaft for 4.x), its runs under DIR/<version>/<metadata>/<scenario>/,
+then prints a table of version x scenario computed from those run directories: kind (safe, unsafe
+with its expected anomalies, explore), runs, valid, unknown, invalid, not finished, detected, the
+median time to the exposing fault, the seeds, and whether the row meets its bar. --from DIR runs
+nothing and tabulates every run directory under the DIRs (campaigns of bench detect --results-dir
+too); a run without results.json is not finished and counts against the bar, and runs whose spec
+differs from their scenario's definition (--kafka-timeouts, --time-limit, a scenario changed
+since) are rows of their own. --out FILE.md writes the Markdown, --out FILE.html a self-contained
+page whose counts link to each run's report.html, any other --out FILE both FILE.md and FILE.html.
+Every version and scenario is checked before anything starts (exit 3 naming the bad one); the exit
+is 0 when every row meets its bar, 1 when not, 3 when there is no run.
 
 throughput starts a cluster and measures, at each concurrency, the ok sends and polls per second
 and their latencies of kchaos's workload (recording its history) and of the same requests through
@@ -50,6 +63,9 @@ func runBench(args []string) int {
 	}
 	if len(args) > 0 && args[0] == "throughput" {
 		return runBenchThroughput(args[1:])
+	}
+	if len(args) > 0 && args[0] == "matrix" {
+		return runBenchMatrix(args[1:])
 	}
 	if len(args) == 0 || args[0] != "detect" {
 		fmt.Fprint(os.Stderr, benchUsage)
@@ -95,19 +111,42 @@ func runBench(args []string) int {
 		fmt.Fprintf(os.Stderr, "kchaos bench detect: scenario %s on Kafka %s: %v\n", scenario.Name, scenario.Version(), err)
 		return exitError
 	}
-	fmt.Printf("%s on Kafka %s, seeds %d-%d\n", scenario.Name, scenario.Version(), *seed, *seed+int64(*runs)-1)
 	ctx, stop := interruptContext()
 	defer stop()
+	tally, _ := runScenario(ctx, scenario, scenarioRuns{runs: *runs, seed: *seed, resultsDir: *resultsDir, timeLimit: *timeLimit})
+	fmt.Println(tally.Summary(scenario))
+	if tally.Runs == 0 {
+		return exitError
+	}
+	if tally.MeetsBar(scenario) {
+		return 0
+	}
+	return exitInvalid
+}
 
-	var tally detectTally
-	for i := range *runs {
+// scenarioRuns says how to run a scenario: how many times, from which seed, where to.
+type scenarioRuns struct {
+	runs       int
+	seed       int64 // run i uses seed+i
+	resultsDir string
+	timeLimit  time.Duration // overrides the scenario's when positive
+}
+
+// runScenario runs scenario r.runs times, one line per run on stdout, and returns their tally
+// and the run directories made. It is the loop of bench detect and of each cell of bench matrix.
+// It stops early when ctx is cancelled.
+func runScenario(ctx context.Context, scenario suites.Scenario, r scenarioRuns) (campaign.Tally, []string) {
+	fmt.Printf("%s on Kafka %s, seeds %d-%d\n", scenario.Name, scenario.Version(), r.seed, r.seed+int64(r.runs)-1)
+	var tally campaign.Tally
+	var dirs []string
+	for i := range r.runs {
 		if ctx.Err() != nil {
 			break
 		}
 		s := scenario.Spec
-		s.ResultsDir, s.Seed = *resultsDir, *seed+int64(i)
-		if *timeLimit > 0 {
-			s.TimeLimit = spec.Duration(*timeLimit)
+		s.ResultsDir, s.Seed = r.resultsDir, r.seed+int64(i)
+		if r.timeLimit > 0 {
+			s.TimeLimit = spec.Duration(r.timeLimit)
 		}
 		started := time.Now()
 		// On a terminal the run's live progress line shows; logs get one line per run.
@@ -119,99 +158,23 @@ func runBench(args []string) int {
 		}
 		out, err := harness.Run(ctx, s, harness.Options{Logf: func(string, ...any) {}, Progress: progress})
 		p.finish()
+		if out.RunDir != "" {
+			dirs = append(dirs, out.RunDir)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
 			// One run the machine could not do (a cluster that never became ready, a fault Docker
 			// refused) does not end the campaign: it counts as not done, apart from the verdicts.
-			tally.notDone++
-			fmt.Printf("run %d/%d (%s): could not be done: %v\n", i+1, *runs, time.Since(started).Round(time.Second), err)
+			tally.NotDone++
+			fmt.Printf("run %d/%d (%s): could not be done: %v\n", i+1, r.runs, time.Since(started).Round(time.Second), err)
 			continue
 		}
-		line := tally.add(scenario, out)
-		fmt.Printf("run %d/%d (%s): %s  %s\n", i+1, *runs, time.Since(started).Round(time.Second), line, out.RunDir)
+		line := tally.Add(scenario, out)
+		fmt.Printf("run %d/%d (%s): %s  %s\n", i+1, r.runs, time.Since(started).Round(time.Second), line, out.RunDir)
 	}
-	fmt.Println(tally.summary(scenario))
-	if tally.runs == 0 {
-		return exitError
-	}
-	if tally.meetsBar(scenario) {
-		return 0
-	}
-	return exitInvalid
-}
-
-// detectTally counts the outcomes of a scenario's runs.
-type detectTally struct {
-	runs, detected          int
-	valid, unknown, invalid int
-	// notDone counts the runs that could not be done; they are not in runs.
-	notDone   int
-	exposures []time.Duration
-}
-
-func (t *detectTally) add(s suites.Scenario, out harness.Outcome) string {
-	t.runs++
-	verdict := out.Verdict.String()
-	if len(out.AnomalyTypes) > 0 {
-		verdict += " [" + strings.Join(out.AnomalyTypes, ", ") + "]"
-	}
-	switch out.Verdict {
-	case checkers.Valid:
-		t.valid++
-	case checkers.Unknown:
-		t.unknown++
-	default:
-		t.invalid++
-	}
-	if !s.Detected(out.AnomalyTypes) {
-		return verdict
-	}
-	t.detected++
-	ops, err := history.ReadFile(filepath.Join(out.RunDir, results.HistoryFile))
-	if err != nil || out.Result == nil {
-		return verdict
-	}
-	if e, ok := suites.ExposedBy(ops, out.Result, s.Expect); ok {
-		t.exposures = append(t.exposures, e.After)
-		verdict += fmt.Sprintf(", exposed by %s at %s", e.Fault, e.After.Round(100*time.Millisecond))
-	}
-	return verdict
-}
-
-// summary sums the runs up; valid, unknown and invalid are always counted apart, so that no
-// unknown hides behind "no false positive".
-func (t *detectTally) summary(s suites.Scenario) string {
-	counts := fmt.Sprintf("valid %d, unknown %d, invalid %d of %d runs", t.valid, t.unknown, t.invalid, t.runs)
-	if t.notDone > 0 {
-		counts += fmt.Sprintf(" (%d more could not be done)", t.notDone)
-	}
-	switch {
-	case s.Safe():
-		return fmt.Sprintf("%s: %s (false positives: the invalid ones)", s.Name, counts)
-	case s.Explore:
-		return fmt.Sprintf("%s: %s", s.Name, counts)
-	}
-	median := "n/a"
-	if len(t.exposures) > 0 {
-		sorted := slices.Clone(t.exposures)
-		slices.Sort(sorted)
-		median = sorted[len(sorted)/2].Round(100 * time.Millisecond).String()
-	}
-	return fmt.Sprintf("%s: detected %v in %d/%d runs; %s; median time to the exposing fault %s", s.Name, s.Expect, t.detected, t.runs, counts, median)
-}
-
-func (t *detectTally) meetsBar(s suites.Scenario) bool {
-	switch {
-	case s.Safe():
-		// A safe scenario passes with no invalid run and at least 9 in 10 valid: an unknown is
-		// not a pass.
-		return t.invalid == 0 && t.valid*10 >= (t.runs+t.notDone)*9
-	case s.Explore:
-		return true
-	}
-	return t.runs > 0 && t.detected*10 >= (t.runs+t.notDone)*9
+	return tally, dirs
 }
 
 func runBenchThroughput(args []string) int {
