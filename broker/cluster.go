@@ -38,7 +38,9 @@ type Options struct {
 	// Detached marks the cluster as meant to outlive this process: it is never removed as stale,
 	// only by Close or RemoveAll (kchaos cluster up --detach).
 	Detached bool
-	// ReadyTimeout bounds the wait for ZooKeeper, broker registration and a controller (default 3 min).
+	// ReadyTimeout bounds the wait for ZooKeeper, broker registration and a controller (default 3
+	// min; 5 min in KRaft mode, where each node runs two JVMs in turn, the storage format and then
+	// Kafka, and on a loaded 2-core machine a quorum took over 3 min to form).
 	ReadyTimeout time.Duration
 }
 
@@ -96,6 +98,9 @@ func Start(ctx context.Context, spec ClusterSpec, opts Options) (*Cluster, error
 	}
 	if opts.ReadyTimeout == 0 {
 		opts.ReadyTimeout = 3 * time.Minute
+		if spec.KRaft() {
+			opts.ReadyTimeout = 5 * time.Minute
+		}
 	}
 	docker, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
