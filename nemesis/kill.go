@@ -26,7 +26,7 @@ func (killFailpoint) Need(cfg Config) Need                 { return sessionNeed(
 func (killFailpoint) healRank() int                        { return healProcesses }
 func (killFailpoint) draw(s Step, t Target, sh Shape) Step { return drawTarget(s, t, sh) }
 func (killFailpoint) resolve(step Step, v view) (Fault, error) {
-	return resolveTargets(step, v)
+	return resolveNodeTargets(step, v)
 }
 
 func (killFailpoint) apply(ctx context.Context, n *Nemesis, f Fault) (*fault, any, error) {
@@ -42,11 +42,22 @@ func killNodes(ctx context.Context, nodes []*broker.Node) error {
 // exits at once (the ephemeral /brokers/ids/N exists and belongs to another session), so a
 // killed broker is started only once that registration is gone, which takes up to
 // zookeeper.session.timeout.ms after the kill.
+//
+// A dedicated KRaft controller registers nowhere: it is started at once, and the wait is for the
+// quorum to have a leader with the controller running.
 func (n *Nemesis) restartNodes(ctx context.Context, nodes []*broker.Node) error {
 	return forEach(nodes, func(node *broker.Node) error {
 		running, _, err := node.Running(ctx)
 		if err != nil {
 			return err
+		}
+		if !node.Role.IsBroker() {
+			if !running {
+				if err := node.Start(ctx); err != nil {
+					return err
+				}
+			}
+			return n.waitQuorumLeader(ctx, node)
 		}
 		if !running {
 			if err := n.waitRegistration(ctx, node, false); err != nil {
@@ -82,6 +93,27 @@ func (n *Nemesis) waitRegistration(ctx context.Context, node *broker.Node, prese
 				what = "rid of the registration of its killed process (the old ZooKeeper session never expired)"
 			}
 			return fmt.Errorf("nemesis: %s never got %s: %w", node.Name, what, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// waitQuorumLeader waits until the KRaft quorum has a leader while the controller node runs:
+// after its restart, a dedicated controller is back among the voters once they agree on a leader.
+func (n *Nemesis) waitQuorumLeader(ctx context.Context, node *broker.Node) error {
+	for {
+		if running, _, err := node.Running(ctx); err == nil && !running {
+			return fmt.Errorf("nemesis: %s exited after its restart", node.Name)
+		}
+		snap, err := n.c.Describe(ctx)
+		if err == nil && snap.Controller.Broker > 0 {
+			return nil
+		}
+		t := time.NewTimer(250 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("nemesis: the quorum found no leader after %s restarted: %w", node.Name, ctx.Err())
 		case <-t.C:
 		}
 	}
