@@ -94,6 +94,9 @@ func TestKRaftPlacement(t *testing.T) {
 	require.Equal(t, "c2", controllers[1].Name)
 	require.Equal(t, 102, controllers[1].ID)
 	require.Equal(t, RoleController, controllers[1].Role)
+	for _, n := range append(brokers, controllers...) {
+		require.Equal(t, n.Name, NodeName(n.ID), "NodeName maps every node id to its node's name")
+	}
 	require.Zero(t, controllers[1].HostPort, "a controller serves no clients")
 	require.True(t, RoleCombined.IsBroker() && RoleCombined.IsController())
 	require.False(t, RoleController.IsBroker() || RoleBroker.IsController() || RoleZooKeeper.IsBroker())
@@ -238,5 +241,17 @@ func TestSessionTimeoutFollowsTheMode(t *testing.T) {
 		props := s.kraftProperties(c, controllers)
 		require.Contains(t, props, "\nbroker.session.timeout.ms=4500\n", c.Name)
 		require.NotContains(t, props, "zookeeper", c.Name)
+	}
+}
+
+func TestNodeName(t *testing.T) {
+	tests := []struct {
+		id   int
+		want string
+	}{
+		{1, "n1"}, {9, "n9"}, {101, "c1"}, {105, "c5"},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, NodeName(tt.id), "node id %d", tt.id)
 	}
 }

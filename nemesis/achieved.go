@@ -10,8 +10,9 @@ import (
 )
 
 // Achieved is what a fault did to the cluster, in its stop line: a fault that changed nothing
-// tested nothing, and the report and the checkers can say so. It compares ZooKeeper's state of
-// the partitions of Config.Topic (of every topic not starting with "__" when the topic is
+// tested nothing, and the report and the checkers can say so. It compares the cluster's state
+// (ZooKeeper's, or in KRaft mode the brokers' and the quorum's): the active controller, the
+// registered brokers and the partitions of Config.Topic (of every topic not starting with "__" when the topic is
 // empty) read just before the fault started with the state read just before it was healed, so it
 // counts what the fault left in place, not every change in between: a leader elected and
 // replaced again during the fault counts once, or not at all.
@@ -27,6 +28,16 @@ type Achieved struct {
 	// NewLeader is the leader at the end of the partition the fault was chosen for (Key: a
 	// jepsen-2013's, a lag's, a primaries target's), when it is another broker than at the start.
 	NewLeader string `json:"new_leader,omitempty"`
+	// NewController is the active controller at the end (a broker in ZooKeeper mode, the KRaft
+	// quorum's leader, n1.. or c1.., in KRaft mode) when it is another node than at the start: what
+	// a fault on the controller or the controller quorum achieves, partitions or not.
+	NewController string `json:"new_controller,omitempty"`
+	// Unregistered are the brokers registered at the start and not at the end (in KRaft mode:
+	// registered and unfenced at the start, fenced or gone at the end), sorted: a broker cut off
+	// from ZooKeeper, or killed or paused, that led no partition shows it played out here. In
+	// KRaft mode a broker cut from the controllers alone is not counted: Describe takes the union
+	// of the brokers' views, and its own stale view still lists it.
+	Unregistered []string `json:"unregistered,omitempty"`
 	// Error says why the states could not be compared; the counts are then zero and mean nothing.
 	Error string `json:"error,omitempty"`
 }
@@ -56,6 +67,14 @@ func (n *Nemesis) achieved(ctx context.Context, f *fault) *Achieved {
 // compare fills a's counts from the states of the topic's partitions before and after a fault
 // chosen for partition key (empty for none).
 func compare(a *Achieved, before, after broker.Snapshot, topic, key string) {
+	if c := after.Controller.Broker; c > 0 && c != before.Controller.Broker {
+		a.NewController = broker.NodeName(c)
+	}
+	for _, id := range before.Registered {
+		if !slices.Contains(after.Registered, id) {
+			a.Unregistered = append(a.Unregistered, broker.BrokerName(id))
+		}
+	}
 	was := map[string]broker.PartitionState{}
 	for _, p := range before.Partitions {
 		if inTopic(p.Key, topic) {

@@ -51,6 +51,29 @@ func TestCompare(t *testing.T) {
 			broker.PartitionState{Key: "__consumer_offsets/0", Leader: 2, ISR: []int{2}}), "", "",
 			Achieved{Elections: 1, ISRShrunk: true}},
 	}
+	withController := func(s broker.Snapshot, id int, registered ...int) broker.Snapshot {
+		s.Controller.Broker, s.Registered = id, registered
+		return s
+	}
+	before = withController(before, 1, 1, 2, 3)
+	for i := range tests {
+		if tests[i].after.Controller.Broker == 0 {
+			tests[i].after = withController(tests[i].after, 1, 1, 2, 3)
+		}
+	}
+	tests = append(tests, []struct {
+		name  string
+		after broker.Snapshot
+		topic string
+		key   string
+		want  Achieved
+	}{
+		{"ZooKeeper mode: the controller moved to a broker", withController(state(), 2, 1, 2, 3), "kchaos", "", Achieved{NewController: "n2"}},
+		{"KRaft dedicated: the quorum leader moved to another controller", withController(state(), 102, 1, 2, 3), "kchaos", "",
+			Achieved{NewController: "c2"}},
+		{"no controller at the end is no new one", withController(state(), -1, 1, 2, 3), "kchaos", "", Achieved{}},
+		{"a broker fenced, leading nothing", withController(state(), 1, 1, 3), "kchaos", "", Achieved{Unregistered: []string{"n2"}}},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got Achieved

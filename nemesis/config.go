@@ -21,8 +21,8 @@ type Config struct {
 	// Seed makes the schedule reproducible: the same seed draws the same kinds, targets, shapes and
 	// picks (see Plan).
 	Seed int64 `json:"seed"`
-	// Targets are the targets kill, pause, zk-isolate and the isolate and one-way partitions draw
-	// from (default AllTargets).
+	// Targets are the targets kill, pause, zk-isolate, controller-isolate and the isolate and
+	// one-way partitions draw from (default DefaultTargets).
 	Targets []Target `json:"targets"`
 	// Shapes are the partition shapes the schedule draws from (default AllShapes).
 	Shapes []Shape `json:"shapes"`
@@ -73,7 +73,7 @@ func (cfg Config) WithDefaults() Config {
 		cfg.Hold = cfg.Interval
 	}
 	if len(cfg.Targets) == 0 {
-		cfg.Targets = AllTargets()
+		cfg.Targets = DefaultTargets()
 	} else {
 		cfg.Targets = slices.Clone(cfg.Targets)
 	}

@@ -1,8 +1,9 @@
 // Package nemesis injects faults into a broker.Cluster and heals them: kills, pauses, network
-// partitions in Jepsen's shapes, ZooKeeper isolation, lagging followers and the scenario of
+// partitions in Jepsen's shapes, ZooKeeper isolation and its KRaft counterpart (isolation from
+// the controller quorum), lagging followers and the scenario of
 // Jepsen's 2013 Kafka analysis, one at a time on a seeded schedule or started by hand. It never
-// talks the Kafka protocol: it acts on containers (broker.Node) and reads ZooKeeper
-// (broker.Cluster.Describe).
+// talks the Kafka protocol: it acts on containers (broker.Node) and reads the cluster's state
+// (broker.Cluster.Describe: ZooKeeper, or the brokers and the quorum in KRaft mode).
 //
 // # Running a schedule
 //
@@ -26,7 +27,8 @@
 // # Faults as values
 //
 // Every kind of fault is a Failpoint value in a file of its own (KillFailpoint in kill.go,
-// PauseFailpoint, PartitionFailpoint, ZKIsolateFailpoint, LagFailpoint, Jepsen2013Failpoint),
+// PauseFailpoint, PartitionFailpoint, ZKIsolateFailpoint, ControllerIsolateFailpoint, LagFailpoint,
+// Jepsen2013Failpoint, ...),
 // registered in one list (Failpoints). A Failpoint says whether it can run on a cluster
 // (Available), how long it needs to play out there (Need), how a schedule step becomes a Fault,
 // and how that fault is put in place and undone. ParseKinds, AllKinds, the schedule, Start, Heal
@@ -62,10 +64,11 @@
 // # History lines
 //
 // Event.F is start-<kind> or stop-<kind>: start-kill, stop-kill, start-pause, stop-pause,
-// start-partition, stop-partition, start-zk-isolate, stop-zk-isolate, start-lag, stop-lag,
+// start-partition, stop-partition, start-zk-isolate, stop-zk-isolate, start-controller-isolate,
+// stop-controller-isolate, start-lag, stop-lag,
 // start-jepsen-2013, stop-jepsen-2013, plus isolate-jepsen-2013 for that scenario's second phase.
-// Values: NodesValue {"nodes":["n2"],"target":"primaries","key":"kchaos/0"} for kill, pause and
-// zk-isolate, and for the stop lines of lag and jepsen-2013; PartitionValue
+// Values: NodesValue {"nodes":["n2"],"target":"primaries","key":"kchaos/0"} for kill, pause,
+// zk-isolate and controller-isolate, and for the stop lines of lag and jepsen-2013; PartitionValue
 // {"shape":"isolate","traffic":"all","grudge":{"n1":["zk1","n2","n3","clients"],...}} for
 // start-partition and PartitionStopValue for stop-partition; LagValue and Jepsen2013Value. A start
 // line with an error is a fault that did not happen (ErrNoTarget: no leader, no controller); Run
@@ -102,6 +105,10 @@
 //
 // IsolateFromZooKeeper cuts brokers from ZooKeeper alone: their sessions expire after
 // zookeeper.session.timeout.ms, their /brokers/ids znodes go, the controller moves.
+// IsolateFromControllers (controller-isolate, KRaft mode) cuts nodes from the controller port of
+// every other voter, and a voter from the other voters both ways: after broker.session.timeout.ms
+// the active controller fences the broker and moves its leaderships. Each mode refuses the other
+// mode's fault (Available), and `all` in a spec draws only the one the mode can run.
 //
 // Lag drops a share (Config.LagLoss, 0.9 by default) of the packets of a follower's fetch
 // connections to the other brokers, both ways, with iptables' statistic match: the kernels kchaos
@@ -127,6 +134,11 @@
 // # Targets
 //
 // Faults on brokers pick them with a Target: one at random, a minority, a majority, all, the
-// leader of a partition of Config.Topic (primaries) or the controller, resolved against ZooKeeper
-// when the fault starts. ZooKeeper nodes are never killed, paused or partitioned from each other.
+// leader of a partition of Config.Topic (primaries) or the active controller, resolved against
+// the cluster when the fault starts. In KRaft mode the controller is the quorum leader, a
+// dedicated controller (c1..) too, and controllers-minority and controllers-majority pick among
+// the controller voters (asked for by name: DefaultTargets leaves them out); kill, pause,
+// partition and controller-isolate act on dedicated controllers, the faults on brokers alone find
+// no target there. ZooKeeper nodes are never killed, paused or partitioned from each other, so
+// the quorum targets are refused in ZooKeeper mode (AvailableTargets).
 package nemesis

@@ -54,6 +54,7 @@ var failpoints = []Failpoint{
 	PauseFailpoint,
 	PartitionFailpoint,
 	ZKIsolateFailpoint,
+	ControllerIsolateFailpoint,
 	LagFailpoint,
 	Jepsen2013Failpoint,
 	CrashFailpoint,
@@ -78,9 +79,15 @@ func FailpointOf(k Kind) (Failpoint, bool) {
 
 // ClusterInfo is what a Failpoint needs to know of a cluster to say whether it can run there.
 type ClusterInfo struct {
-	// Brokers and ZooKeeperNodes count the nodes of each role.
+	// Brokers and ZooKeeperNodes count the nodes of each role (no ZooKeeper nodes in KRaft mode).
 	Brokers        int
 	ZooKeeperNodes int
+	// KRaft says the cluster runs KRaft controllers instead of ZooKeeper; Controllers counts the
+	// voters, and DedicatedControllers says they are nodes of their own (c1..) rather than the
+	// first brokers.
+	KRaft                bool
+	Controllers          int
+	DedicatedControllers bool
 	// FaultFS says the brokers' log dirs are on faultfs (ClusterSpec.FaultFS), which crash,
 	// power-loss and the disk faults need.
 	FaultFS bool
@@ -88,7 +95,18 @@ type ClusterInfo struct {
 
 // ClusterInfoOf describes a running cluster for Failpoint.Available.
 func ClusterInfoOf(c *broker.Cluster) ClusterInfo {
-	return ClusterInfo{Brokers: len(c.Brokers()), ZooKeeperNodes: len(c.ZooKeeper()), FaultFS: c.Spec.FaultFS}
+	return ClusterInfoOfSpec(c.Spec)
+}
+
+// ClusterInfoOfSpec describes the cluster a spec starts (its defaults applied), for checks
+// made before it starts.
+func ClusterInfoOfSpec(s broker.ClusterSpec) ClusterInfo {
+	s = s.WithDefaults()
+	if s.KRaft() {
+		return ClusterInfo{Brokers: s.Brokers, KRaft: true, Controllers: s.Controllers,
+			DedicatedControllers: s.ControllerMode == broker.ControllersDedicated, FaultFS: s.FaultFS}
+	}
+	return ClusterInfo{Brokers: s.Brokers, ZooKeeperNodes: s.ZooKeeperNodes, FaultFS: s.FaultFS}
 }
 
 // Available reports the first of kinds that cannot run on the cluster, with the reason.
@@ -100,6 +118,18 @@ func Available(kinds []Kind, c ClusterInfo) error {
 		}
 		if err := fp.Available(c); err != nil {
 			return fmt.Errorf("nemesis: %s cannot run on this cluster: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// AvailableTargets reports the first of targets that cannot be resolved on the cluster, with the
+// reason: the controller quorum's minority and majority need KRaft controllers, because kchaos
+// does not kill, pause or partition ZooKeeper nodes.
+func AvailableTargets(targets []Target, c ClusterInfo) error {
+	for _, t := range targets {
+		if t.quorumTarget() && !c.KRaft {
+			return fmt.Errorf("nemesis: target %s needs KRaft controllers, and the cluster runs ZooKeeper, whose nodes kchaos never kills, pauses or partitions (use --metadata kraft)", t)
 		}
 	}
 	return nil
@@ -131,7 +161,8 @@ type Need struct {
 // expired session and electing, a leader noticing a lagging follower.
 const playOutMargin = 2 * time.Second
 
-// sessionNeed is the need of faults that play out when a broker's ZooKeeper session expires.
+// sessionNeed is the need of faults that play out when a broker's session expires: its ZooKeeper
+// session, or in KRaft mode its lease with the controllers (broker.session.timeout.ms).
 func sessionNeed(cfg Config) Need {
 	if cfg.SessionTimeout <= 0 {
 		return Need{}

@@ -26,7 +26,7 @@ func (killFailpoint) Need(cfg Config) Need                 { return sessionNeed(
 func (killFailpoint) healRank() int                        { return healProcesses }
 func (killFailpoint) draw(s Step, t Target, sh Shape) Step { return drawTarget(s, t, sh) }
 func (killFailpoint) resolve(step Step, v view) (Fault, error) {
-	return resolveTargets(step, v)
+	return resolveNodeTargets(step, v)
 }
 
 func (killFailpoint) apply(ctx context.Context, n *Nemesis, f Fault) (*fault, any, error) {
@@ -44,11 +44,22 @@ func killNodes(ctx context.Context, nodes []*broker.Node) error {
 // zookeeper.session.timeout.ms after the kill. A KRaft broker registers again with a new
 // incarnation and the controller replaces the old registration, so it starts at once: waiting
 // would never end when the kill took the controller quorum's majority, which alone can fence.
+//
+// A dedicated KRaft controller registers nowhere: it is started at once, and the wait is for the
+// quorum to have a leader with the controller running.
 func (n *Nemesis) restartNodes(ctx context.Context, nodes []*broker.Node) error {
 	return forEach(nodes, func(node *broker.Node) error {
 		running, _, err := node.Running(ctx)
 		if err != nil {
 			return err
+		}
+		if !node.Role.IsBroker() {
+			if !running {
+				if err := node.Start(ctx); err != nil {
+					return err
+				}
+			}
+			return n.waitQuorumLeader(ctx, node)
 		}
 		if !running && !n.c.Spec.KRaft() {
 			if err := n.waitRegistration(ctx, node, false); err != nil {
@@ -97,4 +108,25 @@ func (n *Nemesis) registry() string {
 		return "with the KRaft controllers (unfenced)"
 	}
 	return "in ZooKeeper"
+}
+
+// waitQuorumLeader waits until the KRaft quorum has a leader while the controller node runs:
+// after its restart, a dedicated controller is back among the voters once they agree on a leader.
+func (n *Nemesis) waitQuorumLeader(ctx context.Context, node *broker.Node) error {
+	for {
+		if running, _, err := node.Running(ctx); err == nil && !running {
+			return fmt.Errorf("nemesis: %s exited after its restart", node.Name)
+		}
+		snap, err := n.c.Describe(ctx)
+		if err == nil && snap.Controller.Broker > 0 {
+			return nil
+		}
+		t := time.NewTimer(250 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("nemesis: the quorum found no leader after %s restarted: %w", node.Name, ctx.Err())
+		case <-t.C:
+		}
+	}
 }

@@ -79,13 +79,35 @@ const (
 	TargetAll Target = "all"
 	// TargetPrimaries is the leader of a partition of Config.Topic.
 	TargetPrimaries Target = "primaries"
-	// TargetController is the controller.
+	// TargetController is the active controller: the broker ZooKeeper names in ZooKeeper mode,
+	// the KRaft quorum's leader in KRaft mode (a combined node n1.., or a dedicated controller
+	// c1..).
 	TargetController Target = "controller"
+	// TargetControllersMinority is a random minority of the KRaft controller voters: ⌊(n−1)/2⌋ of
+	// n, at least one. The quorum keeps a majority. KRaft mode only.
+	TargetControllersMinority Target = "controllers-minority"
+	// TargetControllersMajority is a random majority of the KRaft controller voters: ⌊n/2⌋+1 of
+	// n. The quorum loses its majority: no metadata change commits until it is back. KRaft mode
+	// only.
+	TargetControllersMajority Target = "controllers-majority"
 )
 
 // AllTargets returns every target.
 func AllTargets() []Target {
+	return append(DefaultTargets(), TargetControllersMinority, TargetControllersMajority)
+}
+
+// DefaultTargets returns the targets a schedule draws from when Config.Targets is empty: every
+// target but the controller quorum's minority and majority, which are asked for by name (a
+// quorum without its majority stalls every fault drawn after it, and a default that changed
+// with the metadata mode would change what a seed draws).
+func DefaultTargets() []Target {
 	return []Target{TargetOne, TargetMinority, TargetMajority, TargetAll, TargetPrimaries, TargetController}
+}
+
+// quorumTarget reports whether t picks among the KRaft controller voters.
+func (t Target) quorumTarget() bool {
+	return t == TargetControllersMinority || t == TargetControllersMajority
 }
 
 // Shape is the shape of a network partition, after Jepsen's partitioners.

@@ -18,11 +18,12 @@ func TestParseKinds(t *testing.T) {
 		{in: "kill", want: []Kind{KindKill}},
 		{in: "kill,pause,partition", want: []Kind{KindKill, KindPause, KindPartition}},
 		{in: " zk-isolate , lag ", want: []Kind{KindZKIsolate, KindLag}},
+		{in: "controller-isolate", want: []Kind{KindControllerIsolate}},
 		{in: "jepsen-2013,kill,kill", want: []Kind{KindJepsen2013, KindKill}},
 		{in: "all", want: AllKinds()},
-		{in: "pause,all", want: []Kind{KindPause, KindKill, KindPartition, KindZKIsolate, KindLag, KindJepsen2013,
+		{in: "pause,all", want: []Kind{KindPause, KindKill, KindPartition, KindZKIsolate, KindControllerIsolate, KindLag, KindJepsen2013,
 			KindCrash, KindPowerLoss, KindDiskFull, KindDiskError, KindSlowDisk}},
-		{in: "kill,bogus", wantErr: `unknown fault "bogus"; valid: kill, pause, partition, zk-isolate, lag, jepsen-2013, crash, power-loss, disk-full, disk-error, slow-disk, all, none`},
+		{in: "kill,bogus", wantErr: `unknown fault "bogus"; valid: kill, pause, partition, zk-isolate, controller-isolate, lag, jepsen-2013, crash, power-loss, disk-full, disk-error, slow-disk, all, none`},
 		{in: "Kill", wantErr: `unknown fault "Kill"`},
 		{in: "partitions", wantErr: `unknown fault "partitions"`},
 	}
@@ -43,7 +44,8 @@ func TestConfigDefaultsAndValidate(t *testing.T) {
 	d := Config{}.WithDefaults()
 	require.Equal(t, 15*time.Second, d.Interval)
 	require.Equal(t, d.Interval, d.Hold)
-	require.Equal(t, AllTargets(), d.Targets)
+	require.Equal(t, DefaultTargets(), d.Targets)
+	require.NotContains(t, d.Targets, TargetControllersMajority, "the quorum targets are asked for by name")
 	require.Equal(t, AllShapes(), d.Shapes)
 	require.Equal(t, TrafficAll, d.Traffic)
 	require.Equal(t, 0.9, d.LagLoss)

@@ -29,7 +29,8 @@ type Event struct {
 
 // Fault says what Start does. Which fields matter depends on Kind:
 //
-//   - kill, pause, zk-isolate: Nodes, the brokers to hit.
+//   - kill, pause, controller-isolate: Nodes, the Kafka nodes to hit (KRaft controllers too).
+//   - zk-isolate: Nodes, the brokers to hit.
 //   - partition: Grudge, over brokers or naming ZooKeeper nodes and Clients, and Traffic.
 //   - lag: Follower, and Loss (Config.LagLoss when zero); Key and Leader say what it was chosen for.
 //   - jepsen-2013: Key, the partition "topic/N" whose leader is cut off.
@@ -249,14 +250,24 @@ func cutFault(kind Kind, cut *Cut) *fault {
 
 // brokers looks up the named brokers.
 func (n *Nemesis) brokers(nodeNames []string) ([]*broker.Node, error) {
+	return n.lookupNodes(nodeNames, "broker", func(r broker.Role) bool { return r.IsBroker() })
+}
+
+// kafkaNodes looks up the named Kafka nodes: brokers and KRaft controllers, dedicated ones too.
+func (n *Nemesis) kafkaNodes(nodeNames []string) ([]*broker.Node, error) {
+	return n.lookupNodes(nodeNames, "Kafka node", func(r broker.Role) bool { return r.IsBroker() || r.IsController() })
+}
+
+// lookupNodes looks up the named nodes, sorted, each of a role that ok accepts.
+func (n *Nemesis) lookupNodes(nodeNames []string, what string, ok func(broker.Role) bool) ([]*broker.Node, error) {
 	if len(nodeNames) == 0 {
-		return nil, errors.New("nemesis: no broker named")
+		return nil, fmt.Errorf("nemesis: no %s named", what)
 	}
 	out := make([]*broker.Node, 0, len(nodeNames))
 	for _, name := range sortNodes(slices.Compact(slices.Sorted(slices.Values(nodeNames)))) {
 		node := n.c.Node(name)
-		if node == nil || !node.Role.IsBroker() {
-			return nil, fmt.Errorf("nemesis: %q is not a broker of the cluster", name)
+		if node == nil || !ok(node.Role) {
+			return nil, fmt.Errorf("nemesis: %q is not a %s of the cluster", name, what)
 		}
 		out = append(out, node)
 	}

@@ -167,6 +167,81 @@ func IsolateFromZooKeeper(ctx context.Context, c *broker.Cluster, brokers []stri
 	return applyRules(ctx, c, g, rules)
 }
 
+// IsolateFromControllers cuts the given Kafka nodes off from the KRaft controller quorum and from
+// nothing else: each node drops its traffic with the controller listener (broker.ControllerPort)
+// of every voter but itself, both ways, so a broker can no longer heartbeat nor fetch the
+// metadata log, while it still replicates and serves clients. A node that is itself a voter (a
+// combined node, a dedicated controller) also drops what the other voters send to its own
+// controller listener, and their answers: it is cut from the quorum both ways. The rules are on
+// the nodes cut off alone. The grudge of the cut is {node: the other voters}, and {voter: node}
+// for a node that is a voter, on the controller port only. A node that no voter but itself
+// could be cut from (the one voter of the cluster) is an error wrapping ErrNoTarget.
+func IsolateFromControllers(ctx context.Context, c *broker.Cluster, nodes []string) (*Cut, error) {
+	cut := make([]*broker.Node, len(nodes))
+	for i, name := range nodes {
+		n := c.Node(name)
+		if n == nil || !(n.Role.IsBroker() || n.Role.IsController()) {
+			return nil, fmt.Errorf("nemesis: controller-isolate: %q is not a Kafka node of the cluster", name)
+		}
+		cut[i] = n
+	}
+	g, rules, err := controllerIsolation(cut, c.ControllerNodes())
+	if err != nil {
+		return nil, err
+	}
+	return applyRules(ctx, c, g, rules)
+}
+
+// controllerIsolation is the grudge and the rules that cut nodes off from the voters.
+func controllerIsolation(nodes, voters []*broker.Node) (Grudge, map[string][]rule, error) {
+	g := Grudge{}
+	rules := map[string][]rule{}
+	for _, n := range nodes {
+		name := n.Name
+		rules[name] = controllerRules(n, voters)
+		if len(rules[name]) == 0 {
+			return nil, nil, fmt.Errorf("%w: controller-isolate: %s has no controller but itself to be cut from", ErrNoTarget, name)
+		}
+		voter := isVoter(n, voters)
+		for _, v := range voters {
+			if v.Name == name {
+				continue
+			}
+			g[name] = append(g[name], v.Name)
+			if voter {
+				g[v.Name] = append(g[v.Name], name)
+			}
+		}
+	}
+	return g.normalize(), rules, nil
+}
+
+// controllerRules are the rules that cut node n from the controller listener of every voter but
+// itself, and, when n is a voter, the other voters from its own.
+func controllerRules(n *broker.Node, voters []*broker.Node) []rule {
+	voter := isVoter(n, voters)
+	var rules []rule
+	for _, v := range voters {
+		if v.Name == n.Name {
+			continue
+		}
+		rules = append(rules,
+			rule{out: true, peer: v.IP, dport: broker.ControllerPort},
+			rule{peer: v.IP, sport: broker.ControllerPort})
+		if voter {
+			rules = append(rules,
+				rule{peer: v.IP, dport: broker.ControllerPort},
+				rule{out: true, peer: v.IP, sport: broker.ControllerPort})
+		}
+	}
+	return rules
+}
+
+// isVoter reports whether n is one of the voters.
+func isVoter(n *broker.Node, voters []*broker.Node) bool {
+	return slices.ContainsFunc(voters, func(v *broker.Node) bool { return v.Name == n.Name })
+}
+
 // Lag slows a follower's replication: the follower drops, at random, the given share of the
 // packets of its own connections to the other brokers' inter-broker port (broker.InterBrokerPort),
 // both ways; those carry its fetches, from whichever broker leads, so the lag holds when

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kchaos/kchaos/broker"
@@ -23,9 +24,10 @@ type NodesValue struct {
 	Achieved *Achieved `json:"achieved,omitempty"`
 }
 
-// applyToNodes acts on the brokers f names; undo brings them back.
+// applyToNodes acts on the Kafka nodes f names (brokers, or KRaft controllers); undo brings them
+// back.
 func applyToNodes(ctx context.Context, n *Nemesis, f Fault, act, undo func(context.Context, []*broker.Node) error) (*fault, any, error) {
-	nodes, err := n.brokers(f.Nodes)
+	nodes, err := n.kafkaNodes(f.Nodes)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -50,8 +52,25 @@ func nodesStop(nodes []string, key string) func(*Achieved) any {
 	return func(a *Achieved) any { return NodesValue{Nodes: nodes, Key: key, Achieved: a} }
 }
 
-// resolveTargets is the resolve of faults that hit the brokers a target names.
+// resolveTargets is the resolve of faults that hit the brokers a target names. A target that
+// names a dedicated KRaft controller (the active controller, a quorum minority) finds no target.
 func resolveTargets(step Step, v view) (Fault, error) {
+	f, err := resolveNodeTargets(step, v)
+	if err != nil {
+		return f, err
+	}
+	for _, node := range f.Nodes {
+		if !slices.Contains(v.brokers, node) {
+			return Fault{Kind: step.Kind, Target: step.Target, Shape: step.Shape},
+				fmt.Errorf("%w: %s acts on brokers, and target %s names %s, a dedicated controller", ErrNoTarget, step.Kind, step.Target, node)
+		}
+	}
+	return f, nil
+}
+
+// resolveNodeTargets is the resolve of faults that hit the Kafka nodes a target names, dedicated
+// KRaft controllers included (kill, pause, controller-isolate).
+func resolveNodeTargets(step Step, v view) (Fault, error) {
 	f := Fault{Kind: step.Kind, Target: step.Target, Shape: step.Shape}
 	nodes, key, err := v.targets(step.rng(), step.Target)
 	if err != nil {

@@ -55,9 +55,16 @@ func (partitionFailpoint) resolve(step Step, v view) (Fault, error) {
 			return f, err
 		}
 		f.Key = key
+		// The cut is among the brokers, unless the target names a dedicated controller (the
+		// controller, a quorum minority or majority in dedicated mode): that is cut from the
+		// brokers and the other controllers.
+		among := v.brokers
+		if len(without(nodes, v.brokers)) > 0 {
+			among = v.kafkaNodes()
+		}
 		switch {
 		case step.Shape == ShapeOneWay:
-			f.Grudge = OneWay(nodes, without(v.brokers, nodes))
+			f.Grudge = OneWay(nodes, without(among, nodes))
 		case step.Target == TargetAll:
 			parts := make([][]string, len(nodes))
 			for i, n := range nodes {
@@ -65,7 +72,7 @@ func (partitionFailpoint) resolve(step Step, v view) (Fault, error) {
 			}
 			f.Grudge = Complete(parts...)
 		default:
-			f.Grudge = Isolate(nodes, v.brokers)
+			f.Grudge = Isolate(nodes, among)
 		}
 	case ShapeHalves:
 		f.Grudge = RandomHalves(rng, v.brokers)

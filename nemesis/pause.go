@@ -22,7 +22,7 @@ func (pauseFailpoint) Need(cfg Config) Need                 { return sessionNeed
 func (pauseFailpoint) healRank() int                        { return healProcesses }
 func (pauseFailpoint) draw(s Step, t Target, sh Shape) Step { return drawTarget(s, t, sh) }
 func (pauseFailpoint) resolve(step Step, v view) (Fault, error) {
-	return resolveTargets(step, v)
+	return resolveNodeTargets(step, v)
 }
 
 func (pauseFailpoint) apply(ctx context.Context, n *Nemesis, f Fault) (*fault, any, error) {

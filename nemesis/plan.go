@@ -10,7 +10,8 @@ import (
 )
 
 // Step is one fault of a schedule before it meets the cluster: what Run draws from the seed.
-// Target applies to kill, pause, zk-isolate and to the isolate and one-way shapes; Shape to
+// Target applies to kill, pause, zk-isolate, controller-isolate and to the isolate and one-way
+// shapes; Shape to
 // partitions. Pick seeds the choices made against the cluster when the step starts (which
 // brokers, which partition, which follower), so that a seed and a cluster state give the same
 // nodes.
@@ -70,13 +71,15 @@ func Plan(cfg Config, n int) []Step {
 // partition without a leader, no follower in the ISR. Run records it and goes on.
 var ErrNoTarget = errors.New("no target")
 
-// view is what a step is resolved against: the cluster's brokers and ZooKeeper's description.
+// view is what a step is resolved against: the cluster's brokers, its KRaft controller voters and
+// its description (ZooKeeper's, or the brokers' and the quorum's in KRaft mode).
 type view struct {
-	brokers []string // broker names, n1 first
-	snap    broker.Snapshot
-	topic   string
-	traffic Traffic
-	loss    float64
+	brokers     []string // broker names, n1 first
+	controllers []string // KRaft controller voters (combined nodes n1.. or c1..); none with ZooKeeper
+	snap        broker.Snapshot
+	topic       string
+	traffic     Traffic
+	loss        float64
 }
 
 // resolve turns a step into the fault to start, using the step's pick for every random choice.
@@ -113,9 +116,32 @@ func (v view) targets(rng *rand.Rand, t Target) ([]string, string, error) {
 		if v.snap.Controller.Broker < 1 {
 			return nil, "", fmt.Errorf("%w: there is no controller", ErrNoTarget)
 		}
-		return []string{broker.BrokerName(v.snap.Controller.Broker)}, "", nil
+		// A broker in ZooKeeper mode; in KRaft mode the quorum leader, a dedicated controller
+		// (node id 101.., c1..) or a combined node.
+		return []string{broker.NodeName(v.snap.Controller.Broker)}, "", nil
+	case TargetControllersMinority, TargetControllersMajority:
+		c := len(v.controllers)
+		if c == 0 {
+			return nil, "", fmt.Errorf("nemesis: target %s needs KRaft controllers, the cluster has none", t)
+		}
+		size := max(1, Minority(c))
+		if t == TargetControllersMajority {
+			size = Majority(c)
+		}
+		return sortNodes(shuffled(rng, v.controllers)[:size]), "", nil
 	}
 	return nil, "", fmt.Errorf("nemesis: unknown target %q", t)
+}
+
+// kafkaNodes returns the brokers, then the dedicated controllers: every node a fault may cut.
+func (v view) kafkaNodes() []string {
+	out := slices.Clone(v.brokers)
+	for _, c := range v.controllers {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // pickPartition picks one of the topic's partitions that satisfy ok.

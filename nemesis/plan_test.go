@@ -26,7 +26,7 @@ func TestPlanIsAFunctionOfTheSeed(t *testing.T) {
 			} else {
 				require.Empty(t, s.Target)
 			}
-		case KindKill, KindPause, KindZKIsolate:
+		case KindKill, KindPause, KindZKIsolate, KindControllerIsolate:
 			require.NotEmpty(t, s.Target)
 			require.Empty(t, s.Shape)
 		case KindCrash, KindDiskFull, KindDiskError, KindSlowDisk:

@@ -25,6 +25,9 @@ func (n *Nemesis) Run(ctx context.Context) (err error) {
 	if err := Available(n.cfg.Kinds, ClusterInfoOf(n.c)); err != nil {
 		return err
 	}
+	if err := AvailableTargets(n.cfg.Targets, ClusterInfoOf(n.c)); err != nil {
+		return err
+	}
 	defer func() { err = errors.Join(err, n.Heal(context.WithoutCancel(ctx))) }()
 	if len(n.cfg.Kinds) == 0 {
 		select {
@@ -82,7 +85,7 @@ func (n *Nemesis) Resolve(ctx context.Context, step Step) (Fault, error) {
 	if err != nil {
 		return Fault{Kind: step.Kind}, fmt.Errorf("nemesis: describe the cluster: %w", err)
 	}
-	return resolve(step, view{brokers: names(n.c.Brokers()), snap: snap, topic: n.cfg.Topic,
+	return resolve(step, view{brokers: names(n.c.Brokers()), controllers: names(n.c.ControllerNodes()), snap: snap, topic: n.cfg.Topic,
 		traffic: n.cfg.Traffic, loss: n.cfg.LagLoss})
 }
 

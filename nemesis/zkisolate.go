@@ -19,6 +19,9 @@ type zkIsolateFailpoint struct{}
 func (zkIsolateFailpoint) Kind() Kind { return KindZKIsolate }
 
 func (zkIsolateFailpoint) Available(c ClusterInfo) error {
+	if c.KRaft {
+		return fmt.Errorf("needs ZooKeeper, and the cluster runs KRaft: %s is its KRaft counterpart", KindControllerIsolate)
+	}
 	if c.ZooKeeperNodes < 1 {
 		return fmt.Errorf("needs ZooKeeper, the cluster has none")
 	}

@@ -51,7 +51,8 @@ type Spec struct {
 	// NemesisInterval is the time between faults.
 	NemesisInterval Duration `json:"nemesis_interval"`
 	// NemesisTargets are the targets faults draw from (nemesis.Target: one, minority, majority,
-	// all, primaries, controller); all of them when empty.
+	// all, primaries, controller, and in KRaft mode controllers-minority, controllers-majority);
+	// nemesis.DefaultTargets when empty.
 	NemesisTargets []string `json:"nemesis_targets,omitempty"`
 	// NemesisShapes are the partition shapes drawn from (nemesis.Shape); all of them when empty.
 	NemesisShapes []string `json:"nemesis_shapes,omitempty"`
@@ -181,6 +182,9 @@ func (s Spec) Validate() error {
 		if err := nemesis.Available(cfg.Kinds, s.clusterInfo()); err != nil {
 			errs = append(errs, err)
 		}
+		if err := nemesis.AvailableTargets(cfg.Targets, s.clusterInfo()); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if s.NemesisTraffic != string(nemesis.TrafficAll) && s.NemesisTraffic != string(nemesis.TrafficBrokers) {
 		bad("nemesis-traffic", "want %s or %s, got %q", nemesis.TrafficAll, nemesis.TrafficBrokers, s.NemesisTraffic)
@@ -218,10 +222,10 @@ func (s Spec) Validate() error {
 	return nil
 }
 
-// clusterInfo is what the faults' availability depends on, with the cluster's defaults.
+// clusterInfo is what the faults' availability depends on, with the cluster's defaults: in KRaft
+// mode no ZooKeeper (zk-isolate cannot run, controller-isolate can), and the other way round.
 func (s Spec) clusterInfo() nemesis.ClusterInfo {
-	c := s.Cluster.WithDefaults()
-	return nemesis.ClusterInfo{Brokers: c.Brokers, ZooKeeperNodes: c.ZooKeeperNodes, FaultFS: c.FaultFS}
+	return nemesis.ClusterInfoOfSpec(s.Cluster)
 }
 
 // NemesisConfig turns the spec's nemesis fields into the nemesis' schedule; no kinds for
@@ -232,7 +236,8 @@ func (s Spec) NemesisConfig() (nemesis.Config, error) {
 		return nemesis.Config{}, err
 	}
 	if slices.Contains(s.Nemesis, "all") {
-		// "all" is every fault this cluster can run (crash needs --faultfs); a fault named
+		// "all" is every fault this cluster can run (crash needs --faultfs, zk-isolate
+		// ZooKeeper, controller-isolate KRaft); a fault named
 		// on its own is kept, and Validate says why it cannot run.
 		named, _ := nemesis.ParseKinds(strings.Join(slices.DeleteFunc(slices.Clone(s.Nemesis), func(n string) bool { return n == "all" }), ","))
 		info := s.clusterInfo()

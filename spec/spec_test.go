@@ -315,3 +315,64 @@ func TestNemesisIntervalFollowsTheModesSessionTimeout(t *testing.T) {
 		})
 	}
 }
+
+// Each metadata mode has its own isolation fault and names the other's: zk-isolate in ZooKeeper
+// mode, controller-isolate in KRaft mode. "all" draws only what the mode can run, and the
+// controller quorum's targets need KRaft.
+func TestMetadataFaultsFollowTheMode(t *testing.T) {
+	kraft := []string{"--kafka-version", "4.1.1"}
+	tests := []struct {
+		name    string
+		args    []string
+		says    string         // empty: valid
+		has     []nemesis.Kind // with says empty: kinds the config holds
+		hasNot  []nemesis.Kind
+		targets []nemesis.Target
+	}{
+		{name: "controller-isolate in ZooKeeper mode", args: []string{"--nemesis", "controller-isolate"},
+			says: "controller-isolate cannot run on this cluster: needs KRaft controllers, and the cluster runs ZooKeeper: zk-isolate is its ZooKeeper-mode counterpart"},
+		{name: "zk-isolate in KRaft mode", args: append(kraft, "--nemesis", "zk-isolate"),
+			says: "zk-isolate cannot run on this cluster: needs ZooKeeper, and the cluster runs KRaft: controller-isolate is its KRaft counterpart"},
+		{name: "zk-isolate on 3.9.1 KRaft", args: []string{"--metadata", "kraft", "--nemesis", "zk-isolate"}, says: "controller-isolate is its KRaft counterpart"},
+		{name: "controller-isolate on 4.1.1", args: append(kraft, "--nemesis", "controller-isolate"), has: []nemesis.Kind{"controller-isolate"}},
+		{name: "controller-isolate on 3.9.1 KRaft, dedicated", args: []string{"--metadata", "kraft", "--controller-mode", "dedicated", "--nemesis", "controller-isolate"},
+			has: []nemesis.Kind{"controller-isolate"}},
+		{name: "controller-isolate on one combined node", args: append(kraft, "--brokers", "1", "--replication-factor", "1", "--nemesis", "controller-isolate"),
+			says: "needs a controller other than the broker it cuts off"},
+		{name: "all in ZooKeeper mode", args: []string{"--nemesis", "all"},
+			has: []nemesis.Kind{"kill", "zk-isolate"}, hasNot: []nemesis.Kind{"controller-isolate"}},
+		{name: "all in KRaft mode", args: append(kraft, "--nemesis", "all"),
+			has: []nemesis.Kind{"kill", "controller-isolate"}, hasNot: []nemesis.Kind{"zk-isolate"}},
+		{name: "all and a fault of the other mode", args: append(kraft, "--nemesis", "all,zk-isolate"), says: "zk-isolate cannot run"},
+		{name: "quorum targets in ZooKeeper mode", args: []string{"--nemesis", "kill", "--nemesis-targets", "controllers-minority"},
+			says: "target controllers-minority needs KRaft controllers, and the cluster runs ZooKeeper"},
+		{name: "quorum targets in KRaft mode", args: append(kraft, "--nemesis", "kill,pause,partition", "--nemesis-targets", "controllers-minority,controllers-majority"),
+			has: []nemesis.Kind{"kill"}, targets: []nemesis.Target{"controllers-minority", "controllers-majority"}},
+		{name: "default targets leave the quorum alone", args: append(kraft, "--nemesis", "kill"),
+			has: []nemesis.Kind{"kill"}, targets: nemesis.DefaultTargets()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := spec.ParseArgs(append([]string{"--seed", "1"}, tt.args...))
+			if err == nil {
+				err = s.Validate()
+			}
+			if tt.says != "" {
+				require.ErrorContains(t, err, tt.says)
+				return
+			}
+			require.NoError(t, err)
+			cfg, err := s.NemesisConfig()
+			require.NoError(t, err)
+			for _, k := range tt.has {
+				require.Contains(t, cfg.Kinds, k)
+			}
+			for _, k := range tt.hasNot {
+				require.NotContains(t, cfg.Kinds, k)
+			}
+			if tt.targets != nil {
+				require.Equal(t, tt.targets, cfg.Targets)
+			}
+		})
+	}
+}
