@@ -80,7 +80,9 @@ type Cluster struct {
 // Start validates spec, then starts ZooKeeper and the brokers and waits until every broker is
 // registered in ZooKeeper and a controller is elected; in KRaft mode it starts the controllers and
 // brokers together and waits until the quorum has a leader and every broker is registered and
-// unfenced. A spec error returns before anything starts.
+// unfenced. A spec error returns before anything starts. An image the Docker engine lacks is
+// had first: kchaos/kafka:VERSION is built (package images, progress through Options.Logf), any
+// other image is pulled.
 // On any later error everything started so far is removed.
 func Start(ctx context.Context, spec ClusterSpec, opts Options) (*Cluster, error) {
 	spec = spec.WithDefaults()
@@ -110,9 +112,9 @@ func Start(ctx context.Context, spec ClusterSpec, opts Options) (*Cluster, error
 		docker.Close()
 		return nil, fmt.Errorf("the Docker engine does not answer (run scripts/setup): %w", err)
 	}
-	if _, err := docker.ImageInspect(ctx, spec.Image); err != nil {
+	if err := ensureImage(ctx, docker, spec, opts.Logf); err != nil {
 		docker.Close()
-		return nil, fmt.Errorf("image %s is not on this machine (scripts/setup builds it): %w", spec.Image, err)
+		return nil, err
 	}
 	if n, err := RemoveStale(ctx); err != nil {
 		opts.Logf("could not remove stale kchaos containers: %v", err)

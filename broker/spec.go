@@ -17,16 +17,18 @@ import (
 	"strings"
 
 	"github.com/kchaos/kchaos/history"
+	"github.com/kchaos/kchaos/images"
 )
 
-// DefaultImage is the Kafka image scripts/setup builds from Maven Central for DefaultKafkaVersion.
+// DefaultImage is the Kafka image kchaos builds from Maven Central for DefaultKafkaVersion (kchaos
+// setup, or Start on demand).
 // Any image laid out like the official distribution (/opt/kafka/libs, java on PATH) works, e.g.
 // apache/kafka:3.9.1 or apache/kafka:4.1.1.
 const DefaultImage = ImagePrefix + DefaultKafkaVersion
 
-// ImagePrefix is the repository of the images scripts/setup builds: ImagePrefix+version is the
+// ImagePrefix is the repository of the images package images builds: ImagePrefix+version is the
 // image of a ClusterSpec that names no Image.
-const ImagePrefix = "kchaos/kafka:"
+const ImagePrefix = images.KafkaRepository + ":"
 
 // DefaultKafkaVersion is the Kafka release of a spec that names none: the last line with
 // ZooKeeper mode.

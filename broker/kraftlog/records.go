@@ -183,7 +183,7 @@ type metadataDecoder struct {
 }
 
 var metadataDecoders = map[int16]metadataDecoder{
-	TypeRegisterBroker:           {3, decodeRegisterBroker},
+	TypeRegisterBroker:           {4, decodeRegisterBroker},
 	TypeUnregisterBroker:         {0, decodeUnregisterBroker},
 	TypeTopic:                    {0, decodeTopic},
 	TypePartition:                {2, decodePartition},
@@ -194,7 +194,7 @@ var metadataDecoders = map[int16]metadataDecoder{
 	TypeRemoveTopic:              {0, decodeRemoveTopic},
 	TypeFeatureLevel:             {0, decodeFeatureLevel},
 	TypeProducerIds:              {0, decodeProducerIds},
-	TypeBrokerRegistrationChange: {2, decodeBrokerRegistrationChange},
+	TypeBrokerRegistrationChange: {3, decodeBrokerRegistrationChange},
 	TypeNoOp:                     {0, func(rd *reader, _ int16) any { rd.skipTagged(); return &NoOpRecord{} }},
 	TypeBeginTransaction:         {0, decodeBeginTransaction},
 	TypeEndTransaction:           {0, func(rd *reader, _ int16) any { rd.skipTagged(); return &EndTransactionRecord{} }},
@@ -236,6 +236,8 @@ type RegisterBrokerRecord struct {
 	Fenced               bool
 	InControlledShutdown bool   // version 1+
 	LogDirs              []UUID // version 3+, tag 0
+	// CordonedLogDirs are the log dirs that take no new partitions (version 4+, tag 1; Kafka 4.3 on).
+	CordonedLogDirs []UUID
 }
 
 func decodeEndpoints(rd *reader) []Endpoint {
@@ -281,11 +283,15 @@ func decodeRegisterBroker(rd *reader, v int16) any {
 		m.InControlledShutdown = rd.bool()
 	}
 	rd.taggedFields(func(tag uint32, fr *reader) bool {
-		if tag == 0 && v >= 3 {
+		switch {
+		case tag == 0 && v >= 3:
 			m.LogDirs = fr.compactUUIDs()
-			return true
+		case tag == 1 && v >= 4:
+			m.CordonedLogDirs = fr.compactUUIDs()
+		default:
+			return false
 		}
-		return false
+		return true
 	})
 	return m
 }
@@ -491,6 +497,8 @@ type BrokerRegistrationChangeRecord struct {
 	Fenced               int8   // tag 0
 	InControlledShutdown int8   // version 1+, tag 1
 	LogDirs              []UUID // version 2+, tag 2
+	// CordonedLogDirs are the log dirs that take no new partitions (version 3+, tag 3; Kafka 4.3 on).
+	CordonedLogDirs []UUID
 }
 
 func decodeBrokerRegistrationChange(rd *reader, v int16) any {
@@ -503,6 +511,8 @@ func decodeBrokerRegistrationChange(rd *reader, v int16) any {
 			m.InControlledShutdown = fr.int8()
 		case tag == 2 && v >= 2:
 			m.LogDirs = fr.compactUUIDs()
+		case tag == 3 && v >= 3:
+			m.CordonedLogDirs = fr.compactUUIDs()
 		default:
 			return false
 		}

@@ -13,6 +13,7 @@ func TestHelpExitsZero(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"run", "--help"}, {"run", "-h"}, {"check", "--help"}, {"report", "--help"},
 		{"bench", "--help"}, {"bench", "detect", "--help"}, {"cluster", "--help"}, {"cluster", "up", "--help"},
+		{"setup", "--help"},
 	} {
 		r := runKchaos(t, args...)
 		require.Equal(t, exitValid, r.code, "kchaos %s: %s", strings.Join(args, " "), r.stderr)
