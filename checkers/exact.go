@@ -12,11 +12,12 @@ import (
 const (
 	// RuleISR: the new leader was in the ISR of the state before (ZooKeeper and KRaft).
 	RuleISR = "isr"
-	// RuleELR: the ISR was empty and the new leader was an eligible leader replica (KRaft with
-	// eligible.leader.replicas.version 1, KIP-966).
+	// RuleELR: the ISR was empty (or emptied by the same change) and the new leader was an
+	// eligible leader replica (KRaft with eligible.leader.replicas.version 1, KIP-966).
 	RuleELR = "elr"
-	// RuleLastKnownLeader: the ISR and the ELR were empty and the new leader was in the last
-	// known ELR, the replicas that last held the whole log (KRaft).
+	// RuleLastKnownLeader: the ISR (or what the same change left of it) and the ELR were empty
+	// and the new leader was in the last known ELR, the replicas that last held the whole log
+	// (KRaft).
 	RuleLastKnownLeader = "last-known-leader"
 	// RuleUnclean: none of the above; allowed only with unclean.leader.election.enable.
 	RuleUnclean = "unclean"
@@ -37,15 +38,22 @@ type ElectionDecision struct {
 
 // electionRule names the rule by which cur's leader may follow prev: "" when cur elects no new
 // leader.
+//
+// The KRaft controller removes fenced replicas from the ISR and elects in one record: when the last
+// ISR member is fenced, one PartitionChangeRecord moves it to the ELR and elects an ELR member
+// (ISR [3] ELR [1] becomes leader 1, ISR [1], ELR [3], as 4.1.1 writes it). So the ELR and
+// the last known leader are eligible when no member of prev's ISR stays in cur's: the ISR the
+// controller elected from was empty.
 func electionRule(prev, cur history.PartitionState) string {
+	isrStays := slices.ContainsFunc(prev.ISR, func(r int) bool { return slices.Contains(cur.ISR, r) })
 	switch {
 	case cur.Leader == history.NoLeader || cur.Leader == prev.Leader:
 		return ""
 	case prev.InISR(cur.Leader):
 		return RuleISR
-	case len(prev.ISR) == 0 && slices.Contains(prev.ELR, cur.Leader):
+	case !isrStays && slices.Contains(prev.ELR, cur.Leader):
 		return RuleELR
-	case len(prev.ISR) == 0 && len(prev.ELR) == 0 && slices.Contains(prev.LastKnownELR, cur.Leader):
+	case !isrStays && len(prev.ELR) == 0 && slices.Contains(prev.LastKnownELR, cur.Leader):
 		return RuleLastKnownLeader
 	}
 	return RuleUnclean

@@ -66,10 +66,22 @@ func TestElectionsDecidedFromTheLog(t *testing.T) {
 			b.exact(9, kraftLogged(k, 1, 0, []int{1}, nil, nil, 20), kraftLogged(k, -1, 1, []int{}, []int{}, []int{1}, 21),
 				kraftLogged(k, 4, 2, []int{4}, nil, nil, 22)).metadataLog(9, kr, true, "")
 		}, false, checkers.Invalid, map[string]int{checkers.RuleUnclean: 1}, 1},
-		{"kraft: an ELR member is not eligible while the ISR is not empty", func(b *builder) {
-			b.exact(9, kraftLogged(k, 1, 0, []int{1}, []int{2}, nil, 20), kraftLogged(k, 2, 1, []int{2}, nil, nil, 21)).
+		{"kraft: an ELR member is not eligible while an ISR member stays in the ISR", func(b *builder) {
+			b.exact(9, kraftLogged(k, 1, 0, []int{1}, []int{2}, nil, 20), kraftLogged(k, 2, 1, []int{2, 1}, nil, nil, 21)).
 				metadataLog(9, kr, true, "")
 		}, false, checkers.Invalid, map[string]int{checkers.RuleUnclean: 1}, 1},
+		{"kraft: the last ISR member fenced and an ELR member elected in one change (as 4.1.1 writes it)", func(b *builder) {
+			b.exact(9, kraftLogged(k, 3, 0, []int{3}, []int{1}, nil, 116), kraftLogged(k, 1, 1, []int{1}, []int{3}, nil, 179)).
+				metadataLog(9, kr, true, "")
+		}, false, checkers.Valid, map[string]int{checkers.RuleELR: 1}, 0},
+		{"kraft: a replica outside the ELR is not eligible when the ISR empties", func(b *builder) {
+			b.exact(9, kraftLogged(k, 3, 0, []int{3}, []int{1}, nil, 116), kraftLogged(k, 2, 1, []int{2}, []int{3, 1}, nil, 179)).
+				metadataLog(9, kr, true, "")
+		}, false, checkers.Invalid, map[string]int{checkers.RuleUnclean: 1}, 1},
+		{"kraft: the last known leader elected as the ISR empties", func(b *builder) {
+			b.exact(9, kraftLogged(k, -1, 0, []int{2}, nil, []int{1}, 20), kraftLogged(k, 1, 1, []int{1}, nil, nil, 21)).
+				metadataLog(9, kr, true, "")
+		}, false, checkers.Valid, map[string]int{checkers.RuleLastKnownLeader: 1}, 0},
 		{"the log decides what the live observer missed", func(b *builder) {
 			// Live: versions 0 then 3, an election unseen; the log has every version.
 			b.state(1, k, 1, 0, []int{1, 2}, 0).gap(2, k, 0, 3).state(3, k, 2, 3, []int{2, 1}, 3).
