@@ -29,7 +29,9 @@ type faultWindow struct {
 const maxBandLanes = 3
 
 // knownFaults are the fault kinds with a colour of their own; others are drawn as "other".
-var knownFaults = map[string]bool{"kill": true, "pause": true, "partition": true, "zk-isolate": true, "lag": true, "jepsen-2013": true}
+// controller-isolate, the KRaft counterpart of zk-isolate, shares its colour: one run has one
+// or the other.
+var knownFaults = map[string]bool{"kill": true, "pause": true, "partition": true, "zk-isolate": true, "controller-isolate": true, "lag": true, "jepsen-2013": true}
 
 func faultClass(kind string) string {
 	if knownFaults[kind] {

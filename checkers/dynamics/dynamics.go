@@ -104,13 +104,14 @@ type fault struct {
 	start, end int64  // end 0: never stopped
 	brokers    []int
 	// stopsLeader is true for faults that take a broker away from ZooKeeper and the other brokers
-	// as a whole (kill, pause, ZooKeeper isolation, the isolation step of jepsen-2013): a leader
+	// as a whole (kill, pause, ZooKeeper or controller isolation, the isolation step of
+	// jepsen-2013): a leader
 	// among its brokers must be replaced. A partition may leave a leader on the majority side.
 	stopsLeader bool
 }
 
 // leaderStoppers are the nemesis fs of faults that stop whole brokers.
-var leaderStoppers = []string{"start-kill", "start-pause", "start-zk-isolate", "isolate-jepsen-2013"}
+var leaderStoppers = []string{"start-kill", "start-pause", "start-zk-isolate", "start-controller-isolate", "isolate-jepsen-2013"}
 
 // Summarize measures the ISR dynamics of a history.
 func Summarize(ops []history.Op, settings Settings) Summary {
