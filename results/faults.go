@@ -216,7 +216,15 @@ func achievedText(raw []byte) (text string, nothing bool) {
 	if a.ISRShrunk {
 		parts = append(parts, "ISR shrank")
 	}
-	return strings.Join(parts, ", "), a.Elections == 0 && a.Leaderless == 0 && !a.ISRShrunk
+	if a.NewController != "" {
+		parts = append(parts, "new controller "+Printable(a.NewController))
+	}
+	if len(a.Unregistered) > 0 {
+		parts = append(parts, "unregistered "+Printable(strings.Join(a.Unregistered, ",")))
+	}
+	// A fault on the controllers moves no partition leader, but a new controller is its effect.
+	nothing = a.Elections == 0 && a.Leaderless == 0 && !a.ISRShrunk && a.NewController == "" && len(a.Unregistered) == 0
+	return strings.Join(parts, ", "), nothing
 }
 
 // coverageOf returns the checkers' coverage of the fault that started at history index start.
