@@ -79,11 +79,16 @@ func (n *Nemesis) runStep(ctx context.Context, f Fault) error {
 }
 
 // Resolve turns a step into the fault to start, against the cluster as ZooKeeper describes it now.
-// It returns an error wrapping ErrNoTarget when the step has nothing to act on.
+// It returns an error wrapping ErrNoTarget when the step has nothing to act on, or when no broker
+// answered for a while (the brokers of the last fault still restarting, all of them paused):
+// a fault aimed at a cluster that cannot be read is skipped, with its reason, not the run.
 func (n *Nemesis) Resolve(ctx context.Context, step Step) (Fault, error) {
-	snap, err := n.c.Describe(ctx)
+	snap, err := n.describeRetrying(ctx)
 	if err != nil {
-		return Fault{Kind: step.Kind}, fmt.Errorf("nemesis: describe the cluster: %w", err)
+		if ctx.Err() != nil {
+			return Fault{Kind: step.Kind}, fmt.Errorf("nemesis: describe the cluster: %w", err)
+		}
+		return Fault{Kind: step.Kind}, fmt.Errorf("%w: the cluster could not be described: %v", ErrNoTarget, err)
 	}
 	return resolve(step, view{brokers: names(n.c.Brokers()), controllers: names(n.c.ControllerNodes()), snap: snap, topic: n.cfg.Topic,
 		traffic: n.cfg.Traffic, loss: n.cfg.LagLoss})
@@ -144,4 +149,22 @@ func nodeID(c *broker.Cluster, name string) int {
 		return n.ID
 	}
 	return -1
+}
+
+// resolveDescribeFor is how long Resolve retries a cluster that does not answer before it skips
+// the step.
+const resolveDescribeFor = 10 * time.Second
+
+// describeRetrying describes the cluster, retrying for resolveDescribeFor.
+func (n *Nemesis) describeRetrying(ctx context.Context) (broker.Snapshot, error) {
+	deadline := time.Now().Add(resolveDescribeFor)
+	for {
+		snap, err := n.c.Describe(ctx)
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
+			return snap, err
+		}
+		if !n.sleep(ctx, 500*time.Millisecond) {
+			return snap, err
+		}
+	}
 }
