@@ -61,6 +61,7 @@ var failpoints = []Failpoint{
 	DiskFullFailpoint,
 	DiskErrorFailpoint,
 	SlowDiskFailpoint,
+	ISRDrainFailpoint,
 }
 
 // Failpoints returns every registered fault, in the order `--nemesis all` runs them.
@@ -84,11 +85,17 @@ type ClusterInfo struct {
 	// FaultFS says the brokers' log dirs are on faultfs (ClusterSpec.FaultFS), which crash,
 	// power-loss and the disk faults need.
 	FaultFS bool
+	// KRaft says the cluster runs in KRaft mode; Controllers counts its controller voters, on
+	// nodes of their own when DedicatedControllers, else on brokers n1..nK.
+	KRaft                bool
+	Controllers          int
+	DedicatedControllers bool
 }
 
 // ClusterInfoOf describes a running cluster for Failpoint.Available.
 func ClusterInfoOf(c *broker.Cluster) ClusterInfo {
-	return ClusterInfo{Brokers: len(c.Brokers()), ZooKeeperNodes: len(c.ZooKeeper()), FaultFS: c.Spec.FaultFS}
+	return ClusterInfo{Brokers: len(c.Brokers()), ZooKeeperNodes: len(c.ZooKeeper()), FaultFS: c.Spec.FaultFS,
+		KRaft: c.Spec.KRaft(), Controllers: len(c.ControllerNodes()), DedicatedControllers: c.Spec.ControllerMode == broker.ControllersDedicated}
 }
 
 // Available reports the first of kinds that cannot run on the cluster, with the reason.

@@ -73,6 +73,7 @@ var ErrNoTarget = errors.New("no target")
 // view is what a step is resolved against: the cluster's brokers and ZooKeeper's description.
 type view struct {
 	brokers []string // broker names, n1 first
+	voters  []int    // the KRaft controller voters' node ids; none in ZooKeeper mode
 	snap    broker.Snapshot
 	topic   string
 	traffic Traffic

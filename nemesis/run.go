@@ -82,7 +82,11 @@ func (n *Nemesis) Resolve(ctx context.Context, step Step) (Fault, error) {
 	if err != nil {
 		return Fault{Kind: step.Kind}, fmt.Errorf("nemesis: describe the cluster: %w", err)
 	}
-	return resolve(step, view{brokers: names(n.c.Brokers()), snap: snap, topic: n.cfg.Topic,
+	var voters []int
+	for _, c := range n.c.ControllerNodes() {
+		voters = append(voters, c.ID)
+	}
+	return resolve(step, view{brokers: names(n.c.Brokers()), voters: voters, snap: snap, topic: n.cfg.Topic,
 		traffic: n.cfg.Traffic, loss: n.cfg.LagLoss})
 }
 

@@ -221,7 +221,8 @@ func (s Spec) Validate() error {
 // clusterInfo is what the faults' availability depends on, with the cluster's defaults.
 func (s Spec) clusterInfo() nemesis.ClusterInfo {
 	c := s.Cluster.WithDefaults()
-	return nemesis.ClusterInfo{Brokers: c.Brokers, ZooKeeperNodes: c.ZooKeeperNodes, FaultFS: c.FaultFS}
+	return nemesis.ClusterInfo{Brokers: c.Brokers, ZooKeeperNodes: c.ZooKeeperNodes, FaultFS: c.FaultFS,
+		KRaft: c.KRaft(), Controllers: c.Controllers, DedicatedControllers: c.ControllerMode == broker.ControllersDedicated}
 }
 
 // NemesisConfig turns the spec's nemesis fields into the nemesis' schedule; no kinds for
