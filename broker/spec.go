@@ -95,7 +95,7 @@ type ClusterSpec struct {
 
 // FeatureELR is the KRaft feature of eligible leader replicas (KIP-966): level 1 turns them on
 // (the default of a new 4.1 cluster), 0 off.
-const FeatureELR = "eligible.leader.replicas.version"
+const FeatureELR = history.FeatureELR
 
 // The defaults WithDefaults gives, and the flags of kchaos run show (spec.Fields).
 const (
