@@ -42,7 +42,7 @@ func (b *builder) timelines() {
 		broker int
 		epoch  int
 	}
-	var ctls []ctl
+	var ctls, exactCtls []ctl
 	for i := range b.ops {
 		op := &b.ops[i]
 		if op.Process != history.ObserverProcess {
@@ -96,7 +96,11 @@ func (b *builder) timelines() {
 				b.view.Warnings = append(b.view.Warnings, "Skipped an observer line: "+err.Error())
 				continue
 			}
-			ctls = append(ctls, ctl{time: op.Time, broker: c.Broker, epoch: c.Epoch})
+			if c.Source != "" {
+				exactCtls = append(exactCtls, ctl{time: max(c.LogTime, 0), broker: c.Broker, epoch: c.Epoch})
+			} else {
+				ctls = append(ctls, ctl{time: op.Time, broker: c.Broker, epoch: c.Epoch})
+			}
 			if c.Broker >= 0 {
 				brokerSet[c.Broker] = true
 			}
@@ -114,6 +118,9 @@ func (b *builder) timelines() {
 	}
 	slices.Sort(brokers)
 
+	if len(exactCtls) > 0 {
+		ctls = exactCtls // the log's controllers, at the times it wrote them
+	}
 	for k, ex := range exact {
 		states[k] = ex // the log's states replace the live ones, which they include
 		delete(gaps, k)
