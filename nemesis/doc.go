@@ -130,6 +130,10 @@
 // then F1, then L, recording after each whom the controller elected (restart-isr-drain lines).
 // A fourth broker answers for the cluster while the three are down, and the KRaft quorum must
 // survive them (dedicated controllers, or enough brokers beside the combined ones).
+// isr-drain-clean is the same drain with clean shutdowns (SIGTERM) instead of kills: KIP-966
+// drops a replica that was killed from the ELR when it registers again, but not one that shut
+// down cleanly. Its lines are named after it (start-isr-drain-clean, shutdown-isr-drain-clean,
+// reached-isr-drain-clean, restart-isr-drain-clean, stop-isr-drain-clean).
 //
 // Kafka keeps a follower that has the leader's whole log in the ISR however long ago it last
 // fetched, so lag and jepsen-2013 shrink the ISR only while records are written to the partition:

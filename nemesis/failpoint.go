@@ -62,6 +62,7 @@ var failpoints = []Failpoint{
 	DiskErrorFailpoint,
 	SlowDiskFailpoint,
 	ISRDrainFailpoint,
+	ISRDrainCleanFailpoint,
 }
 
 // Failpoints returns every registered fault, in the order `--nemesis all` runs them.

@@ -72,6 +72,8 @@ func TestAvailable(t *testing.T) {
 		{KindISRDrain, ClusterInfo{Brokers: 4, KRaft: true, Controllers: 3}, "kills three brokers, and with 3 combined controllers on 4 brokers that takes the KRaft quorum down"},
 		{KindISRDrain, ClusterInfo{Brokers: 5, KRaft: true, Controllers: 3}, ""},
 		{KindISRDrain, ClusterInfo{Brokers: 4, KRaft: true, Controllers: 1, DedicatedControllers: true}, ""},
+		{KindISRDrainClean, ClusterInfo{Brokers: 4, ZooKeeperNodes: 1}, "needs KRaft mode"},
+		{KindISRDrainClean, ClusterInfo{Brokers: 4, KRaft: true, Controllers: 1, DedicatedControllers: true}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {

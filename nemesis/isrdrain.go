@@ -17,6 +17,12 @@ import (
 // which of them the controller may elect.
 const KindISRDrain Kind = "isr-drain"
 
+// KindISRDrainClean is isr-drain with clean shutdowns: each broker is stopped with SIGTERM (a
+// controlled shutdown) instead of SIGKILL. KIP-966 keeps a cleanly shut down replica in the
+// ELR when it comes back; one that was killed is dropped from the ELR when it registers again,
+// its unflushed log being suspect.
+const KindISRDrainClean Kind = "isr-drain-clean"
+
 // ISRDrainFailpoint plays KIP-966's scenario on one partition of Config.Topic with leader L and
 // followers F1, F2 in its ISR. Its start kills F1 and waits until the controller has fenced it
 // and removed it from the ISR (broker.session.timeout.ms); then kills F2 and waits until the ISR
@@ -32,6 +38,14 @@ const KindISRDrain Kind = "isr-drain"
 // cluster while they are down (4 brokers at least), and never kills a majority of the KRaft
 // controllers.
 var ISRDrainFailpoint Failpoint = isrDrainFailpoint{}
+
+// ISRDrainCleanFailpoint is ISRDrainFailpoint stopping the brokers cleanly (SIGTERM, within
+// drainStopTimeout; then Docker kills them). Its lines are those of isr-drain, named
+// start-isr-drain-clean, shutdown-isr-drain-clean, reached-isr-drain-clean, ...
+var ISRDrainCleanFailpoint Failpoint = isrDrainFailpoint{clean: true}
+
+// drainStopTimeout bounds a clean shutdown of isr-drain-clean before Docker kills the broker.
+const drainStopTimeout = 60 * time.Second
 
 // The steps of isr-drain, the "step" of its lines.
 const (
@@ -76,9 +90,16 @@ type ISRDrainValue struct {
 // after one, and the controller acts within a few seconds after.
 const drainSessions = 3
 
-type isrDrainFailpoint struct{}
+type isrDrainFailpoint struct {
+	clean bool // SIGTERM (controlled shutdown) instead of SIGKILL
+}
 
-func (isrDrainFailpoint) Kind() Kind                             { return KindISRDrain }
+func (fp isrDrainFailpoint) Kind() Kind {
+	if fp.clean {
+		return KindISRDrainClean
+	}
+	return KindISRDrain
+}
 func (isrDrainFailpoint) healRank() int                          { return healProcesses }
 func (isrDrainFailpoint) draw(step Step, _ Target, _ Shape) Step { return step }
 
@@ -199,6 +220,8 @@ func drainStages(key string, leader, f1, f2 int) []drainStage {
 
 // isrDrainRun is what the steps of one isr-drain share.
 type isrDrainRun struct {
+	kind   Kind
+	clean  bool
 	value  ISRDrainValue // the fields every line repeats
 	stages []drainStage
 	// nodes are L, F1, F2.
@@ -215,7 +238,7 @@ func (r *isrDrainRun) line(step string, node int, role string) ISRDrainValue {
 }
 
 // apply kills F1; the drain goes on in then.
-func (isrDrainFailpoint) apply(ctx context.Context, n *Nemesis, f Fault) (*fault, any, error) {
+func (fp isrDrainFailpoint) apply(ctx context.Context, n *Nemesis, f Fault) (*fault, any, error) {
 	if len(f.Nodes) != 2 || f.Leader == "" || f.Key == "" {
 		return nil, f, fmt.Errorf("nemesis: isr-drain needs a partition, its leader and two followers, got %+v", f)
 	}
@@ -225,6 +248,8 @@ func (isrDrainFailpoint) apply(ctx context.Context, n *Nemesis, f Fault) (*fault
 	}
 	leader, f1, f2 := nodeID(n.c, f.Leader), nodeID(n.c, f.Nodes[0]), nodeID(n.c, f.Nodes[1])
 	r := &isrDrainRun{
+		kind:   fp.Kind(),
+		clean:  fp.clean,
 		value:  ISRDrainValue{Key: f.Key, Leader: f.Leader, Followers: slices.Clone(f.Nodes)},
 		stages: drainStages(f.Key, leader, f1, f2),
 		nodes:  map[string]*broker.Node{},
@@ -234,17 +259,33 @@ func (isrDrainFailpoint) apply(ctx context.Context, n *Nemesis, f Fault) (*fault
 	}
 	value := r.line(DrainKillFollower1, f1, RoleFollower1)
 	flt := &fault{
-		desc:      fmt.Sprintf("isr-drain %s: %s killed", f.Key, f.Nodes[0]),
+		desc:      fmt.Sprintf("%s %s: %s %s", r.kind, f.Key, f.Nodes[0], r.stopped()),
 		stopValue: nodesStop([]string{f.Nodes[1], f.Nodes[0], f.Leader}, f.Key),
 		undo:      []func(context.Context) error{func(ctx context.Context) error { return r.heal(ctx, n) }},
 		then:      func(ctx context.Context, id ID) error { return r.drain(ctx, n, id) },
 		// The heal restarts three brokers one after the other and watches each.
 		healTimeout: 3 * n.cfg.RecoverTimeout,
 	}
-	if err := r.nodes[f.Nodes[0]].Kill(ctx); err != nil {
-		return nil, value, fmt.Errorf("nemesis: isr-drain: kill %s: %w", f.Nodes[0], err)
+	if err := r.stop(ctx, r.nodes[f.Nodes[0]]); err != nil {
+		return nil, value, fmt.Errorf("nemesis: %s: stop %s: %w", r.kind, f.Nodes[0], err)
 	}
 	return flt, value, nil
+}
+
+// stop kills the broker, or shuts it down cleanly.
+func (r *isrDrainRun) stop(ctx context.Context, node *broker.Node) error {
+	if r.clean {
+		return node.Stop(ctx, drainStopTimeout)
+	}
+	return node.Kill(ctx)
+}
+
+// stopped says how the brokers were stopped, for the progress line.
+func (r *isrDrainRun) stopped() string {
+	if r.clean {
+		return "shut down"
+	}
+	return "killed"
 }
 
 // drainWait bounds one wait of the drain.
@@ -274,11 +315,11 @@ func (r *isrDrainRun) drain(ctx context.Context, n *Nemesis, id ID) error {
 		if err != nil {
 			// Not an error of the run: Kafka never reached the state. The drain stops here and
 			// holds what it did until the heal.
-			n.emit("reached-"+string(KindISRDrain), line, fmt.Errorf("isr-drain gave up after %s %s: %s never came: %w",
-				stage.kill, broker.BrokerName(stage.node), stage.reached, err))
+			n.emit("reached-"+string(r.kind), line, fmt.Errorf("%s gave up after %s %s: %s never came: %w",
+				r.kind, stage.kill, broker.BrokerName(stage.node), stage.reached, err))
 			return nil
 		}
-		n.emit("reached-"+string(KindISRDrain), line, nil)
+		n.emit("reached-"+string(r.kind), line, nil)
 	}
 	return nil
 }
@@ -289,16 +330,20 @@ func (r *isrDrainRun) kill(ctx context.Context, n *Nemesis, id ID, stage drainSt
 	defer n.opMu.Unlock()
 	flt := n.lookup(id)
 	if flt == nil {
-		return fmt.Errorf("nemesis: isr-drain on %s was healed before %s could be killed", r.value.Key, broker.BrokerName(stage.node))
+		return fmt.Errorf("nemesis: %s on %s was healed before %s could be stopped", r.kind, r.value.Key, broker.BrokerName(stage.node))
 	}
 	name := broker.BrokerName(stage.node)
-	err := r.nodes[name].Kill(ctx)
-	n.emit("kill-"+string(KindISRDrain), r.line(stage.kill, stage.node, stage.role), err)
+	err := r.stop(ctx, r.nodes[name])
+	f := "kill-" + string(r.kind)
+	if r.clean {
+		f = "shutdown-" + string(r.kind)
+	}
+	n.emit(f, r.line(stage.kill, stage.node, stage.role), err)
 	if err != nil {
-		return fmt.Errorf("nemesis: isr-drain: kill %s: %w", name, err)
+		return fmt.Errorf("nemesis: %s: stop %s: %w", r.kind, name, err)
 	}
 	n.mu.Lock()
-	flt.desc = fmt.Sprintf("isr-drain %s: %s killed (%s)", r.value.Key, name, stage.role)
+	flt.desc = fmt.Sprintf("%s %s: %s %s (%s)", r.kind, r.value.Key, name, r.stopped(), stage.role)
 	n.mu.Unlock()
 	return nil
 }
@@ -314,13 +359,13 @@ func (r *isrDrainRun) heal(ctx context.Context, n *Nemesis) error {
 		node := r.nodes[o.name]
 		running, _, err := node.Running(ctx)
 		if err != nil {
-			return fmt.Errorf("nemesis: isr-drain: is %s running: %w", o.name, err)
+			return fmt.Errorf("nemesis: %s: is %s running: %w", r.kind, o.name, err)
 		}
 		if running {
 			continue
 		}
 		if err := n.restartNodes(ctx, []*broker.Node{node}); err != nil {
-			return fmt.Errorf("nemesis: isr-drain: restart %s: %w", o.name, err)
+			return fmt.Errorf("nemesis: %s: restart %s: %w", r.kind, o.name, err)
 		}
 		line := r.line(DrainRestart, node.ID, o.role)
 		started := time.Now()
@@ -335,7 +380,7 @@ func (r *isrDrainRun) heal(ctx context.Context, n *Nemesis) error {
 		if st.Leader > 0 {
 			line.Elected = broker.BrokerName(st.Leader)
 		}
-		n.emit("restart-"+string(KindISRDrain), line, nil)
+		n.emit("restart-"+string(r.kind), line, nil)
 	}
 	return nil
 }

@@ -50,7 +50,7 @@ var runFields = []Field{
 	{"partitions", "4", "partitions of the topic: the keys", func(s *Spec) fieldValue { return (*intValue)(&s.Partitions) }},
 	{"acks", "all", "producer acks: all, 1 or 0", func(s *Spec) fieldValue { return (*stringValue)(&s.Acks) }},
 	{"subscribe", "", "consumers subscribe through a consumer group instead of assigning partitions", func(s *Spec) fieldValue { return (*boolValue)(&s.Subscribe) }},
-	{"nemesis", DefaultNemesis, "faults: none, all, or a comma list of kill,pause,partition,zk-isolate,lag,jepsen-2013,crash,power-loss,disk-full,disk-error,slow-disk (these five need --faultfs),isr-drain (KRaft, 4 brokers)", func(s *Spec) fieldValue { return (*listValue)(&s.Nemesis) }},
+	{"nemesis", DefaultNemesis, "faults: none, all, or a comma list of kill,pause,partition,zk-isolate,lag,jepsen-2013,crash,power-loss,disk-full,disk-error,slow-disk (these five need --faultfs),isr-drain,isr-drain-clean (KRaft, 4 brokers)", func(s *Spec) fieldValue { return (*listValue)(&s.Nemesis) }},
 	{"nemesis-interval", "20s", "time between faults, and how long each lasts: at least what the fault needs to play out (the session timeout + 2s for kill, pause, partition)", func(s *Spec) fieldValue { return (*durationValue)(&s.NemesisInterval) }},
 	{"nemesis-targets", "", "comma list of targets faults draw from: one, minority, majority, all, primaries, controller (default all of them)", func(s *Spec) fieldValue { return (*listValue)(&s.NemesisTargets) }},
 	{"nemesis-shapes", "", "comma list of partition shapes: isolate, halves, majorities-ring, bridge, one-way (default all of them)", func(s *Spec) fieldValue { return (*listValue)(&s.NemesisShapes) }},

@@ -186,6 +186,14 @@ func All() map[string]Scenario {
 		}
 		add(Scenario{Name: s.Name, Spec: s, Explore: true, About: about})
 	}
+	// The same drain with clean shutdowns (SIGTERM): KIP-966 drops a killed replica from the ELR
+	// when it registers again (its unflushed log is suspect), but keeps one shut down cleanly.
+	clean := out["elr-last-replica"].Spec
+	clean.Name = "elr-last-replica-clean"
+	clean.Cluster.ServerProperties = maps.Clone(clean.Cluster.ServerProperties)
+	clean.Nemesis = []string{"isr-drain-clean"}
+	add(Scenario{Name: clean.Name, Spec: clean, Explore: true,
+		About: "the drain of elr-last-replica with clean shutdowns (SIGTERM) instead of kills: the second follower keeps its place in the ELR through its restart; is it elected by rule ELR, and does every acknowledged write survive?"})
 	return out
 }
 
