@@ -113,7 +113,10 @@ func electionTitle(prev, cur observedState, verdict string, index int64) string 
 	where := fmt.Sprintf("zk_version %d → %d", prev.s.ZkVersion, cur.s.ZkVersion)
 	switch cur.s.Source {
 	case history.SourceKRaftLog:
-		where = fmt.Sprintf("ELR %s → %s, metadata offset %d", isrText(prev.s.ELR), isrText(cur.s.ELR), cur.s.MetadataOffset)
+		where = fmt.Sprintf("metadata offset %d", cur.s.MetadataOffset)
+		if len(prev.s.ELR)+len(cur.s.ELR) > 0 {
+			where = fmt.Sprintf("ELR %s → %s, %s", isrText(prev.s.ELR), isrText(cur.s.ELR), where)
+		}
 	case history.SourceZooKeeperLog:
 		where = fmt.Sprintf("zk_version %d → %d, zxid 0x%x", prev.s.ZkVersion, cur.s.ZkVersion, cur.s.Zxid)
 	}
