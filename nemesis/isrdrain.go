@@ -352,10 +352,7 @@ func (r *isrDrainRun) kill(ctx context.Context, n *Nemesis, id ID, stage drainSt
 // partition after each for a session timeout or until it has a leader, recording what it saw.
 // Brokers still running are only waited for, so a heal tried again goes on where it failed.
 func (r *isrDrainRun) heal(ctx context.Context, n *Nemesis) error {
-	order := []struct {
-		name, role string
-	}{{r.value.Followers[1], RoleFollower2}, {r.value.Followers[0], RoleFollower1}, {r.value.Leader, RoleLeader}}
-	for _, o := range order {
+	for _, o := range r.healOrder() {
 		node := r.nodes[o.name]
 		running, _, err := node.Running(ctx)
 		if err != nil {
@@ -383,6 +380,14 @@ func (r *isrDrainRun) heal(ctx context.Context, n *Nemesis) error {
 		n.emit("restart-"+string(r.kind), line, nil)
 	}
 	return nil
+}
+
+// drainReturn is a broker the heal brings back, and its role.
+type drainReturn struct{ name, role string }
+
+// healOrder is the order the heal brings the brokers back in: F2 (the ELR member), F1, L.
+func (r *isrDrainRun) healOrder() []drainReturn {
+	return []drainReturn{{r.value.Followers[1], RoleFollower2}, {r.value.Followers[0], RoleFollower1}, {r.value.Leader, RoleLeader}}
 }
 
 // waitSnapshot polls the cluster's description until done says it shows the state awaited, until

@@ -109,6 +109,15 @@ func TestISRDrainStagesWaitForTheirStates(t *testing.T) {
 	}
 }
 
+func TestISRDrainHealOrder(t *testing.T) {
+	r := &isrDrainRun{value: ISRDrainValue{Key: "kchaos/0", Leader: "n2", Followers: []string{"n3", "n5"}}}
+	require.Equal(t, []drainReturn{{"n5", RoleFollower2}, {"n3", RoleFollower1}, {"n2", RoleLeader}}, r.healOrder(),
+		"the ELR member first, then the follower never eligible, then the last ISR member")
+	line := r.line(DrainKillFollower2, 5, RoleFollower2)
+	require.Equal(t, ISRDrainValue{Key: "kchaos/0", Leader: "n2", Followers: []string{"n3", "n5"}, Step: DrainKillFollower2, Node: "n5", Role: RoleFollower2}, line)
+	require.Equal(t, []string{"isr-drain", "isr-drain-clean"}, []string{string(ISRDrainFailpoint.Kind()), string(ISRDrainCleanFailpoint.Kind())})
+}
+
 func TestBrokerID(t *testing.T) {
 	require.Equal(t, 3, brokerID("n3"))
 	require.Equal(t, -1, brokerID("c1"))
