@@ -86,8 +86,12 @@ func (s ClusterSpec) kafkaCommand(clusterID string) string {
 	logOpts := s.logOptions()
 	format := ""
 	if s.KRaft() {
+		features := ""
+		if args := s.featureArgs(); args != "" {
+			features = " " + args
+		}
 		format = fmt.Sprintf(`{ [ -f /var/lib/kafka/data/meta.properties ] || java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC %s -cp '/opt/kafka/libs/*' `+
-			`kafka.tools.StorageTool format -t %s -c /etc/kchaos/server.properties; } && `, logOpts, clusterID)
+			`kafka.tools.StorageTool format -t %s -c /etc/kchaos/server.properties%s; } && `, logOpts, clusterID, features)
 	}
 	return fmt.Sprintf(`mkdir -p /var/lib/kafka/data /var/log/kafka && %s`+
 		`exec java -Xms%[2]dm -Xmx%[2]dm -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true `+

@@ -180,7 +180,9 @@ func TestKafkaCommandPerVersionAndMode(t *testing.T) {
 		{"3.9 KRaft: log4j, format once", ClusterSpec{Metadata: MetadataKRaft}, []string{"-Dlog4j.configuration=", "[ -f /var/lib/kafka/data/meta.properties ] || ", "kafka.tools.StorageTool format -t ID -c /etc/kchaos/server.properties"},
 			[]string{"log4j2"}},
 		{"4.x KRaft: log4j2, format once", ClusterSpec{KafkaVersion: "4.1.1"}, []string{"-Dlog4j2.configurationFile=/etc/kchaos/log4j2.properties", "kafka.tools.StorageTool format -t ID "},
-			[]string{"-Dlog4j.configuration="}},
+			[]string{"-Dlog4j.configuration=", "--feature"}},
+		{"4.x KRaft with features: sorted, on the format command", ClusterSpec{KafkaVersion: "4.1.1", Features: map[string]int{FeatureELR: 0, "group.version": 1}},
+			[]string{"kafka.tools.StorageTool format -t ID -c /etc/kchaos/server.properties --feature eligible.leader.replicas.version=0 --feature group.version=1; } && "}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -138,6 +138,10 @@ func kraftHistory(dirs map[string]*kraftlog.Dir, voters int, problems []string, 
 		return incomplete(ml, strings.Join(problems, "; ")), fmt.Errorf("read the metadata history: %w", err)
 	}
 	ops := metadataOps(m, ml.ClockOffset)
+	ml.Features = map[string]int{}
+	for name, level := range m.Features {
+		ml.Features[name] = int(level)
+	}
 	for _, op := range ops {
 		if op.F == history.FPartitionState {
 			ml.States++

@@ -54,6 +54,13 @@ func TestKRaftHistoryOfCapturedLogs(t *testing.T) {
 	require.Equal(t, []string{"n1", "n2", "n3"}, got.Nodes)
 	require.Equal(t, int64(0), got.First)
 	require.Equal(t, dirs["n1"].Log.NextOffset-1, got.Last)
+	level, ok := got.ELRLevel()
+	require.True(t, ok)
+	require.Equal(t, 1, level, "a new 4.1 cluster finalizes eligible leader replicas")
+	// As kafka-features describe said of that cluster (testdata/features.txt).
+	require.Equal(t, 2, got.Features["transaction.version"])
+	require.Equal(t, 1, got.Features["group.version"])
+	require.Zero(t, got.Features["share.version"])
 
 	var elr []history.PartitionState
 	var controllers []history.Controller

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -87,7 +88,16 @@ type ClusterSpec struct {
 	// FaultFS serves each broker's log dir from a faultfs mount on the host, for the crash,
 	// power-loss and disk faults (see faultfs.go).
 	FaultFS bool `json:"faultfs,omitempty"`
+	// Features are KRaft features set when the storage is formatted (StorageTool format
+	// --feature NAME=LEVEL), by name: e.g. eligible.leader.replicas.version 0 runs Kafka 4.1
+	// without eligible leader replicas (KIP-966), which it finalizes at level 1 by default. A
+	// feature not named takes the release's default level (KRaft only).
+	Features map[string]int `json:"features,omitempty"`
 }
+
+// FeatureELR is the KRaft feature of eligible leader replicas (KIP-966): level 1 turns them on
+// (the default of a new 4.1 cluster), 0 off.
+const FeatureELR = history.FeatureELR
 
 // The defaults WithDefaults gives, and the flags of kchaos run show (spec.Fields).
 const (
@@ -153,6 +163,7 @@ func (s ClusterSpec) WithDefaults() ClusterSpec {
 		s.ZooKeeperSessionTimeoutMs = DefaultZooKeeperSessionTimeoutMs
 	}
 	s.ServerProperties = maps.Clone(s.ServerProperties)
+	s.Features = maps.Clone(s.Features)
 	return s
 }
 
@@ -255,7 +266,38 @@ func (s ClusterSpec) Validate() error {
 			return err
 		}
 	}
+	return s.validateFeatures()
+}
+
+// featureName is what StorageTool takes as a feature's name: lower-case words joined by dots.
+var featureName = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
+
+// validateFeatures checks the KRaft features: KRaft mode only, names StorageTool can take,
+// levels not negative. Whether the release knows the feature and level, StorageTool says when
+// the first node formats its storage.
+func (s ClusterSpec) validateFeatures() error {
+	if len(s.Features) > 0 && s.Metadata != MetadataKRaft {
+		return &SpecError{"feature", fmt.Sprintf("KRaft features in ZooKeeper mode (got %s): use --metadata %s", s.featureArgs(), MetadataKRaft)}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Features)) {
+		switch level := s.Features[name]; {
+		case !featureName.MatchString(name):
+			return &SpecError{"feature", fmt.Sprintf("%q is not a feature name such as %s", name, FeatureELR)}
+		case level < 0 || level > math.MaxInt16:
+			return &SpecError{"feature", fmt.Sprintf("%s: level must be within 0..%d, got %d", name, math.MaxInt16, level)}
+		}
+	}
 	return nil
+}
+
+// featureArgs renders the features as StorageTool's options, sorted by name: "--feature
+// eligible.leader.replicas.version=0"; "" when there are none.
+func (s ClusterSpec) featureArgs() string {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(s.Features)) {
+		parts = append(parts, fmt.Sprintf("--feature %s=%d", name, s.Features[name]))
+	}
+	return strings.Join(parts, " ")
 }
 
 var kafkaVersion = regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)$`)

@@ -26,6 +26,9 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"non-boolean enable", ClusterSpec{ServerProperties: map[string]string{"auto.leader.rebalance.enable": "yes"}}, "auto.leader.rebalance.enable", "not true or false"},
 		{"empty value", ClusterSpec{ServerProperties: map[string]string{"compression.type": " "}}, "compression.type", "empty"},
 		{"image with space", ClusterSpec{Image: "kchaos/kafka 3.9.1"}, "image", "not an image reference"},
+		{"feature in ZooKeeper mode", ClusterSpec{Features: map[string]int{FeatureELR: 0}}, "feature", "KRaft features in ZooKeeper mode (got --feature eligible.leader.replicas.version=0)"},
+		{"feature name with a space", ClusterSpec{KafkaVersion: "4.1.1", Features: map[string]int{"eligible leader": 0}}, "feature", "not a feature name"},
+		{"negative feature level", ClusterSpec{KafkaVersion: "4.1.1", Features: map[string]int{FeatureELR: -1}}, "feature", "within 0..32767, got -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -106,6 +106,23 @@ type MetadataLog struct {
 	// ClockOffset is what was added to the log's wall-clock times (ms since the epoch, as
 	// nanoseconds) to put them on the history's clock: minus the run's start.
 	ClockOffset int64 `json:"clock_offset"`
+	// Features are the KRaft feature levels finalized at the end of the log read (its
+	// FeatureLevelRecords), by name: eligible.leader.replicas.version 1 means the controllers
+	// kept eligible leader replicas (KIP-966). A feature the log never finalized is at level 0.
+	// Absent in ZooKeeper mode.
+	Features map[string]int `json:"features,omitempty"`
+}
+
+// FeatureELR is the KRaft feature of eligible leader replicas (KIP-966).
+const FeatureELR = "eligible.leader.replicas.version"
+
+// ELRLevel is the level of eligible.leader.replicas.version the log finalized (0 when it never
+// did), and false when the line carries no feature levels (ZooKeeper, or a log not read).
+func (m MetadataLog) ELRLevel() (int, bool) {
+	if m.Features == nil {
+		return 0, false
+	}
+	return m.Features[FeatureELR], true
 }
 
 // ObserverGap is the value of an observer "observer-gap" line: the observer saw version

@@ -28,7 +28,7 @@
 //
 // Every kind of fault is a Failpoint value in a file of its own (KillFailpoint in kill.go,
 // PauseFailpoint, PartitionFailpoint, ZKIsolateFailpoint, ControllerIsolateFailpoint, LagFailpoint,
-// Jepsen2013Failpoint, ...),
+// Jepsen2013Failpoint, ISRDrainFailpoint, ...),
 // registered in one list (Failpoints). A Failpoint says whether it can run on a cluster
 // (Available), how long it needs to play out there (Need), how a schedule step becomes a Fault,
 // and how that fault is put in place and undone. ParseKinds, AllKinds, the schedule, Start, Heal
@@ -66,7 +66,9 @@
 // Event.F is start-<kind> or stop-<kind>: start-kill, stop-kill, start-pause, stop-pause,
 // start-partition, stop-partition, start-zk-isolate, stop-zk-isolate, start-controller-isolate,
 // stop-controller-isolate, start-lag, stop-lag,
-// start-jepsen-2013, stop-jepsen-2013, plus isolate-jepsen-2013 for that scenario's second phase.
+// start-jepsen-2013, stop-jepsen-2013, plus isolate-jepsen-2013 for that scenario's second phase;
+// start-isr-drain, kill-isr-drain, reached-isr-drain, restart-isr-drain and stop-isr-drain, with
+// ISRDrainValue (stop-isr-drain: NodesValue, in the order of the heal).
 // Values: NodesValue {"nodes":["n2"],"target":"primaries","key":"kchaos/0"} for kill, pause,
 // zk-isolate and controller-isolate, and for the stop lines of lag and jepsen-2013; PartitionValue
 // {"shape":"isolate","traffic":"all","grudge":{"n1":["zk1","n2","n3","clients"],...}} for
@@ -124,6 +126,20 @@
 // acknowledged writes lost. The first phase is narrower than the 2013 partition because since
 // Kafka 2.7 (KIP-497) a leader shrinks the ISR by asking the controller, not by writing to
 // ZooKeeper: a leader cut off from every broker, the controller among them, never shrinks it.
+//
+// The isr-drain scenario (KRaft only) plays KIP-966 on one partition with leader L and followers
+// F1, F2: it kills F1 and waits until the controller has fenced it and removed it from the ISR,
+// kills F2 and waits until the ISR is L alone (F2 goes to the eligible leader replicas when they
+// are on), kills L and waits until the partition has no leader; each wait is bounded by three
+// session timeouts, and a state that never comes ends the drain with a reached-isr-drain line
+// with an error. Its heal brings F2 back first, watches the partition for a session timeout,
+// then F1, then L, recording after each whom the controller elected (restart-isr-drain lines).
+// A fourth broker answers for the cluster while the three are down, and the KRaft quorum must
+// survive them (dedicated controllers, or enough brokers beside the combined ones).
+// isr-drain-clean is the same drain with clean shutdowns (SIGTERM) instead of kills: KIP-966
+// drops a replica that was killed from the ELR when it registers again, but not one that shut
+// down cleanly. Its lines are named after it (start-isr-drain-clean, shutdown-isr-drain-clean,
+// reached-isr-drain-clean, restart-isr-drain-clean, stop-isr-drain-clean).
 //
 // Kafka keeps a follower that has the leader's whole log in the ISR however long ago it last
 // fetched, so lag and jepsen-2013 shrink the ISR only while records are written to the partition:

@@ -62,6 +62,8 @@ var failpoints = []Failpoint{
 	DiskFullFailpoint,
 	DiskErrorFailpoint,
 	SlowDiskFailpoint,
+	ISRDrainFailpoint,
+	ISRDrainCleanFailpoint,
 }
 
 // Failpoints returns every registered fault, in the order `--nemesis all` runs them.

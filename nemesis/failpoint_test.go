@@ -67,6 +67,13 @@ func TestAvailable(t *testing.T) {
 		{KindLag, one, "needs at least 2 brokers"},
 		{KindJepsen2013, one, "needs at least 2 brokers"},
 		{KindJepsen2013, three, ""},
+		{KindISRDrain, ClusterInfo{Brokers: 4, ZooKeeperNodes: 1}, "needs KRaft mode"},
+		{KindISRDrain, ClusterInfo{Brokers: 3, KRaft: true, Controllers: 1, DedicatedControllers: true}, "needs at least 4 brokers, the cluster has 3: it kills a partition's three replicas"},
+		{KindISRDrain, ClusterInfo{Brokers: 4, KRaft: true, Controllers: 3}, "kills three brokers, and with 3 combined controllers on 4 brokers that takes the KRaft quorum down"},
+		{KindISRDrain, ClusterInfo{Brokers: 5, KRaft: true, Controllers: 3}, ""},
+		{KindISRDrain, ClusterInfo{Brokers: 4, KRaft: true, Controllers: 1, DedicatedControllers: true}, ""},
+		{KindISRDrainClean, ClusterInfo{Brokers: 4, ZooKeeperNodes: 1}, "needs KRaft mode"},
+		{KindISRDrainClean, ClusterInfo{Brokers: 4, KRaft: true, Controllers: 1, DedicatedControllers: true}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
@@ -95,6 +102,9 @@ func TestNeed(t *testing.T) {
 		{KindZKIsolate, suites, Need{Min: 8 * time.Second, Why: "6s (zookeeper.session.timeout.ms) + 2s"}},
 		{KindLag, kafkaDefaults, Need{Min: 32 * time.Second, Why: "30s (replica.lag.time.max.ms) + 2s", Waits: true}},
 		{KindJepsen2013, suites, Need{Min: 12 * time.Second, Why: "10s (replica.lag.time.max.ms) + 2s", Waits: true}},
+		{KindISRDrain, Config{SessionTimeout: 6 * time.Second, SessionTimeoutSetting: "broker.session.timeout.ms"},
+			Need{Min: 8 * time.Second, Why: "6s (broker.session.timeout.ms) + 2s", Waits: true}},
+		{KindISRDrain, Config{}, Need{}},
 		{KindKill, Config{}, Need{}},
 		{KindLag, Config{SessionTimeout: time.Second}, Need{}},
 	}

@@ -22,8 +22,8 @@ func TestParseKinds(t *testing.T) {
 		{in: "jepsen-2013,kill,kill", want: []Kind{KindJepsen2013, KindKill}},
 		{in: "all", want: AllKinds()},
 		{in: "pause,all", want: []Kind{KindPause, KindKill, KindPartition, KindZKIsolate, KindControllerIsolate, KindLag, KindJepsen2013,
-			KindCrash, KindPowerLoss, KindDiskFull, KindDiskError, KindSlowDisk}},
-		{in: "kill,bogus", wantErr: `unknown fault "bogus"; valid: kill, pause, partition, zk-isolate, controller-isolate, lag, jepsen-2013, crash, power-loss, disk-full, disk-error, slow-disk, all, none`},
+			KindCrash, KindPowerLoss, KindDiskFull, KindDiskError, KindSlowDisk, KindISRDrain, KindISRDrainClean}},
+		{in: "kill,bogus", wantErr: `unknown fault "bogus"; valid: kill, pause, partition, zk-isolate, controller-isolate, lag, jepsen-2013, crash, power-loss, disk-full, disk-error, slow-disk, isr-drain, isr-drain-clean, all, none`},
 		{in: "Kill", wantErr: `unknown fault "Kill"`},
 		{in: "partitions", wantErr: `unknown fault "partitions"`},
 	}

@@ -34,6 +34,7 @@ type Event struct {
 //   - partition: Grudge, over brokers or naming ZooKeeper nodes and Clients, and Traffic.
 //   - lag: Follower, and Loss (Config.LagLoss when zero); Key and Leader say what it was chosen for.
 //   - jepsen-2013: Key, the partition "topic/N" whose leader is cut off.
+//   - isr-drain: Key, its Leader and Nodes, its two followers in the order they are killed.
 //
 // Target, Shape and Key (for the other kinds) are only recorded, to say how the fault was chosen.
 type Fault struct {
@@ -90,6 +91,9 @@ type fault struct {
 	// a bound of its own (a lag until its follower left the ISR). Only Run calls it, on the
 	// goroutine that started the fault.
 	await func(ctx context.Context, self *fault)
+	// healTimeout, when longer than Config.RecoverTimeout, bounds the heal instead: a heal that
+	// restarts brokers one after the other (isr-drain).
+	healTimeout time.Duration
 
 	// What the fault's stop line measures its achievement against (see Achieved).
 	key     string
@@ -307,7 +311,7 @@ func (n *Nemesis) stop(ctx context.Context, f *fault) error {
 // undo runs a fault's heal steps, newest first, on a context that outlives ctx's cancellation but
 // not Config.RecoverTimeout: a heal must happen even when the run is being interrupted.
 func (n *Nemesis) undo(ctx context.Context, f *fault) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.RecoverTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(n.cfg.RecoverTimeout, f.healTimeout))
 	defer cancel()
 	var errs []error
 	for i := len(f.undo) - 1; i >= 0; i-- {

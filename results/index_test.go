@@ -46,6 +46,7 @@ func TestWriteIndex(t *testing.T) {
 	}
 	require.Equal(t, []row{
 		{"unchecked", "valid/20260302T090000", false},
+		{"valid", "elr/20260301T140000", false},
 		{"invalid", "markup/20260301T130000", false},
 		{"unknown", "unknown/20260301T120000", true},
 		{"invalid", "invalid/20260301T110000", false},
@@ -56,7 +57,7 @@ func TestWriteIndex(t *testing.T) {
 	text := string(page)
 	requireHas(t, text, `<a href="invalid/20260301T110000/report.html">report</a>`)
 	requireHas(t, text, `<a href="markup/20260301T130000/junit.xml">junit</a>`)
-	require.Equal(t, 4, strings.Count(text, "no report"))
+	require.Equal(t, 5, strings.Count(text, "no report"))
 	requireHas(t, text, "lost-write ×1, not-linearizable ×1, unclean-leader-election ×1")
 	require.False(t, strings.Contains(text, "<script"), "the index has no script")
 	// The duration is the time of the history's last line.

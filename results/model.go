@@ -57,7 +57,9 @@ type reportView struct {
 	Faults     []faultRow
 	Controller *laneChart
 	Partitions []*laneChart
-	ISR        isrView
+	// Exact sums up the metadata log the timelines were drawn from; nil when there was none.
+	Exact *exactView
+	ISR   isrView
 
 	Anomalies []*anomalyGroup
 	Txn       *txnView // nil: the transactional checker did not run
@@ -155,11 +157,18 @@ type laneChart struct {
 	Viz            string
 	Unclean, Clean int
 	Undecided      int
+	// ByRule counts the elections by the rule the election checker found (isr, elr, ...), when
+	// the chart is drawn from the system's log.
+	ByRule map[string]int
 }
 
 type lane struct {
 	Label, Y, H string
 	Segs        []segment
+	// Fenced are the stretches the metadata log shows the broker fenced or unregistered, drawn
+	// as a bar under the lane at FY.
+	Fenced []segment
+	FY     string
 }
 
 type segment struct{ X, W, Class, Title string }

@@ -38,10 +38,23 @@ func TestWriteReport(t *testing.T) {
 		{run: "unknown/20260301T120000", verdict: "unknown", lanes: 3,
 			contains: append([]string{"timed out after 10s", "kchaos/1: versions were not seen", "observer missed zk versions", "1 final read did not reach"},
 				isrSection...)},
+		// KRaft with eligible leader replicas: kchaos/0 is drawn from the metadata log, with its
+		// ELR, the brokers' fencing and the election of broker 3 by rule ELR.
+		{run: "elr/20260301T140000", verdict: "valid", lanes: 3,
+			contains: []string{`<span><i class="sw elr"></i>in ELR</span>`, "Drawn from the KRaft metadata log",
+				"eligible.leader.replicas.version 1: eligible leader replicas (KIP-966) on", "1 election by rule: 1 ELR.",
+				`<li class="ok">every one of the 412 acknowledged writes survived (no lost write).</li>`,
+				"kchaos/0 <span class=\"note\">7 states · 1 election · elected by 1 ELR · at the end: leader 3, ISR [3,2,1] · states from the KRaft metadata log</span>",
+				`<text class="el-label e-clean" x=`, ">ELR</text>",
+				"metadata offset 34: elected by rule ELR: the ISR was empty and 3 was in the ELR [1,3]",
+				"no leader from 23.300 s to 26.900 s (ISR [], ELR [1,3], last known ELR [1])",
+				`<rect class="fenced"`, "broker 2 fenced from 10.300 s to 28.900 s (the metadata log)",
+				"broker 3 in the ELR (eligible leader replica: out of the ISR with the whole log) from 16.800 s to 26.900 s",
+				"restart-isr-drain at 27.000 s"}},
 		{run: "markup/20260301T130000", verdict: "invalid", lanes: 3,
 			chips:    map[string]int{"G1a": 1, "lost-write": 1},
 			contains: []string{`<section class="card" id="isr-dynamics">`, `id="isr-absent"`, "This results.json has no ISR dynamics"},
-			lacks:    []string{`id="failovers-table"`, `href="#isr-dynamics"`}},
+			lacks:    []string{`id="failovers-table"`, `href="#isr-dynamics"`, `<ul class="exact">`, `class="sw elr"`}},
 	}
 	external := regexp.MustCompile(`(?i)(src|href|action|xlink:href)\s*=\s*["']?\s*(https?:|//|ftp:)|@import|url\(\s*["']?(https?:|//)`)
 	for _, tt := range tests {

@@ -38,7 +38,11 @@ type simConfig struct {
 	unclean  bool // the first kill makes kchaos/0 elect a leader outside its ISR
 	gap      bool // the observer misses states of kchaos/1
 	markup   bool // errors and values holding markup
-	seed     uint64
+	// elr makes a KRaft run with eligible leader replicas: isr-drain empties kchaos/0's ISR into
+	// its ELR, the ELR member returns first and is elected, and the metadata log read after the
+	// run holds kchaos/0's states and the brokers' fencing.
+	elr  bool
+	seed uint64
 }
 
 // simNotes are lines of the generated history the hand-written results.json points at.
@@ -52,6 +56,7 @@ type simNotes struct {
 	markupSend  int // the ok send whose value holds markup
 	markupFail  int // the failed send whose error holds markup
 	gapPos      int
+	elrElected  int64 // the metadata offset of the ELR election (elr)
 	end         int64
 	ops         []history.Op
 }
@@ -310,6 +315,9 @@ func simulate(cfg simConfig) simNotes {
 
 	// Final reads, after the workload.
 	end := dur + int64(2*time.Second)
+	if cfg.elr {
+		notes.elrElected = simulateELR(add, end+int64(time.Second))
+	}
 	for k, key := range keys {
 		p := history.Process(1_000_000_000 + k)
 		t := end + int64(k)*int64(3*time.Millisecond)
@@ -393,4 +401,63 @@ func stateRef(ops []history.Op, pos int) map[string]any {
 	}
 	return map[string]any{"index": ops[pos].Index, "time": ops[pos].Time, "leader": s.Leader, "leader_epoch": s.LeaderEpoch,
 		"isr": s.ISR, "zk_version": s.ZkVersion}
+}
+
+// simulateELR adds isr-drain's lines on kchaos/0 (leader 1, followers 2 then 3) and what the
+// KRaft metadata log read at readAt holds of it; it returns the metadata offset of the election
+// of broker 3 from the ELR.
+func simulateELR(add func(int64, history.Op) int, readAt int64) int64 {
+	sec := func(s float64) int64 { return int64(s * float64(time.Second)) }
+	nem := func(t float64, f string, v map[string]any) {
+		base := map[string]any{"key": "kchaos/0", "leader": "n1", "followers": []string{"n2", "n3"}}
+		for k, x := range v {
+			base[k] = x
+		}
+		op, err := history.Nemesis(f, base)
+		if err != nil {
+			panic(err)
+		}
+		add(sec(t), op)
+	}
+	nem(4, "start-isr-drain", map[string]any{"step": "kill-follower-1", "node": "n2", "role": "follower-1"})
+	nem(10.4, "reached-isr-drain", map[string]any{"step": "follower-1-out-of-isr", "waited_ms": 6400})
+	nem(10.5, "kill-isr-drain", map[string]any{"step": "kill-follower-2", "node": "n3", "role": "follower-2"})
+	nem(16.9, "reached-isr-drain", map[string]any{"step": "isr-leader-alone", "waited_ms": 6400})
+	nem(17, "kill-isr-drain", map[string]any{"step": "kill-leader", "node": "n1", "role": "leader"})
+	nem(23.4, "reached-isr-drain", map[string]any{"step": "leaderless", "waited_ms": 6400})
+	nem(27, "restart-isr-drain", map[string]any{"step": "restart", "node": "n3", "role": "follower-2", "elected": "n3"})
+	nem(29, "restart-isr-drain", map[string]any{"step": "restart", "node": "n2", "role": "follower-1", "elected": "n3"})
+	nem(31, "restart-isr-drain", map[string]any{"step": "restart", "node": "n1", "role": "leader", "elected": "n3"})
+	stop, _ := history.Nemesis("stop-isr-drain", map[string]any{"nodes": []string{"n3", "n2", "n1"}, "key": "kchaos/0"})
+	add(sec(31.1), stop)
+
+	// The metadata log, read after the run.
+	t := readAt
+	state := func(off int64, at float64, leader, epoch int, isr, elr, lkelr []int) {
+		t++
+		add(t, history.ObservePartitionState(history.PartitionState{Key: "kchaos/0", Leader: leader, LeaderEpoch: epoch, ISR: isr,
+			PartitionEpoch: int(off % 7), ELR: elr, LastKnownELR: lkelr, Source: history.SourceKRaftLog, MetadataOffset: off, LogTime: sec(at)}))
+	}
+	fence := func(off int64, at float64, b int, fenced bool) {
+		t++
+		add(t, history.ObserveBrokerState(history.BrokerState{Broker: b, Registered: true, Fenced: fenced, Epoch: off,
+			Source: history.SourceKRaftLog, MetadataOffset: off, LogTime: sec(at)}))
+	}
+	state(10, 0.1, 1, 0, []int{1, 2, 3}, nil, nil)
+	fence(20, 10.3, 2, true)
+	state(21, 10.3, 1, 0, []int{1, 3}, nil, nil)
+	fence(24, 16.8, 3, true)
+	state(25, 16.8, 1, 0, []int{1}, []int{3}, nil)
+	fence(28, 23.3, 1, true)
+	state(29, 23.3, history.NoLeader, 1, []int{}, []int{1, 3}, []int{1})
+	fence(33, 26.9, 3, false)
+	state(34, 26.9, 3, 2, []int{3}, []int{1}, nil)
+	fence(38, 28.9, 2, false)
+	state(40, 29.5, 3, 2, []int{3, 2}, []int{1}, nil)
+	fence(44, 30.9, 1, false)
+	state(46, 31.5, 3, 2, []int{3, 2, 1}, nil, nil)
+	t++
+	add(t, history.ObserveMetadataLog(history.MetadataLog{Source: history.SourceKRaftLog, Complete: true, Nodes: []string{"c1"},
+		First: 0, Last: 60, States: 7, Features: map[string]int{history.FeatureELR: 1, "metadata.version": 27}}))
+	return 34
 }

@@ -92,6 +92,19 @@ func scenarios() []scenario {
 						"stats": map[string]any{"valid": true, "seconds": 22, "isr_dynamics": isrDynamics(n)},
 					}}
 			}},
+		{name: "elr", stamp: "20260301T140000", cfg: simConfig{name: "elr", ops: 600, duration: 32 * time.Second, keys: 2, brokers: 3, workers: 4,
+			elr: true, seed: 5},
+			results: func(n simNotes) map[string]any {
+				return map[string]any{"valid": true, "anomaly_types": []string{}, "anomalies": map[string]any{},
+					"checkers": map[string]any{
+						"queue": map[string]any{"valid": true, "counts": map[string]int{}, "bad_anomaly_types": []string{}},
+						"leader-election": map[string]any{"valid": true, "checked": true, "partitions": 1, "states": 7, "elections": 1, "unclean": 0, "undecided": []any{},
+							"exact": true, "elected_by": map[string]int{"elr": 1},
+							"decisions": []any{map[string]any{"key": "kchaos/0", "position": n.elrElected, "log_time": 26900000000, "leader": 3, "leader_epoch": 2, "rule": "elr"}}},
+						"coverage": map[string]any{"valid": true, "acked_sends": 412, "reads": 380, "elections": 1},
+						"stats":    map[string]any{"valid": true, "seconds": 34},
+					}}
+			}},
 		{name: "markup", stamp: "20260301T130000", cfg: simConfig{name: "markup", ops: 300, duration: 12 * time.Second, keys: 2, brokers: 3, workers: 4,
 			faults: standardFaults[:1], markup: true, seed: 4},
 			results: func(n simNotes) map[string]any {
@@ -130,6 +143,12 @@ func specFor(cfg simConfig) spec.Spec {
 		RecoveryTimeout: spec.Duration(2 * time.Minute), FinalReadTimeout: spec.Duration(2 * time.Minute),
 		Cluster: broker.ClusterSpec{Image: "kchaos/kafka:3.9.1", KafkaVersion: "3.9.1", Metadata: "zookeeper", ZooKeeperNodes: 1, Brokers: cfg.brokers, BrokerHeapMB: 512, ZooKeeperHeapMB: 256,
 			ReplicationFactor: 3, MinInsyncReplicas: 2, UncleanLeaderElection: cfg.unclean, ReplicaLagTimeMaxMs: 30000, ZooKeeperSessionTimeoutMs: 18000}}
+	if cfg.elr {
+		s.Nemesis = []string{"isr-drain"}
+		s.Cluster.Image, s.Cluster.KafkaVersion, s.Cluster.Metadata = "kchaos/kafka:4.1.1", "4.1.1", "kraft"
+		s.Cluster.Controllers, s.Cluster.ControllerMode = 1, "dedicated"
+		s.Cluster.ServerProperties = map[string]string{"broker.session.timeout.ms": "6000"}
+	}
 	if cfg.markup {
 		s.Cluster.ServerProperties = map[string]string{"log.message.format.version": "<script>alert(1)</script>"}
 	}

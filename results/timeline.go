@@ -29,6 +29,11 @@ type observedState struct {
 // observer's lines.
 func (b *builder) timelines() {
 	states := map[string][]observedState{}
+	// exact holds the states read from the system's own log after the run, on the log's clock;
+	// a partition that has them is drawn from them alone (they hold every state).
+	exact := map[string][]observedState{}
+	fences := map[int][]brokerMoment{}
+	var metaLog *history.MetadataLog
 	gaps := map[string][]observedState{} // pos and time of observer-gap lines; s.ZkVersion unused
 	gapText := map[int]string{}
 	brokerSet := map[int]bool{}
@@ -37,7 +42,7 @@ func (b *builder) timelines() {
 		broker int
 		epoch  int
 	}
-	var ctls []ctl
+	var ctls, exactCtls []ctl
 	for i := range b.ops {
 		op := &b.ops[i]
 		if op.Process != history.ObserverProcess {
@@ -50,13 +55,33 @@ func (b *builder) timelines() {
 				b.view.Warnings = append(b.view.Warnings, "Skipped an observer line: "+err.Error())
 				continue
 			}
-			states[s.Key] = append(states[s.Key], observedState{pos: i, time: op.Time, s: s})
+			if s.Source != "" {
+				exact[s.Key] = append(exact[s.Key], observedState{pos: i, time: max(s.LogTime, 0), s: s})
+			} else {
+				states[s.Key] = append(states[s.Key], observedState{pos: i, time: op.Time, s: s})
+			}
 			if s.Leader >= 0 {
 				brokerSet[s.Leader] = true
 			}
-			for _, r := range s.ISR {
+			for _, r := range slices.Concat(s.ISR, s.ELR, s.LastKnownELR) {
 				brokerSet[r] = true
 			}
+		case history.FBrokerState:
+			bs, err := op.BrokerState()
+			if err != nil {
+				b.view.Warnings = append(b.view.Warnings, "Skipped an observer line: "+err.Error())
+				continue
+			}
+			if bs.Source != "" {
+				fences[bs.Broker] = append(fences[bs.Broker], brokerMoment{time: max(bs.LogTime, 0), down: bs.Fenced || !bs.Registered, epoch: bs.Epoch})
+			}
+		case history.FMetadataLog:
+			ml, err := op.MetadataLog()
+			if err != nil {
+				b.view.Warnings = append(b.view.Warnings, "Skipped an observer line: "+err.Error())
+				continue
+			}
+			metaLog = &ml
 		case history.FObserverGap:
 			g, err := op.ObserverGap()
 			if err != nil {
@@ -71,7 +96,11 @@ func (b *builder) timelines() {
 				b.view.Warnings = append(b.view.Warnings, "Skipped an observer line: "+err.Error())
 				continue
 			}
-			ctls = append(ctls, ctl{time: op.Time, broker: c.Broker, epoch: c.Epoch})
+			if c.Source != "" {
+				exactCtls = append(exactCtls, ctl{time: max(c.LogTime, 0), broker: c.Broker, epoch: c.Epoch})
+			} else {
+				ctls = append(ctls, ctl{time: op.Time, broker: c.Broker, epoch: c.Epoch})
+			}
 			if c.Broker >= 0 {
 				brokerSet[c.Broker] = true
 			}
@@ -89,6 +118,13 @@ func (b *builder) timelines() {
 	}
 	slices.Sort(brokers)
 
+	if len(exactCtls) > 0 {
+		ctls = exactCtls // the log's controllers, at the times it wrote them
+	}
+	for k, ex := range exact {
+		states[k] = ex // the log's states replace the live ones, which they include
+		delete(gaps, k)
+	}
 	keys := make([]string, 0, len(states))
 	for k := range states {
 		keys = append(keys, k)
@@ -102,7 +138,8 @@ func (b *builder) timelines() {
 	totalClean, totalUnclean, totalUndecided := 0, 0, 0
 	for pi, key := range keys {
 		c := b.newLaneChart(fmt.Sprintf("p%d", pi), key, brokers)
-		b.fillPartition(c, states[key], gaps[key], gapText, brokers)
+		b.fillPartition(c, states[key], gaps[key], gapText, brokers, b.decisionRules(key, len(exact[key]) > 0))
+		b.drawFences(c, fences, brokers)
 		b.view.Partitions = append(b.view.Partitions, c)
 		b.parts[key] = c
 		totalClean += c.Clean
@@ -121,6 +158,7 @@ func (b *builder) timelines() {
 		}
 		b.view.Stats = append(b.view.Stats, el)
 	}
+	b.exactSummary(metaLog, len(exact) > 0)
 	if len(ctls) > 0 {
 		c := b.newLaneChart("controller", "controller", brokers)
 		for i, ct := range ctls {
@@ -170,7 +208,7 @@ func (b *builder) newLaneChart(id, key string, brokers []int) *laneChart {
 	}
 	for i, id := range brokers {
 		y := laneTop + float64(i)*laneStep
-		c.Lanes = append(c.Lanes, lane{Label: "broker " + strconv.Itoa(id), Y: num(y), H: num(laneH)})
+		c.Lanes = append(c.Lanes, lane{Label: "broker " + strconv.Itoa(id), Y: num(y), H: num(laneH), FY: num(y + laneH + 0.5)})
 	}
 	for _, f := range b.faults {
 		x1, x2 := b.ts.x(f.start), b.ts.x(f.stop)
@@ -182,16 +220,16 @@ func (b *builder) newLaneChart(id, key string, brokers []int) *laneChart {
 // fillPartition draws a partition's states: per broker, when it led and when it was in the
 // ISR; elections (a new leader; unclean when it was not in the ISR of the state before, and
 // undecided when states were missed in between), leaderless stretches and observer gaps.
-func (b *builder) fillPartition(c *laneChart, states, gaps []observedState, gapText map[int]string, brokers []int) {
+//
+// rules, when not nil, are the rules by which the election checker found each leader elected,
+// by log position: the states are the log's, and each election is named by its rule.
+func (b *builder) fillPartition(c *laneChart, states, gaps []observedState, gapText map[int]string, brokers []int, rules map[int64]string) {
 	for li, id := range brokers {
 		var cur *segmentRun
 		flush := func() {
 			if cur != nil && cur.class != "" {
 				x1, x2 := b.ts.x(cur.from), b.ts.x(cur.to)
-				role := "leader"
-				if cur.class == "isr" {
-					role = "in the ISR (follower)"
-				}
+				role := laneRoles[cur.class]
 				title := fmt.Sprintf("broker %d %s from %s to %s, leader epoch %d", id, role, seconds(cur.from), seconds(cur.to), cur.epochFrom)
 				if cur.epochTo != cur.epochFrom {
 					title += fmt.Sprintf(" to %d", cur.epochTo)
@@ -211,6 +249,10 @@ func (b *builder) fillPartition(c *laneChart, states, gaps []observedState, gapT
 				class = "lead"
 			case st.s.InISR(id):
 				class = "isr"
+			case slices.Contains(st.s.ELR, id):
+				class = "elr"
+			case slices.Contains(st.s.LastKnownELR, id):
+				class = "lkelr"
 			}
 			if cur != nil && cur.class == class {
 				cur.to, cur.epochTo = end, st.s.LeaderEpoch
@@ -238,7 +280,7 @@ func (b *builder) fillPartition(c *laneChart, states, gaps []observedState, gapT
 		}
 		x1, x2 := b.ts.x(st.time), b.ts.x(end)
 		c.Offline = append(c.Offline, segment{X: num(x1), W: num(max(x2-x1, 0.8)), Class: "offline",
-			Title: fmt.Sprintf("no leader from %s to %s (ISR %s)", seconds(st.time), seconds(end), isrText(st.s.ISR))})
+			Title: fmt.Sprintf("no leader from %s to %s (ISR %s%s)", seconds(st.time), seconds(end), isrText(st.s.ISR), elrNote(st.s))})
 	}
 	// Elections.
 	gi := 0
@@ -254,7 +296,25 @@ func (b *builder) fillPartition(c *laneChart, states, gaps []observedState, gapT
 		missed := cur.s.ZkVersion > prev.s.ZkVersion+1 || cur.s.ZkVersion < prev.s.ZkVersion || gapBetween
 		changed := cur.s.Leader != prev.s.Leader && cur.s.Leader != history.NoLeader
 		var class, label, verdict string
+		rule, decided := "", false
+		if rules != nil && changed {
+			rule, decided = rules[cur.s.MetadataOffset], true
+			if cur.s.Source == history.SourceZooKeeperLog {
+				rule = rules[cur.s.Zxid]
+			}
+		}
 		switch {
+		case decided:
+			class, label, verdict = ruleMark(rule, prev.s, cur.s.Leader)
+			if class == "e-unclean" {
+				c.Unclean++
+			} else {
+				c.Clean++
+			}
+			if c.ByRule == nil {
+				c.ByRule = map[string]int{}
+			}
+			c.ByRule[cmp.Or(rule, "unknown")]++
 		case missed && (changed || cur.s.LeaderEpoch-prev.s.LeaderEpoch >= 2):
 			class, label, verdict = "e-undecided", "?", "states were missed in between: clean or not cannot be told"
 			c.Undecided++
@@ -269,9 +329,7 @@ func (b *builder) fillPartition(c *laneChart, states, gaps []observedState, gapT
 		}
 		c.Elections = append(c.Elections, electionMark{
 			ID: fmt.Sprintf("%s-e%d", c.ID, b.ops[cur.pos].Index), X: num(b.ts.x(cur.time)), Class: class, Label: label,
-			Title: fmt.Sprintf("%s: leader %s → %s, epoch %d → %d, ISR %s → %s, zk_version %d → %d: %s (line %d)",
-				seconds(cur.time), leaderText(prev.s.Leader), leaderText(cur.s.Leader), prev.s.LeaderEpoch, cur.s.LeaderEpoch,
-				isrText(prev.s.ISR), isrText(cur.s.ISR), prev.s.ZkVersion, cur.s.ZkVersion, verdict, b.ops[cur.pos].Index),
+			Title: electionTitle(prev, cur, verdict, b.ops[cur.pos].Index),
 		})
 	}
 	for _, g := range gaps {
@@ -288,9 +346,15 @@ func (b *builder) fillPartition(c *laneChart, states, gaps []observedState, gapT
 	if len(gaps) > 0 {
 		parts = append(parts, fmt.Sprintf("%d observer %s", len(gaps), plural(len(gaps), "gap", "gaps")))
 	}
+	if len(c.ByRule) > 0 {
+		parts = append(parts, "elected by "+rulesText(c.ByRule))
+	}
 	if len(states) > 0 {
 		last := states[len(states)-1].s
-		parts = append(parts, fmt.Sprintf("at the end: leader %s, ISR %s", leaderText(last.Leader), isrText(last.ISR)))
+		parts = append(parts, fmt.Sprintf("at the end: leader %s, ISR %s%s", leaderText(last.Leader), isrText(last.ISR), elrNote(last)))
+	}
+	if rules != nil {
+		parts = append(parts, "states from the "+sourceText(states[0].s.Source))
 	}
 	c.Summary = strings.Join(parts, " · ")
 }

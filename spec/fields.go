@@ -50,7 +50,7 @@ var runFields = []Field{
 	{"partitions", "4", "partitions of the topic: the keys", func(s *Spec) fieldValue { return (*intValue)(&s.Partitions) }},
 	{"acks", "all", "producer acks: all, 1 or 0", func(s *Spec) fieldValue { return (*stringValue)(&s.Acks) }},
 	{"subscribe", "", "consumers subscribe through a consumer group instead of assigning partitions", func(s *Spec) fieldValue { return (*boolValue)(&s.Subscribe) }},
-	{"nemesis", DefaultNemesis, "faults: none, all (every fault the cluster can run), or a comma list of kill,pause,partition,zk-isolate (ZooKeeper mode),controller-isolate (KRaft mode),lag,jepsen-2013,crash,power-loss,disk-full,disk-error,slow-disk (the last five need --faultfs)", func(s *Spec) fieldValue { return (*listValue)(&s.Nemesis) }},
+	{"nemesis", DefaultNemesis, "faults: none, all (every fault the cluster can run), or a comma list of kill,pause,partition,zk-isolate (ZooKeeper mode),controller-isolate (KRaft mode),lag,jepsen-2013,crash,power-loss,disk-full,disk-error,slow-disk (these five need --faultfs),isr-drain,isr-drain-clean (KRaft, 4 brokers)", func(s *Spec) fieldValue { return (*listValue)(&s.Nemesis) }},
 	{"nemesis-interval", "20s", "time between faults, and how long each lasts: at least what the fault needs to play out (the session timeout + 2s for kill, pause, partition)", func(s *Spec) fieldValue { return (*durationValue)(&s.NemesisInterval) }},
 	{"nemesis-targets", "", "comma list of targets faults draw from: one, minority, majority, all, primaries, controller, and in KRaft mode controllers-minority, controllers-majority (default all but the last two)", func(s *Spec) fieldValue { return (*listValue)(&s.NemesisTargets) }},
 	{"nemesis-shapes", "", "comma list of partition shapes: isolate, halves, majorities-ring, bridge, one-way (default all of them)", func(s *Spec) fieldValue { return (*listValue)(&s.NemesisShapes) }},
@@ -83,6 +83,7 @@ var ClusterFields = []Field{
 	{"broker-heap-mb", strconv.Itoa(broker.DefaultBrokerHeapMB), "JVM heap of each broker, in MB", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.BrokerHeapMB) }},
 	{"zk-heap-mb", strconv.Itoa(broker.DefaultZooKeeperHeapMB), "JVM heap of each ZooKeeper node, in MB", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ZooKeeperHeapMB) }},
 	{"server-property", "", "any other server.properties `key=value` (repeatable)", func(s *Spec) fieldValue { return (*propertiesValue)(&s.Cluster.ServerProperties) }},
+	{"feature", "", "KRaft feature `name=level` set when the storage is formatted (repeatable), e.g. " + broker.FeatureELR + "=0 for Kafka 4.1 without eligible leader replicas (default: the release's levels)", func(s *Spec) fieldValue { return (*featuresValue)(&s.Cluster.Features) }},
 	{"faultfs", "", "serve each broker's log dir from a faultfs FUSE mount that loses what was never fsynced (needed by crash, power-loss, disk-full, disk-error, slow-disk)", func(s *Spec) fieldValue { return (*boolValue)(&s.Cluster.FaultFS) }},
 }
 
@@ -181,6 +182,10 @@ func RerunArgs(s Spec) []string {
 			for _, k := range slices.Sorted(maps.Keys(*v)) {
 				args = append(args, "--"+f.Flag, k+"="+(*v)[k])
 			}
+		case *featuresValue:
+			for _, k := range slices.Sorted(maps.Keys(*v)) {
+				args = append(args, "--"+f.Flag, fmt.Sprintf("%s=%d", k, (*v)[k]))
+			}
 		default:
 			args = append(args, "--"+f.Flag, v.String())
 		}
@@ -217,6 +222,7 @@ type (
 	durationValue   Duration
 	listValue       []string
 	propertiesValue map[string]string
+	featuresValue   map[string]int
 )
 
 func (v *stringValue) Set(s string) error { *v = stringValue(s); return nil }
@@ -348,3 +354,28 @@ func (v *propertiesValue) String() string {
 	return strings.Join(parts, ",")
 }
 func (v *propertiesValue) isZero() bool { return len(*v) == 0 }
+
+// Set reads a KRaft feature as StorageTool takes it: name=level.
+func (v *featuresValue) Set(s string) error {
+	k, val, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want name=level, got %q", s)
+	}
+	level, err := strconv.Atoi(val)
+	if err != nil {
+		return fmt.Errorf("%s: level %q is not an integer", k, val)
+	}
+	if *v == nil {
+		*v = featuresValue{}
+	}
+	(*v)[k] = level
+	return nil
+}
+func (v *featuresValue) String() string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(*v)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, (*v)[k]))
+	}
+	return strings.Join(parts, ",")
+}
+func (v *featuresValue) isZero() bool { return len(*v) == 0 }

@@ -28,7 +28,7 @@ var otherValue = map[string]string{
 	"image": "apache/kafka:3.9.1", "brokers": "5", "zk-nodes": "3", "replication-factor": "2",
 	"min-insync-replicas": "1", "unclean-leader-election": "true", "replica-lag-time-max-ms": "1000",
 	"zookeeper-session-timeout-ms": "6000", "broker-heap-mb": "1024", "zk-heap-mb": "128",
-	"server-property": "log.retention.ms=1000", "faultfs": "true",
+	"server-property": "log.retention.ms=1000", "faultfs": "true", "feature": "eligible.leader.replicas.version=0",
 	"kafka-version": "4.1.1", "metadata": "kraft", "controllers": "1", "controller-mode": "dedicated",
 }
 
@@ -36,6 +36,7 @@ var otherValue = map[string]string{
 var alongside = map[string][]string{
 	"producer":  {"--workload", "txn"},
 	"isolation": {"--workload", "txn"},
+	"feature":   {"--metadata", "kraft"},
 }
 
 // leafFields counts the settable fields of t, descending into nested structs.
@@ -147,6 +148,8 @@ func TestExplicitValuesAreNeverReplacedByDefaults(t *testing.T) {
 		{[]string{"--rate", "-0.5"}},
 		{[]string{"--server-property", "zookeeper.session.timeout.ms=6000"}},
 		{[]string{"--server-property", "replica.lag.time.max.ms=1"}},
+		{[]string{"--feature", "eligible.leader.replicas.version=0"}}, // ZooKeeper mode has no KRaft features
+		{[]string{"--feature", "eligible.leader.replicas.version=-1", "--kafka-version", "4.1.1"}},
 	} {
 		t.Run(strings.Join(tc.args, "="), func(t *testing.T) {
 			_, err := spec.ParseArgs(tc.args)
@@ -165,6 +168,7 @@ func TestExplicitValuesAreNeverReplacedByDefaults(t *testing.T) {
 func TestBadFlagValuesNameTheFlag(t *testing.T) {
 	for _, args := range [][]string{
 		{"--brokers", "three"}, {"--time-limit", "60"}, {"--subscribe=maybe"}, {"--server-property", "novalue"},
+		{"--feature", "eligible.leader.replicas.version"}, {"--feature", "eligible.leader.replicas.version=off"},
 		{"--no-such-flag"}, {"stray"},
 	} {
 		_, err := spec.ParseArgs(args)

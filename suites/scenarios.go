@@ -164,6 +164,36 @@ func All() map[string]Scenario {
 	idem.NemesisTargets = []string{"primaries"}
 	add(Scenario{Name: idem.Name, Spec: idem,
 		About: "idempotent producers while partition leaders are killed or isolated mid-batch: retries after a leader change must not duplicate, must be valid"})
+
+	// KIP-966 on Kafka 4.1: a partition's ISR drained replica by replica until its last member
+	// dies, then the replicas brought back one by one (isr-drain). KRaft only: four brokers, so
+	// that one answers while the three replicas are down, and a dedicated controller, so that the
+	// quorum stands. Which replica the controller elects, by which rule, and whether acknowledged
+	// writes survive is the question.
+	for _, elrOn := range []bool{true, false} {
+		s := baseSpec("elr-last-replica")
+		s.Cluster.KafkaVersion, s.Cluster.Metadata = "4.1.1", broker.MetadataKRaft
+		s.Cluster.Brokers, s.Cluster.Controllers, s.Cluster.ControllerMode = 4, 1, broker.ControllersDedicated
+		s.Cluster.ServerProperties = map[string]string{broker.BrokerSessionTimeoutKey: strconv.Itoa(sessionTimeoutMs)}
+		s.Nemesis = []string{"isr-drain"}
+		s.NemesisInterval = spec.Duration(15 * time.Second)
+		s.TimeLimit = spec.Duration(90 * time.Second)
+		about := "Kafka 4.1 KRaft with eligible leader replicas (KIP-966, the default): a partition's followers killed one by one until its ISR is the leader alone (the second follower goes to the ELR), then the leader; brought back second follower first: is the ELR member elected, by which rule, and does every acknowledged write survive?"
+		if !elrOn {
+			s.Name += "-off"
+			s.Cluster.Features = map[string]int{broker.FeatureELR: 0}
+			about = "the same drain with eligible.leader.replicas.version=0: with no ELR the partition stays leaderless until its last ISR member returns; is that what Kafka does, and does every acknowledged write survive?"
+		}
+		add(Scenario{Name: s.Name, Spec: s, Explore: true, About: about})
+	}
+	// The same drain with clean shutdowns (SIGTERM): KIP-966 drops a killed replica from the ELR
+	// when it registers again (its unflushed log is suspect), but keeps one shut down cleanly.
+	clean := out["elr-last-replica"].Spec
+	clean.Name = "elr-last-replica-clean"
+	clean.Cluster.ServerProperties = maps.Clone(clean.Cluster.ServerProperties)
+	clean.Nemesis = []string{"isr-drain-clean"}
+	add(Scenario{Name: clean.Name, Spec: clean, Explore: true,
+		About: "the drain of elr-last-replica with clean shutdowns (SIGTERM) instead of kills: the second follower keeps its place in the ELR through its restart; is it elected by rule ELR, and does every acknowledged write survive?"})
 	return out
 }
 
