@@ -173,6 +173,11 @@ func (a *kraftAdmin) request(ctx context.Context, id int, req kmsg.Request) (kms
 		return nil, fmt.Errorf("admin client of broker %d has no seed", id)
 	}
 	resp, err := seeds[0].Request(ctx, req)
+	if err != nil && ctx.Err() == nil {
+		// A connection that died with its broker's last restart fails the first request on it at
+		// once; the second dials anew.
+		resp, err = seeds[0].Request(ctx, req)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s to broker %s: %w", kmsg.NameForKey(req.Key()), BrokerName(id), err)
 	}
@@ -348,32 +353,48 @@ func optionalInts(s []int32) []int {
 }
 
 // describeKRaft is Describe in KRaft mode: the brokers every broker lists (the union), the quorum
-// leader as the controller, and each partition's freshest state among the brokers' answers.
+// leader as the controller, and each partition's freshest state among the brokers' answers. It
+// asks every broker at once: one by one, a paused broker held each request for requestTimeout,
+// and the brokers after it were never asked before the caller's deadline.
 func (c *Cluster) describeKRaft(ctx context.Context) (Snapshot, error) {
 	var snap Snapshot
-	views := map[int][]PartitionState{}
-	var errs []error
-	for _, id := range c.admin.ids() {
-		ids, err := c.admin.brokersSeenBy(ctx, id)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, b := range ids {
+	ids := c.admin.ids()
+	seen := make([][]int, len(ids))
+	views := make([][]PartitionState, len(ids))
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			var err error
+			if seen[i], err = c.admin.brokersSeenBy(ctx, id); err != nil {
+				errs[i] = err
+				return
+			}
+			views[i], errs[i] = c.admin.partitionsSeenBy(ctx, id)
+		})
+	}
+	var ctlErr error
+	wg.Go(func() { snap.Controller, ctlErr = c.admin.quorumLeader(ctx) })
+	wg.Wait()
+	if ctlErr != nil {
+		snap.Controller = ControllerState{Broker: -1} // none known
+	}
+	byBroker := map[int][]PartitionState{}
+	for i, id := range ids {
+		for _, b := range seen[i] {
 			if !slices.Contains(snap.Registered, b) {
 				snap.Registered = append(snap.Registered, b)
 			}
 		}
-		if views[id], err = c.admin.partitionsSeenBy(ctx, id); err != nil {
-			errs = append(errs, err)
+		if errs[i] == nil {
+			byBroker[id] = views[i]
 		}
 	}
-	if len(views) == 0 {
+	if len(byBroker) == 0 {
 		return snap, fmt.Errorf("describe the cluster: no broker answered: %w", errors.Join(errs...))
 	}
 	slices.Sort(snap.Registered)
-	snap.Controller, _ = c.admin.quorumLeader(ctx) // Broker -1 when there is none
-	snap.Partitions = freshest(views)
+	snap.Partitions = freshest(byBroker)
 	return snap, ctx.Err()
 }
 
