@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kchaos/kchaos/broker"
@@ -47,7 +48,8 @@ var ISRDrainCleanFailpoint Failpoint = isrDrainFailpoint{clean: true}
 // drainStopTimeout bounds a clean shutdown of isr-drain-clean before Docker kills the broker.
 const drainStopTimeout = 60 * time.Second
 
-// The steps of isr-drain, the "step" of its lines.
+// The steps of isr-drain, the "step" of its lines; isr-drain-clean writes shutdown-... for each
+// kill-... step.
 const (
 	DrainKillFollower1 = "kill-follower-1"
 	DrainFollower1Out  = "follower-1-out-of-isr"
@@ -230,6 +232,9 @@ type isrDrainRun struct {
 
 func (r *isrDrainRun) line(step string, node int, role string) ISRDrainValue {
 	v := r.value
+	if rest, ok := strings.CutPrefix(step, "kill-"); ok && r.clean {
+		step = "shutdown-" + rest // isr-drain-clean stops its brokers with SIGTERM
+	}
 	v.Step, v.Role = step, role
 	if node > 0 {
 		v.Node = broker.BrokerName(node)

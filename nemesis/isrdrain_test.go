@@ -119,6 +119,9 @@ func TestISRDrainHealOrder(t *testing.T) {
 		"the ELR member first, then the follower never eligible, then the last ISR member")
 	line := r.line(DrainKillFollower2, 5, RoleFollower2)
 	require.Equal(t, ISRDrainValue{Key: "kchaos/0", Leader: "n2", Followers: []string{"n3", "n5"}, Step: DrainKillFollower2, Node: "n5", Role: RoleFollower2}, line)
+	r.clean = true
+	require.Equal(t, "shutdown-follower-2", r.line(DrainKillFollower2, 5, RoleFollower2).Step, "isr-drain-clean shuts its brokers down")
+	require.Equal(t, DrainLeaderAlone, r.line(DrainLeaderAlone, 0, "").Step)
 	require.Equal(t, []string{"isr-drain", "isr-drain-clean"}, []string{string(ISRDrainFailpoint.Kind()), string(ISRDrainCleanFailpoint.Kind())})
 }
 
