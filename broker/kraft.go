@@ -221,43 +221,61 @@ func (a *kraftAdmin) brokersSeenBy(ctx context.Context, id int) ([]int, error) {
 	return ids, nil
 }
 
-// quorumLeader asks the brokers, in turn until one answers, for the KRaft quorum's leader (they
-// forward DescribeQuorum to the active controller). No leader is an error.
+// quorumLeader asks every broker at once for the KRaft quorum's leader (they forward
+// DescribeQuorum to the active controller) and takes the first answer that names one; a paused
+// broker delays nothing. No leader is an error.
 func (a *kraftAdmin) quorumLeader(ctx context.Context) (ControllerState, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ids := a.ids()
+	type answer struct {
+		state ControllerState
+		err   error
+	}
+	answers := make(chan answer, len(ids))
+	for _, id := range ids {
+		go func() {
+			state, err := a.quorumLeaderThrough(ctx, id)
+			answers <- answer{state, err}
+		}()
+	}
 	var errs []error
-	for _, id := range a.ids() {
-		req := kmsg.NewPtrDescribeQuorumRequest()
-		t := kmsg.NewDescribeQuorumRequestTopic()
-		t.Topic = "__cluster_metadata"
-		p := kmsg.NewDescribeQuorumRequestTopicPartition()
-		t.Partitions = append(t.Partitions, p)
-		req.Topics = append(req.Topics, t)
-		resp, err := a.request(ctx, id, req)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+	for range ids {
+		ans := <-answers
+		if ans.err == nil {
+			return ans.state, nil
 		}
-		r := resp.(*kmsg.DescribeQuorumResponse)
-		if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
-			errs = append(errs, fmt.Errorf("DescribeQuorum through %s: %w", BrokerName(id), err))
-			continue
-		}
-		if len(r.Topics) != 1 || len(r.Topics[0].Partitions) != 1 {
-			errs = append(errs, fmt.Errorf("DescribeQuorum through %s: no partition in the answer", BrokerName(id)))
-			continue
-		}
-		p0 := r.Topics[0].Partitions[0]
-		if err := kerr.ErrorForCode(p0.ErrorCode); err != nil {
-			errs = append(errs, fmt.Errorf("DescribeQuorum through %s: %w", BrokerName(id), err))
-			continue
-		}
-		if p0.LeaderID < 0 {
-			errs = append(errs, fmt.Errorf("DescribeQuorum through %s: no leader in epoch %d", BrokerName(id), p0.LeaderEpoch))
-			continue
-		}
-		return ControllerState{Broker: int(p0.LeaderID), Epoch: int(p0.LeaderEpoch)}, nil
+		errs = append(errs, ans.err)
 	}
 	return ControllerState{Broker: -1}, fmt.Errorf("no quorum leader: %w", errors.Join(errs...))
+}
+
+// quorumLeaderThrough asks broker id for the KRaft quorum's leader.
+func (a *kraftAdmin) quorumLeaderThrough(ctx context.Context, id int) (ControllerState, error) {
+	req := kmsg.NewPtrDescribeQuorumRequest()
+	t := kmsg.NewDescribeQuorumRequestTopic()
+	t.Topic = "__cluster_metadata"
+	t.Partitions = append(t.Partitions, kmsg.NewDescribeQuorumRequestTopicPartition())
+	req.Topics = append(req.Topics, t)
+	resp, err := a.request(ctx, id, req)
+	if err != nil {
+		return ControllerState{}, err
+	}
+	r := resp.(*kmsg.DescribeQuorumResponse)
+	if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
+		return ControllerState{}, fmt.Errorf("DescribeQuorum through %s: %w", BrokerName(id), err)
+	}
+	if len(r.Topics) != 1 || len(r.Topics[0].Partitions) != 1 {
+		return ControllerState{}, fmt.Errorf("DescribeQuorum through %s: no partition in the answer", BrokerName(id))
+	}
+	p0 := r.Topics[0].Partitions[0]
+	if err := kerr.ErrorForCode(p0.ErrorCode); err != nil {
+		return ControllerState{}, fmt.Errorf("DescribeQuorum through %s: %w", BrokerName(id), err)
+	}
+	if p0.LeaderID < 0 {
+		return ControllerState{}, fmt.Errorf("DescribeQuorum through %s: no leader in epoch %d", BrokerName(id), p0.LeaderEpoch)
+	}
+	return ControllerState{Broker: int(p0.LeaderID), Epoch: int(p0.LeaderEpoch)}, nil
 }
 
 // partitionsSeenBy asks broker id for the state of every partition it knows, with
