@@ -222,14 +222,16 @@ func (n *Nemesis) start(ctx context.Context, f Fault) (ID, *fault, error) {
 }
 
 // describeTimeout bounds the reads of the cluster's state that measure what a fault achieved:
-// a slow read must not hold up a fault.
-const describeTimeout = 5 * time.Second
+// a slow read must not hold up a fault for long. On a loaded 2-core machine every broker of a
+// KRaft cluster sometimes let a 3 s request time out at once, so the read is tried again within
+// it (describeRetrying).
+const describeTimeout = 10 * time.Second
 
 // describe reads the cluster's state for Achieved; nil with the error when it cannot.
 func (n *Nemesis) describe(ctx context.Context) (*broker.Snapshot, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), describeTimeout)
 	defer cancel()
-	snap, err := n.c.Describe(ctx)
+	snap, err := n.describeRetrying(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("nemesis: describe the cluster: %w", err)
 	}

@@ -151,20 +151,24 @@ func nodeID(c *broker.Cluster, name string) int {
 	return -1
 }
 
-// resolveDescribeFor is how long Resolve retries a cluster that does not answer before it skips
-// the step.
-const resolveDescribeFor = 10 * time.Second
+// describeFor is how long describeRetrying tries a cluster that does not answer.
+const describeFor = 10 * time.Second
 
-// describeRetrying describes the cluster, retrying for resolveDescribeFor.
+// describeRetrying describes the cluster, retrying for describeFor (or until ctx ends): a
+// cluster whose brokers restart, or that a loaded machine slows down, answers a little later.
 func (n *Nemesis) describeRetrying(ctx context.Context) (broker.Snapshot, error) {
-	deadline := time.Now().Add(resolveDescribeFor)
+	deadline := time.Now().Add(describeFor)
 	for {
 		snap, err := n.c.Describe(ctx)
 		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
 			return snap, err
 		}
-		if !n.sleep(ctx, 500*time.Millisecond) {
+		t := time.NewTimer(500 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
 			return snap, err
+		case <-t.C:
 		}
 	}
 }
