@@ -42,7 +42,7 @@ var Fields = append(runFields, ClusterFields...)
 // runFields are the settings of the workload, the faults and the run itself.
 var runFields = []Field{
 	{"name", "kchaos", "test name: the run goes to RESULTS_DIR/NAME/TIMESTAMP", func(s *Spec) fieldValue { return (*stringValue)(&s.Name) }},
-	{"workload", "queue", "client workload: queue (Jepsen's queue, kafka-go) or txn (transactions of sends and polls, franz-go)", func(s *Spec) fieldValue { return (*stringValue)(&s.Workload) }},
+	{"workload", "queue", "client workload: queue (Jepsen's queue, kafka-go) or txn (transactions of sends and polls, franz-go; implied by --producer idempotent|transactional and --isolation read_committed)", func(s *Spec) fieldValue { return (*stringValue)(&s.Workload) }},
 	{"producer", "plain", "txn workload's producers: plain, idempotent or transactional", func(s *Spec) fieldValue { return (*stringValue)(&s.Producer) }},
 	{"isolation", "", "txn workload's consumers' isolation.level: read_uncommitted or read_committed (default: read_committed with transactional producers, else read_uncommitted)", func(s *Spec) fieldValue { return (*stringValue)(&s.Isolation) }},
 	{"abort-rate", "0.1", "share of transactions transactional producers abort, within 0..1", func(s *Spec) fieldValue { return (*abortRateValue)(&s.AbortRate) }},
@@ -132,7 +132,20 @@ func FromFlags(fs *flag.FlagSet, s Spec) Spec {
 	if !given["controller-mode"] {
 		s.Cluster.ControllerMode = d.ControllerMode
 	}
+	if !given["workload"] {
+		s.Workload = derivedWorkload(s)
+	}
 	return s.DerivedDefaults()
+}
+
+// derivedWorkload is the workload a spec that names none runs: txn when its producer or isolation
+// asks for what only the txn workload's franz-go clients do (idempotent or transactional
+// producers, read_committed fetches), as --controllers implies --metadata kraft; else the queue.
+func derivedWorkload(s Spec) string {
+	if (s.Producer != "" && s.Producer != "plain") || s.Isolation == "read_committed" {
+		return "txn"
+	}
+	return "queue"
 }
 
 // derivedDefaults returns the cluster fields that have no default of their own (the image, the
@@ -169,6 +182,8 @@ func RerunArgs(s Spec) []string {
 	def.Cluster.Image, def.Cluster.Metadata, def.Cluster.Controllers, def.Cluster.ControllerMode = d.Image, d.Metadata, d.Controllers, d.ControllerMode
 	// The isolation's default follows the producer: name it only when it differs from that.
 	def.Isolation = Spec{Producer: s.Producer}.DerivedDefaults().Isolation
+	// The workload's follows the producer and the isolation.
+	def.Workload = derivedWorkload(s)
 	var args []string
 	for _, f := range Fields {
 		v, d := f.value(&s), f.value(&def)

@@ -29,10 +29,31 @@ func TestTxnFlags(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, s, back)
 
+	// Producers and isolation only the txn workload has imply it, and the re-run command leaves
+	// it implied.
+	for _, tc := range []struct {
+		args     []string
+		workload string
+	}{
+		{[]string{"--producer", "transactional"}, "txn"},
+		{[]string{"--producer", "idempotent"}, "txn"},
+		{[]string{"--isolation", "read_committed"}, "txn"},
+		{[]string{"--producer", "plain"}, "queue"},
+		{[]string{"--workload", "txn"}, "txn"},
+	} {
+		s, err := spec.ParseArgs(append([]string{"--seed", "1"}, tc.args...))
+		require.NoError(t, err, "%q", tc.args)
+		require.Equal(t, tc.workload, s.Workload, "%q", tc.args)
+		require.NotContains(t, spec.RerunArgs(s), "queue")
+		back, err := spec.ParseArgs(spec.RerunArgs(s))
+		require.NoError(t, err)
+		require.Equal(t, s, back, "%q", tc.args)
+	}
+
 	for _, args := range [][]string{
-		{"--producer", "transactional"},
-		{"--producer", "idempotent"},
-		{"--isolation", "read_committed"},
+		{"--workload", "queue", "--producer", "transactional"},
+		{"--workload", "queue", "--producer", "idempotent"},
+		{"--workload", "queue", "--isolation", "read_committed"},
 		{"--workload", "txn", "--producer", "exactly-once"},
 		{"--workload", "txn", "--isolation", "serializable"},
 		{"--workload", "txn", "--abort-rate", "1.5"},
