@@ -128,10 +128,17 @@ func (n *Node) Pause(ctx context.Context) error {
 		}
 	}
 	if err != nil {
+		if strings.Contains(err.Error(), "unable to freeze") {
+			return fmt.Errorf("pause %s: %w: %w", n.Name, ErrUnableToFreeze, err)
+		}
 		return fmt.Errorf("pause %s: %w", n.Name, err)
 	}
 	return nil
 }
+
+// ErrUnableToFreeze says that Docker could not freeze a node after every attempt of Pause; runc
+// thawed it again, so the node runs as before.
+var ErrUnableToFreeze = errors.New("docker could not freeze the node")
 
 // pauseAttempts is how many times Pause asks Docker to freeze a node.
 const pauseAttempts = 5

@@ -41,6 +41,9 @@ func applyToNodes(ctx context.Context, n *Nemesis, f Fault, act, undo func(conte
 		if uerr := n.undo(ctx, flt); uerr != nil {
 			return flt, value, errors.Join(err, uerr)
 		}
+		if errors.Is(err, broker.ErrUnableToFreeze) {
+			return nil, value, fmt.Errorf("%w: %w", ErrRefused, err)
+		}
 		return nil, value, err
 	}
 	return flt, value, nil

@@ -71,6 +71,11 @@ func Plan(cfg Config, n int) []Step {
 // partition without a leader, no follower in the ISR. Run records it and goes on.
 var ErrNoTarget = errors.New("no target")
 
+// ErrRefused says that the system refused a fault and it did not happen: what it had done was
+// undone (Docker could not freeze a broker on a loaded machine, broker.ErrUnableToFreeze). Like
+// ErrNoTarget, Run records the step with the error and goes on.
+var ErrRefused = errors.New("refused")
+
 // view is what a step is resolved against: the cluster's brokers, its KRaft controller voters and
 // its description (ZooKeeper's, or the brokers' and the quorum's in KRaft mode).
 type view struct {

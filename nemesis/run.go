@@ -13,7 +13,8 @@ import (
 // step (see Plan), resolves it against the cluster, starts the fault, holds it for Config.Hold
 // (and, for a fault that waits for its own outcome, until it has played out: a lag's follower out
 // of the ISR, a new leader after jepsen-2013's isolation) and stops it, again and again. A step
-// that finds no target (ErrNoTarget) is recorded as a start line with that error and skipped. Run
+// that finds no target (ErrNoTarget), or a fault the system refused and that was undone
+// (ErrRefused), is recorded as a start line with that error and skipped. Run
 // returns after healing every active fault, whatever ended it: nil when ctx ended or Close was
 // called, otherwise the first error of a start or a stop, joined with any error of the final
 // heal. A config that does not validate, or a kind that cannot run on the cluster (see
@@ -52,7 +53,7 @@ func (n *Nemesis) Run(ctx context.Context) (err error) {
 		case err == nil:
 		case ctx.Err() != nil || n.isClosed():
 			return nil
-		case errors.Is(err, ErrNoTarget):
+		case errors.Is(err, ErrNoTarget), errors.Is(err, ErrRefused):
 		default:
 			return err
 		}
