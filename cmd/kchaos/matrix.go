@@ -51,6 +51,12 @@ func runBenchMatrix(args []string) int {
 			return fail("--from tabulates runs already done: it takes no --versions or --scenarios")
 		}
 		roots := append([]string{*from}, fs.Args()...)
+		for _, r := range roots[1:] {
+			if strings.HasPrefix(r, "-") {
+				// Go's flags stop at the first directory: a flag after it would be taken for one.
+				return fail("flag %s after the directories: put every flag before --from", r)
+			}
+		}
 		dirs, err := campaign.FindRunDirs(roots)
 		if err != nil {
 			return fail("%v", err)

@@ -29,6 +29,7 @@ func TestBenchMatrixBadInput(t *testing.T) {
 		{"from and versions", []string{"--from", dir, "--versions", "3.9.1"}},
 		{"from nothing", []string{"--from", filepath.Join(dir, "missing")}},
 		{"from no run", []string{"--from", dir}},
+		{"a flag after the directories", []string{"--from", dir, dir, "--out", filepath.Join(dir, "t")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
