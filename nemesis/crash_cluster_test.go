@@ -55,6 +55,7 @@ func powerLossAll(t *testing.T, props map[string]string) (acked []string, read m
 	require.NoError(t, c.CreateTopic(ctx, broker.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: 3}))
 	leader := leaderOf(t, c, topic+"/0")
 
+	waitTopicKnown(t, ctx, c.Broker(leader.Leader).HostAddr(), topic)
 	acked = produceAcked(t, ctx, c.Broker(leader.Leader).HostAddr(), topic, 50, 20)
 	require.NotEmpty(t, acked)
 
@@ -78,6 +79,26 @@ func powerLossAll(t *testing.T, props map[string]string) (acked []string, read m
 	_, err = WaitISR(ctx, c, topic+"/0", func(st broker.PartitionState) bool { return st.Leader > 0 })
 	require.NoError(t, err)
 	return acked, readAll(t, ctx, c, topic), start.Dropped
+}
+
+// waitTopicKnown waits until the broker at addr has partition 0 of topic, with a leader, in its
+// metadata: ZooKeeper names the leader before the broker has heard of the topic, and a produce in
+// between fails with "topic not found" (a CI run lost all its 30 requests to it).
+func waitTopicKnown(t *testing.T, ctx context.Context, addr, topic string) {
+	t.Helper()
+	cl := &kafka.Client{Addr: kafka.TCP(addr), Timeout: 5 * time.Second}
+	require.Eventually(t, func() bool {
+		md, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+		if err != nil || len(md.Topics) != 1 || md.Topics[0].Error != nil {
+			return false
+		}
+		for _, p := range md.Topics[0].Partitions {
+			if p.ID == 0 && p.Error == nil && p.Leader.ID > 0 {
+				return true
+			}
+		}
+		return false
+	}, time.Minute, 200*time.Millisecond, "%s never knew topic %s", addr, topic)
 }
 
 // produceAcked sends requests of size records each, one request per send and no retries, with
@@ -201,6 +222,7 @@ func TestCrashAndDiskFaultsOnOneBroker(t *testing.T) {
 	const topic = "c"
 	require.NoError(t, c.CreateTopic(ctx, broker.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: 3}))
 	leader := leaderOf(t, c, topic+"/0")
+	waitTopicKnown(t, ctx, c.Broker(leader.Leader).HostAddr(), topic)
 	acked := produceAcked(t, ctx, c.Broker(leader.Leader).HostAddr(), topic, 30, 20)
 	require.NotEmpty(t, acked)
 
