@@ -300,18 +300,8 @@ func (s ClusterSpec) featureArgs() string {
 	return strings.Join(parts, " ")
 }
 
-var kafkaVersion = regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)$`)
-
 // parseVersion reads a Kafka release such as "4.1.1".
-func parseVersion(v string) (major, minor int, ok bool) {
-	m := kafkaVersion.FindStringSubmatch(v)
-	if m == nil {
-		return 0, 0, false
-	}
-	major, _ = strconv.Atoi(m[1])
-	minor, _ = strconv.Atoi(m[2])
-	return major, minor, true
-}
+func parseVersion(v string) (major, minor int, ok bool) { return images.ParseRelease(v) }
 
 // maxControllers bounds the KRaft voters: more than five only slows every commit down.
 const maxControllers = 5

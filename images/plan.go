@@ -36,6 +36,18 @@ func KafkaImage(v string) string { return KafkaRepository + ":" + v }
 
 var versionPattern = regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)$`)
 
+// ParseRelease reads a Kafka release written MAJOR.MINOR.PATCH, such as "4.1.1": the one
+// reading of a version that the image build and the cluster spec share.
+func ParseRelease(v string) (major, minor int, ok bool) {
+	m := versionPattern.FindStringSubmatch(v)
+	if m == nil {
+		return 0, 0, false
+	}
+	major, _ = strconv.Atoi(m[1])
+	minor, _ = strconv.Atoi(m[2])
+	return major, minor, true
+}
+
 // VersionError is a Kafka version kchaos cannot build an image of: bad input, nothing started.
 type VersionError struct {
 	Version string
@@ -54,12 +66,11 @@ func ValidateVersion(v string) error {
 }
 
 func major(v string) (int, error) {
-	m := versionPattern.FindStringSubmatch(v)
-	if m == nil {
+	n, _, ok := ParseRelease(v)
+	if !ok {
 		return 0, &VersionError{v, "want a release such as 3.9.1 or 4.1.1"}
 	}
-	n, err := strconv.Atoi(m[1])
-	if err != nil || n < 3 || n > 4 {
+	if n < 3 || n > 4 {
 		return 0, &VersionError{v, "kchaos builds images of Kafka 3.x and 4.x"}
 	}
 	return n, nil
