@@ -61,12 +61,12 @@ func (n *Nemesis) restartNodes(ctx context.Context, nodes []*broker.Node) error 
 			}
 			return n.waitQuorumLeader(ctx, node)
 		}
-		if !running && !n.c.Spec.KRaft() {
-			if err := n.waitRegistration(ctx, node, false); err != nil {
-				return err
-			}
-		}
 		if !running {
+			if !n.c.Spec.KRaft() {
+				if err := n.waitRegistration(ctx, node, false); err != nil {
+					return err
+				}
+			}
 			if err := node.Start(ctx); err != nil {
 				return err
 			}
