@@ -391,12 +391,9 @@ func (c *Cluster) describeKRaft(ctx context.Context) (Snapshot, error) {
 			views[i], errs[i] = c.admin.partitionsSeenBy(ctx, id)
 		})
 	}
-	var ctlErr error
-	wg.Go(func() { snap.Controller, ctlErr = c.admin.quorumLeader(ctx) })
+	// quorumLeader answers Broker -1 when no broker names a leader.
+	wg.Go(func() { snap.Controller, _ = c.admin.quorumLeader(ctx) })
 	wg.Wait()
-	if ctlErr != nil {
-		snap.Controller = ControllerState{Broker: -1} // none known
-	}
 	byBroker := map[int][]PartitionState{}
 	for i, id := range ids {
 		for _, b := range seen[i] {
