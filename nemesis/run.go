@@ -44,9 +44,14 @@ func (n *Nemesis) Run(ctx context.Context) (err error) {
 		}
 		step := sched.next()
 		f, err := n.Resolve(ctx, step)
-		if err == nil {
+		switch {
+		case err == nil:
 			err = n.runStep(ctx, f)
-		} else {
+		case ctx.Err() != nil || n.isClosed():
+			// The run ended while the step was being resolved: nothing was tried, so there is
+			// no start line to record.
+			return nil
+		default:
 			n.emit("start-"+string(step.Kind), step, err)
 		}
 		switch {

@@ -5,10 +5,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/kchaos/kchaos/broker/brokertest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,7 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kchaos/kchaos/broker"
+	"github.com/kchaos/kchaos/broker/brokertest"
 	"github.com/kchaos/kchaos/checkers/dynamics"
+	"github.com/kchaos/kchaos/history"
 )
 
 // countClientLines counts the history lines of client processes written so far.
@@ -62,8 +64,8 @@ func TestRunKilledMidwayLeavesCheckableHistory(t *testing.T) {
 	resultsDir := t.TempDir()
 	run, _, stderr := startRun(t, "--name", "killed", "--time-limit", "120s", "--rate", "300", "--nemesis", "none", "--results-dir", resultsDir)
 
-	history := filepath.Join(resultsDir, "latest", "history.jsonl")
-	require.Eventually(t, func() bool { return countClientLines(history) >= 1000 }, 3*time.Minute, 500*time.Millisecond,
+	historyPath := filepath.Join(resultsDir, "latest", "history.jsonl")
+	require.Eventually(t, func() bool { return countClientLines(historyPath) >= 1000 }, 3*time.Minute, 500*time.Millisecond,
 		"the run never recorded 1000 client lines; its output:\n%s", stderr)
 	require.NoError(t, run.Process.Signal(syscall.SIGKILL))
 	_ = run.Wait()
@@ -123,12 +125,11 @@ func TestRunInterruptedDuringAFaultHealsAndCleansUp(t *testing.T) {
 				"--nemesis", tc.fault, "--nemesis-interval", "5s", "--zookeeper-session-timeout-ms", "3000", "--results-dir", resultsDir}, tc.args...)
 			run, stdout, stderr := startRun(t, args...)
 
-			history := filepath.Join(resultsDir, "latest", "history.jsonl")
-			startLine := []byte(`"f":"start-` + tc.fault + `"`)
-			require.Eventually(t, func() bool {
-				data, _ := os.ReadFile(history)
-				return bytes.Contains(data, startLine)
-			}, 3*time.Minute, 200*time.Millisecond, "no %s began; the run's output:\n%s", tc.fault, stderr)
+			historyPath := filepath.Join(resultsDir, "latest", "history.jsonl")
+			// A start line with an error (no target, the cluster could not be described) put no
+			// fault in place: only a start without one has a heal to wait for.
+			require.Eventually(t, func() bool { return lastFaultInPlace(historyPath, tc.fault) >= 0 },
+				3*time.Minute, 200*time.Millisecond, "no %s was put in place; the run's output:\n%s", tc.fault, stderr)
 			require.True(t, ownsARun(t, run.Process.Pid), "the running process owns no cluster")
 			require.NoError(t, run.Process.Signal(os.Interrupt))
 			done := make(chan error, 1)
@@ -142,10 +143,16 @@ func TestRunInterruptedDuringAFaultHealsAndCleansUp(t *testing.T) {
 			require.Contains(t, stderr.String(), "interrupted: healing faults and removing the cluster")
 			require.Contains(t, stdout.String(), "verdict: UNKNOWN")
 
-			data, err := os.ReadFile(history)
+			ops, err := history.ReadFile(historyPath)
 			require.NoError(t, err)
-			start := bytes.LastIndex(data, startLine)
-			require.Greater(t, bytes.Index(data[start:], []byte(`"f":"stop-`+tc.fault+`"`)), 0, "the %s was never healed", tc.fault)
+			start := lastFaultInPlace(historyPath, tc.fault)
+			require.GreaterOrEqual(t, start, 0)
+			healed := slices.ContainsFunc(ops[start+1:], func(op history.Op) bool {
+				return op.F == "stop-"+tc.fault && op.Error == ""
+			})
+			require.True(t, healed, "the %s put in place at line %d was never healed", tc.fault, start)
+			data, err := os.ReadFile(historyPath)
+			require.NoError(t, err)
 			require.Contains(t, string(data), `"skipped":"the run was interrupted"`)
 			results := readResults(t, filepath.Join(resultsDir, "latest"))
 			require.JSONEq(t, `"unknown"`, string(results["valid"]))
@@ -154,6 +161,24 @@ func TestRunInterruptedDuringAFaultHealsAndCleansUp(t *testing.T) {
 			require.Empty(t, faultfsMountsOf(t, run.Process.Pid), "faultfs mounts of the interrupted process are still there")
 		})
 	}
+}
+
+// lastFaultInPlace returns the index of the last start line of fault in the history at path that
+// has no error, or -1 when there is none. The history may be being written: a line that does not
+// parse (the last one, cut short) is passed over.
+func lastFaultInPlace(path, fault string) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return -1
+	}
+	last := -1
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		op, err := history.ParseLine(line)
+		if err == nil && op.F == "start-"+fault && op.Error == "" {
+			last = int(op.Index)
+		}
+	}
+	return last
 }
 
 // faultfsMountsOf returns the mount points of faultfs file systems served by process pid.
