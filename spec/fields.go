@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kchaos/kchaos/broker"
+	"github.com/kchaos/kchaos/workloads/txn"
 )
 
 // Field is one setting of a run: its flag of kchaos run, its default and its place in the spec.
@@ -25,6 +26,10 @@ type Field struct {
 	Usage string
 	// value binds the field of a spec as a flag value.
 	value func(*Spec) fieldValue
+	// derive, for a setting whose default follows other settings (--kafka-version 4.1.1 says
+	// --metadata kraft, --producer transactional says --workload txn), returns that default for s
+	// as the flag's text; Default is then only what the help shows. nil for a fixed default.
+	derive func(s Spec) string
 }
 
 // fieldValue is a flag.Value bound to one field of a spec that can also tell whether it is unset.
@@ -41,50 +46,50 @@ var Fields = append(runFields, ClusterFields...)
 
 // runFields are the settings of the workload, the faults and the run itself.
 var runFields = []Field{
-	{"name", "kchaos", "test name: the run goes to RESULTS_DIR/NAME/TIMESTAMP", func(s *Spec) fieldValue { return (*stringValue)(&s.Name) }},
-	{"workload", "queue", "client workload: queue (Jepsen's queue, kafka-go) or txn (transactions of sends and polls, franz-go; implied by --producer idempotent|transactional and --isolation read_committed)", func(s *Spec) fieldValue { return (*stringValue)(&s.Workload) }},
-	{"producer", "plain", "txn workload's producers: plain, idempotent or transactional", func(s *Spec) fieldValue { return (*stringValue)(&s.Producer) }},
-	{"isolation", "", "txn workload's consumers' isolation.level: read_uncommitted or read_committed (default: read_committed with transactional producers, else read_uncommitted)", func(s *Spec) fieldValue { return (*stringValue)(&s.Isolation) }},
-	{"abort-rate", "0.1", "share of transactions transactional producers abort, within 0..1", func(s *Spec) fieldValue { return (*abortRateValue)(&s.AbortRate) }},
-	{"topic", "kchaos", "topic holding the workload's keys", func(s *Spec) fieldValue { return (*stringValue)(&s.Topic) }},
-	{"partitions", "4", "partitions of the topic: the keys", func(s *Spec) fieldValue { return (*intValue)(&s.Partitions) }},
-	{"acks", "all", "producer acks: all, 1 or 0", func(s *Spec) fieldValue { return (*stringValue)(&s.Acks) }},
-	{"subscribe", "", "consumers subscribe through a consumer group instead of assigning partitions", func(s *Spec) fieldValue { return (*boolValue)(&s.Subscribe) }},
-	{"nemesis", DefaultNemesis, "faults: none, all (every fault the cluster can run), or a comma list of kill,pause,partition,zk-isolate (ZooKeeper mode),controller-isolate (KRaft mode),lag,jepsen-2013,crash,power-loss,disk-full,disk-error,slow-disk (these five need --faultfs),isr-drain,isr-drain-clean (KRaft, 4 brokers)", func(s *Spec) fieldValue { return (*listValue)(&s.Nemesis) }},
-	{"nemesis-interval", "20s", "time between faults, and how long each lasts: at least what the fault needs to play out (the session timeout + 2s for kill, pause, partition)", func(s *Spec) fieldValue { return (*durationValue)(&s.NemesisInterval) }},
-	{"nemesis-targets", "", "comma list of targets faults draw from: one, minority, majority, all, primaries, controller, and in KRaft mode controllers-minority, controllers-majority (default all but the last two)", func(s *Spec) fieldValue { return (*listValue)(&s.NemesisTargets) }},
-	{"nemesis-shapes", "", "comma list of partition shapes: isolate, halves, majorities-ring, bridge, one-way (default all of them)", func(s *Spec) fieldValue { return (*listValue)(&s.NemesisShapes) }},
-	{"nemesis-traffic", "all", "what partitions cut: all (brokers, ZooKeeper, clients) or brokers", func(s *Spec) fieldValue { return (*stringValue)(&s.NemesisTraffic) }},
-	{"time-limit", "60s", "how long the workload and faults run", func(s *Spec) fieldValue { return (*durationValue)(&s.TimeLimit) }},
-	{"concurrency", "10", "client workers", func(s *Spec) fieldValue { return (*intValue)(&s.Concurrency) }},
-	{"rate", "200", "target operations per second over all workers (unlimited, or 0: as fast as they go)", func(s *Spec) fieldValue { return (*rateValue)(&s.Rate) }},
-	{"seed", "", "seed of the workload's and the nemesis' choices (default: drawn from the clock and recorded)", func(s *Spec) fieldValue { return (*int64Value)(&s.Seed) }},
-	{"results-dir", "results", "where run directories go", func(s *Spec) fieldValue { return (*stringValue)(&s.ResultsDir) }},
-	{"op-timeout", "5s", "time after which an operation's outcome is unknown", func(s *Spec) fieldValue { return (*durationValue)(&s.OpTimeout) }},
-	{"recovery-timeout", "2m0s", "wait for brokers and leaders after healing", func(s *Spec) fieldValue { return (*durationValue)(&s.RecoveryTimeout) }},
-	{"final-read-timeout", "2m0s", "time limit of the final reads", func(s *Spec) fieldValue { return (*durationValue)(&s.FinalReadTimeout) }},
+	{"name", "kchaos", "test name: the run goes to RESULTS_DIR/NAME/TIMESTAMP", func(s *Spec) fieldValue { return (*stringValue)(&s.Name) }, nil},
+	{"workload", "queue", "client workload: queue (Jepsen's queue, kafka-go) or txn (transactions of sends and polls, franz-go; implied by --producer idempotent|transactional and --isolation read_committed)", func(s *Spec) fieldValue { return (*stringValue)(&s.Workload) }, func(s Spec) string { return derivedWorkload(s) }},
+	{"producer", "plain", "txn workload's producers: plain, idempotent or transactional", func(s *Spec) fieldValue { return (*stringValue)(&s.Producer) }, nil},
+	{"isolation", "", "txn workload's consumers' isolation.level: read_uncommitted or read_committed (default: read_committed with transactional producers, else read_uncommitted)", func(s *Spec) fieldValue { return (*stringValue)(&s.Isolation) }, func(s Spec) string { return string(txn.DefaultIsolation(txn.Producer(s.Producer))) }},
+	{"abort-rate", "0.1", "share of transactions transactional producers abort, within 0..1", func(s *Spec) fieldValue { return (*abortRateValue)(&s.AbortRate) }, nil},
+	{"topic", "kchaos", "topic holding the workload's keys", func(s *Spec) fieldValue { return (*stringValue)(&s.Topic) }, nil},
+	{"partitions", "4", "partitions of the topic: the keys", func(s *Spec) fieldValue { return (*intValue)(&s.Partitions) }, nil},
+	{"acks", "all", "producer acks: all, 1 or 0", func(s *Spec) fieldValue { return (*stringValue)(&s.Acks) }, nil},
+	{"subscribe", "", "consumers subscribe through a consumer group instead of assigning partitions", func(s *Spec) fieldValue { return (*boolValue)(&s.Subscribe) }, nil},
+	{"nemesis", DefaultNemesis, "faults: none, all (every fault the cluster can run), or a comma list of kill,pause,partition,zk-isolate (ZooKeeper mode),controller-isolate (KRaft mode),lag,jepsen-2013,crash,power-loss,disk-full,disk-error,slow-disk (these five need --faultfs),isr-drain,isr-drain-clean (KRaft, 4 brokers)", func(s *Spec) fieldValue { return (*listValue)(&s.Nemesis) }, nil},
+	{"nemesis-interval", "20s", "time between faults, and how long each lasts: at least what the fault needs to play out (the session timeout + 2s for kill, pause, partition)", func(s *Spec) fieldValue { return (*durationValue)(&s.NemesisInterval) }, nil},
+	{"nemesis-targets", "", "comma list of targets faults draw from: one, minority, majority, all, primaries, controller, and in KRaft mode controllers-minority, controllers-majority (default all but the last two)", func(s *Spec) fieldValue { return (*listValue)(&s.NemesisTargets) }, nil},
+	{"nemesis-shapes", "", "comma list of partition shapes: isolate, halves, majorities-ring, bridge, one-way (default all of them)", func(s *Spec) fieldValue { return (*listValue)(&s.NemesisShapes) }, nil},
+	{"nemesis-traffic", "all", "what partitions cut: all (brokers, ZooKeeper, clients) or brokers", func(s *Spec) fieldValue { return (*stringValue)(&s.NemesisTraffic) }, nil},
+	{"time-limit", "60s", "how long the workload and faults run", func(s *Spec) fieldValue { return (*durationValue)(&s.TimeLimit) }, nil},
+	{"concurrency", "10", "client workers", func(s *Spec) fieldValue { return (*intValue)(&s.Concurrency) }, nil},
+	{"rate", "200", "target operations per second over all workers (unlimited, or 0: as fast as they go)", func(s *Spec) fieldValue { return (*rateValue)(&s.Rate) }, nil},
+	{"seed", "", "seed of the workload's and the nemesis' choices (default: drawn from the clock and recorded)", func(s *Spec) fieldValue { return (*int64Value)(&s.Seed) }, nil},
+	{"results-dir", "results", "where run directories go", func(s *Spec) fieldValue { return (*stringValue)(&s.ResultsDir) }, nil},
+	{"op-timeout", "5s", "time after which an operation's outcome is unknown", func(s *Spec) fieldValue { return (*durationValue)(&s.OpTimeout) }, nil},
+	{"recovery-timeout", "2m0s", "wait for brokers and leaders after healing", func(s *Spec) fieldValue { return (*durationValue)(&s.RecoveryTimeout) }, nil},
+	{"final-read-timeout", "2m0s", "time limit of the final reads", func(s *Spec) fieldValue { return (*durationValue)(&s.FinalReadTimeout) }, nil},
 }
 
 // ClusterFields are the settings of the cluster (kchaos cluster up takes these alone); broker
 // owns their meaning and derived defaults.
 var ClusterFields = []Field{
-	{"kafka-version", broker.DefaultKafkaVersion, "Kafka release the image holds (3.x: ZooKeeper or KRaft; 4.x: KRaft only)", func(s *Spec) fieldValue { return (*stringValue)(&s.Cluster.KafkaVersion) }},
-	{"image", "", "Kafka image (default " + broker.ImagePrefix + "<kafka-version>; any image laid out like the official one, e.g. apache/kafka:4.1.1)", func(s *Spec) fieldValue { return (*stringValue)(&s.Cluster.Image) }},
-	{"metadata", "", "metadata mode: zookeeper or kraft (default zookeeper for 3.x, kraft for 4.x)", func(s *Spec) fieldValue { return (*stringValue)(&s.Cluster.Metadata) }},
-	{"controllers", "", "KRaft controller voters (default 3, or 1 with one broker; implies --metadata kraft)", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.Controllers) }},
-	{"controller-mode", "", "KRaft controllers: combined (on brokers n1..) or dedicated (nodes c1.. of their own) (default combined; implies --metadata kraft)", func(s *Spec) fieldValue { return (*stringValue)(&s.Cluster.ControllerMode) }},
-	{"brokers", strconv.Itoa(broker.DefaultBrokers), "number of Kafka brokers", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.Brokers) }},
-	{"zk-nodes", strconv.Itoa(broker.DefaultZooKeeperNodes), "number of ZooKeeper nodes (1 or 3)", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ZooKeeperNodes) }},
-	{"replication-factor", strconv.Itoa(broker.DefaultReplicationFactor), "default.replication.factor", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ReplicationFactor) }},
-	{"min-insync-replicas", strconv.Itoa(broker.DefaultMinInsyncReplicas), "min.insync.replicas", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.MinInsyncReplicas) }},
-	{"unclean-leader-election", "", "unclean.leader.election.enable", func(s *Spec) fieldValue { return (*boolValue)(&s.Cluster.UncleanLeaderElection) }},
-	{"replica-lag-time-max-ms", strconv.Itoa(broker.DefaultReplicaLagTimeMaxMs), "replica.lag.time.max.ms", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ReplicaLagTimeMaxMs) }},
-	{"zookeeper-session-timeout-ms", strconv.Itoa(broker.DefaultZooKeeperSessionTimeoutMs), "zookeeper.session.timeout.ms", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ZooKeeperSessionTimeoutMs) }},
-	{"broker-heap-mb", strconv.Itoa(broker.DefaultBrokerHeapMB), "JVM heap of each broker, in MB", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.BrokerHeapMB) }},
-	{"zk-heap-mb", strconv.Itoa(broker.DefaultZooKeeperHeapMB), "JVM heap of each ZooKeeper node, in MB", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ZooKeeperHeapMB) }},
-	{"server-property", "", "any other server.properties `key=value` (repeatable)", func(s *Spec) fieldValue { return (*propertiesValue)(&s.Cluster.ServerProperties) }},
-	{"feature", "", "KRaft feature `name=level` set when the storage is formatted (repeatable), e.g. " + broker.FeatureELR + "=0 for Kafka 4.1 without eligible leader replicas (default: the release's levels)", func(s *Spec) fieldValue { return (*featuresValue)(&s.Cluster.Features) }},
-	{"faultfs", "", "serve each broker's log dir from a faultfs FUSE mount that loses what was never fsynced (needed by crash, power-loss, disk-full, disk-error, slow-disk)", func(s *Spec) fieldValue { return (*boolValue)(&s.Cluster.FaultFS) }},
+	{"kafka-version", broker.DefaultKafkaVersion, "Kafka release the image holds (3.x: ZooKeeper or KRaft; 4.x: KRaft only)", func(s *Spec) fieldValue { return (*stringValue)(&s.Cluster.KafkaVersion) }, nil},
+	{"image", "", "Kafka image (default " + broker.ImagePrefix + "<kafka-version>; any image laid out like the official one, e.g. apache/kafka:4.1.1)", func(s *Spec) fieldValue { return (*stringValue)(&s.Cluster.Image) }, func(s Spec) string { return s.Cluster.WithDefaults().Image }},
+	{"metadata", "", "metadata mode: zookeeper or kraft (default zookeeper for 3.x, kraft for 4.x)", func(s *Spec) fieldValue { return (*stringValue)(&s.Cluster.Metadata) }, func(s Spec) string { return s.Cluster.WithDefaults().Metadata }},
+	{"controllers", "", "KRaft controller voters (default 3, or 1 with one broker; implies --metadata kraft)", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.Controllers) }, func(s Spec) string { return strconv.Itoa(s.Cluster.WithDefaults().Controllers) }},
+	{"controller-mode", "", "KRaft controllers: combined (on brokers n1..) or dedicated (nodes c1.. of their own) (default combined; implies --metadata kraft)", func(s *Spec) fieldValue { return (*stringValue)(&s.Cluster.ControllerMode) }, func(s Spec) string { return s.Cluster.WithDefaults().ControllerMode }},
+	{"brokers", strconv.Itoa(broker.DefaultBrokers), "number of Kafka brokers", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.Brokers) }, nil},
+	{"zk-nodes", strconv.Itoa(broker.DefaultZooKeeperNodes), "number of ZooKeeper nodes (1 or 3)", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ZooKeeperNodes) }, nil},
+	{"replication-factor", strconv.Itoa(broker.DefaultReplicationFactor), "default.replication.factor", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ReplicationFactor) }, nil},
+	{"min-insync-replicas", strconv.Itoa(broker.DefaultMinInsyncReplicas), "min.insync.replicas", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.MinInsyncReplicas) }, nil},
+	{"unclean-leader-election", "", "unclean.leader.election.enable", func(s *Spec) fieldValue { return (*boolValue)(&s.Cluster.UncleanLeaderElection) }, nil},
+	{"replica-lag-time-max-ms", strconv.Itoa(broker.DefaultReplicaLagTimeMaxMs), "replica.lag.time.max.ms", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ReplicaLagTimeMaxMs) }, nil},
+	{"zookeeper-session-timeout-ms", strconv.Itoa(broker.DefaultZooKeeperSessionTimeoutMs), "zookeeper.session.timeout.ms", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ZooKeeperSessionTimeoutMs) }, nil},
+	{"broker-heap-mb", strconv.Itoa(broker.DefaultBrokerHeapMB), "JVM heap of each broker, in MB", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.BrokerHeapMB) }, nil},
+	{"zk-heap-mb", strconv.Itoa(broker.DefaultZooKeeperHeapMB), "JVM heap of each ZooKeeper node, in MB", func(s *Spec) fieldValue { return (*intValue)(&s.Cluster.ZooKeeperHeapMB) }, nil},
+	{"server-property", "", "any other server.properties `key=value` (repeatable)", func(s *Spec) fieldValue { return (*propertiesValue)(&s.Cluster.ServerProperties) }, nil},
+	{"feature", "", "KRaft feature `name=level` set when the storage is formatted (repeatable), e.g. " + broker.FeatureELR + "=0 for Kafka 4.1 without eligible leader replicas (default: the release's levels)", func(s *Spec) fieldValue { return (*featuresValue)(&s.Cluster.Features) }, nil},
+	{"faultfs", "", "serve each broker's log dir from a faultfs FUSE mount that loses what was never fsynced (needed by crash, power-loss, disk-full, disk-error, slow-disk)", func(s *Spec) fieldValue { return (*boolValue)(&s.Cluster.FaultFS) }, nil},
 }
 
 // Defaults returns the spec of a run given no flags, but for its seed (zero: drawn at the start).
@@ -109,33 +114,36 @@ func RegisterFlags(fs *flag.FlagSet, s *Spec, fields []Field) {
 }
 
 // FromFlags returns the spec that flags registered by RegisterFlags on s describe, once fs is
-// parsed: a seed drawn from the clock when --seed was absent, the cluster's derived defaults (the
-// image and metadata mode of the version, the controllers of KRaft) for the flags absent, and
-// every value as given, so that an explicit zero or empty value reaches Validate instead of
-// turning into a default.
+// parsed: a seed drawn from the clock when --seed was absent, the derived defaults (the workload
+// and isolation of the producer; the image, metadata mode and controllers of the version) of the
+// flags absent, and every value as given, so that an explicit zero or empty value reaches Validate
+// instead of turning into a default.
 func FromFlags(fs *flag.FlagSet, s Spec) Spec {
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	if !given["seed"] {
 		s.Seed = ClockSeed()
 	}
-	d := s.Cluster.WithDefaults()
-	if !given["image"] {
-		s.Cluster.Image = d.Image
+	return withDerived(s, func(f Field) bool { return !given[f.Flag] })
+}
+
+// withDerived returns s with every derived field for which unset is true set to what its derive
+// gives for s as it was: a derived default follows the fields given, never another derived one.
+func withDerived(s Spec, unset func(Field) bool) Spec {
+	from := s
+	for _, f := range Fields {
+		if f.derive != nil && unset(f) {
+			mustSet(f, &s, f.derive(from))
+		}
 	}
-	if !given["metadata"] {
-		s.Cluster.Metadata = d.Metadata
+	return s
+}
+
+// mustSet sets f of s to text, which the table itself produced: an error is a bug in the table.
+func mustSet(f Field, s *Spec, text string) {
+	if err := f.value(s).Set(text); err != nil {
+		panic(fmt.Sprintf("spec: value %q of --%s: %v", text, f.Flag, err))
 	}
-	if !given["controllers"] {
-		s.Cluster.Controllers = d.Controllers
-	}
-	if !given["controller-mode"] {
-		s.Cluster.ControllerMode = d.ControllerMode
-	}
-	if !given["workload"] {
-		s.Workload = derivedWorkload(s)
-	}
-	return s.DerivedDefaults()
 }
 
 // derivedWorkload is the workload a spec that names none runs: txn when its producer or isolation
@@ -146,13 +154,6 @@ func derivedWorkload(s Spec) string {
 		return "txn"
 	}
 	return "queue"
-}
-
-// derivedDefaults returns the cluster fields that have no default of their own (the image, the
-// metadata mode, the controllers) as broker derives them from the other fields of c.
-func derivedDefaults(c broker.ClusterSpec) broker.ClusterSpec {
-	c.Image, c.Metadata, c.Controllers, c.ControllerMode = "", "", 0, ""
-	return c.WithDefaults()
 }
 
 // ParseArgs parses the flags of kchaos run into a validated spec. It is what the CLI does and
@@ -173,17 +174,24 @@ func ParseArgs(args []string) (Spec, error) {
 }
 
 // RerunArgs returns the flags of kchaos run that run s again: every field that differs from its
-// default (for a derived one, from what the other fields derive), and always the seed.
+// default (for a derived one, from what the fields it follows derive), and always the seed.
 // ParseArgs(RerunArgs(s)) gives s back.
 func RerunArgs(s Spec) []string {
-	def := Defaults()
-	// A derived default follows the other fields: --kafka-version 4.1.1 alone says --metadata kraft.
-	d := derivedDefaults(s.Cluster)
-	def.Cluster.Image, def.Cluster.Metadata, def.Cluster.Controllers, def.Cluster.ControllerMode = d.Image, d.Metadata, d.Controllers, d.ControllerMode
-	// The isolation's default follows the producer: name it only when it differs from that.
-	def.Isolation = Spec{Producer: s.Producer}.DerivedDefaults().Isolation
-	// The workload's follows the producer and the isolation.
-	def.Workload = derivedWorkload(s)
+	// A derived default follows the other fields: --kafka-version 4.1.1 alone says --metadata
+	// kraft. Derived fields are derived from s without them, as FromFlags derives them from s
+	// without the flags absent: --controllers 3 and --metadata kraft imply each other, and naming
+	// neither would lose both.
+	def, without := Defaults(), s
+	for _, f := range Fields {
+		if f.derive != nil {
+			mustSet(f, &without, f.value(&Spec{}).String())
+		}
+	}
+	for _, f := range Fields {
+		if f.derive != nil {
+			mustSet(f, &def, f.derive(without))
+		}
+	}
 	var args []string
 	for _, f := range Fields {
 		v, d := f.value(&s), f.value(&def)

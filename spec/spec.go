@@ -15,7 +15,6 @@ import (
 	"github.com/kchaos/kchaos/broker"
 	"github.com/kchaos/kchaos/nemesis"
 	"github.com/kchaos/kchaos/workloads/queue"
-	"github.com/kchaos/kchaos/workloads/txn"
 )
 
 // Spec is a chaos test. Zero fields take their defaults (WithDefaults); Validate reports what is
@@ -87,14 +86,13 @@ const NoAborts = -1
 // AbortShare returns the share of transactions aborted: AbortRate, with NoAborts as 0.
 func (s Spec) AbortShare() float64 { return max(0, s.AbortRate) }
 
-// DerivedDefaults returns s with the defaults that depend on other fields filled in: the
-// isolation follows the producer (read_committed for transactional producers, where
-// transactions promise most; read_uncommitted otherwise, where both levels read the same).
+// DerivedDefaults returns s with its unset (zero) fields whose default follows other fields filled
+// in from those: the workload and isolation follow the producer (txn and read_committed for
+// transactional producers, where transactions promise most; the queue and read_uncommitted for
+// plain ones), the image, metadata mode and controllers follow the Kafka version. Fields has the
+// rules.
 func (s Spec) DerivedDefaults() Spec {
-	if s.Isolation == "" {
-		s.Isolation = string(txn.DefaultIsolation(txn.Producer(s.Producer)))
-	}
-	return s
+	return withDerived(s, func(f Field) bool { return f.value(&s).isZero() })
 }
 
 // Duration is a time.Duration written in JSON as Go's duration text ("60s").
@@ -116,14 +114,16 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// WithDefaults returns s with every unset (zero) field given its default from Fields, and a
-// zero Seed replaced by one drawn from the clock. The cluster's derived defaults (a replication
-// factor no larger than the brokers) come from broker.ClusterSpec.WithDefaults.
+// WithDefaults returns s with every unset (zero) field given its default from Fields (derived
+// from the fields set, for those whose default follows others: DerivedDefaults), and a zero Seed
+// replaced by one drawn from the clock. The cluster's other derived defaults (a replication factor
+// no larger than the brokers) come from broker.ClusterSpec.WithDefaults.
 func (s Spec) WithDefaults() Spec {
+	s = s.DerivedDefaults()
 	s.Cluster = s.Cluster.WithDefaults()
 	for _, f := range Fields {
 		v := f.value(&s)
-		if v.isZero() && f.Default != "" {
+		if v.isZero() && f.Default != "" && f.derive == nil {
 			if err := v.Set(f.Default); err != nil {
 				panic(fmt.Sprintf("spec: default %q of --%s: %v", f.Default, f.Flag, err)) // a bug in the table
 			}
@@ -132,7 +132,7 @@ func (s Spec) WithDefaults() Spec {
 	if s.Seed == 0 {
 		s.Seed = ClockSeed()
 	}
-	return s.DerivedDefaults()
+	return s
 }
 
 // ClockSeed draws a non-zero seed from the clock.

@@ -264,6 +264,44 @@ func TestDerivedClusterDefaults(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// The workload and isolation follow the producer, on the command line and in the Go API alike,
+// and the re-run command names the producer alone.
+func TestDerivedWorkloadDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		args                []string
+		workload, isolation string
+		rerun               []string
+	}{
+		{args: nil, workload: "queue", isolation: "read_uncommitted", rerun: []string{"--seed", "1"}},
+		{args: []string{"--producer", "transactional"}, workload: "txn", isolation: "read_committed",
+			rerun: []string{"--producer", "transactional", "--seed", "1"}},
+		{args: []string{"--producer", "idempotent"}, workload: "txn", isolation: "read_uncommitted",
+			rerun: []string{"--producer", "idempotent", "--seed", "1"}},
+		// Explicit values win over what the producer derives.
+		{args: []string{"--producer", "transactional", "--isolation", "read_uncommitted"}, workload: "txn", isolation: "read_uncommitted",
+			rerun: []string{"--producer", "transactional", "--isolation", "read_uncommitted", "--seed", "1"}},
+		{args: []string{"--workload", "txn"}, workload: "txn", isolation: "read_uncommitted",
+			rerun: []string{"--workload", "txn", "--seed", "1"}},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			s, err := spec.ParseArgs(append([]string{"--seed", "1"}, tc.args...))
+			require.NoError(t, err)
+			require.Equal(t, tc.workload, s.Workload)
+			require.Equal(t, tc.isolation, s.Isolation)
+			require.Equal(t, tc.rerun, spec.RerunArgs(s))
+
+			back, err := spec.ParseArgs(spec.RerunArgs(s))
+			require.NoError(t, err)
+			require.Equal(t, s, back)
+		})
+	}
+	// The Go API derives what the flags derive.
+	goAPI := spec.Spec{Seed: 1, Producer: "transactional"}.WithDefaults()
+	require.Equal(t, "txn", goAPI.Workload)
+	require.Equal(t, "read_committed", goAPI.Isolation)
+	require.NoError(t, goAPI.Validate())
+}
+
 // The faults over faultfs are refused before any cluster starts when --faultfs is missing.
 func TestFaultFSFaultsNeedTheFlag(t *testing.T) {
 	_, err := spec.ParseArgs([]string{"--seed", "5", "--nemesis", "kill,crash"})
