@@ -26,6 +26,7 @@ import (
 	"github.com/segmentio/kafka-go/protocol/produce"
 
 	"github.com/kchaos/kchaos/history"
+	"github.com/kchaos/kchaos/workloads"
 )
 
 // Options configure the workload.
@@ -117,8 +118,8 @@ type Client struct {
 	positions  map[string]int64 // next offset to read, per assigned key
 	watermarks map[string]int64 // high watermark seen by the last fetch, per key
 	needAssign bool
-	group      *kafka.Reader // the consumer group member of a subscribed consumer
-	offsets    *offsets      // the workload's offset tracking; nil for a client of its own
+	group      *kafka.Reader      // the consumer group member of a subscribed consumer
+	offsets    *workloads.Offsets // the workload's offset tracking; nil for a client of its own
 }
 
 // newTransport returns a kafka-go transport for the workload's topic. Fresh metadata matters
@@ -204,7 +205,7 @@ func (c *Client) Next(p history.Process, rng *rand.Rand) history.Op {
 func (c *Client) Invoke(ctx context.Context, inv history.Op) history.Op {
 	done := c.invoke(ctx, inv)
 	if c.offsets != nil {
-		c.offsets.see(&done)
+		c.offsets.See(&done)
 	}
 	return done
 }

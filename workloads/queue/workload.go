@@ -1,11 +1,8 @@
 package queue
 
 import (
-	"sync"
-
 	"github.com/segmentio/kafka-go"
 
-	"github.com/kchaos/kchaos/history"
 	"github.com/kchaos/kchaos/workloads"
 )
 
@@ -20,7 +17,7 @@ import (
 type Workload struct {
 	opts      Options
 	values    Values
-	offsets   offsets
+	offsets   workloads.Offsets
 	transport *kafka.Transport
 }
 
@@ -48,46 +45,4 @@ func (w *Workload) newClient() (*Client, error) {
 }
 
 // MaxOffset returns the highest offset any operation of the workload's clients saw on key, or -1.
-func (w *Workload) MaxOffset(key string) int64 { return w.offsets.max(key) }
-
-// offsets is the highest offset seen per key, by sends and polls that completed ok.
-type offsets struct {
-	mu  sync.Mutex
-	per map[string]int64
-}
-
-func (o *offsets) see(op *history.Op) {
-	if op.Type != history.OK {
-		return
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.per == nil {
-		o.per = map[string]int64{}
-	}
-	seen := func(key string, offset int64) {
-		if cur, ok := o.per[key]; !ok || offset > cur {
-			o.per[key] = offset
-		}
-	}
-	for i := range op.Mops {
-		m := &op.Mops[i]
-		if m.Kind == history.MopSend && m.Offset != history.NoOffset {
-			seen(m.Key, m.Offset)
-		}
-		for _, kr := range m.Reads {
-			if n := len(kr.Records); n > 0 {
-				seen(kr.Key, kr.Records[n-1].Offset)
-			}
-		}
-	}
-}
-
-func (o *offsets) max(key string) int64 {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if v, ok := o.per[key]; ok {
-		return v
-	}
-	return -1
-}
+func (w *Workload) MaxOffset(key string) int64 { return w.offsets.Max(key) }

@@ -101,7 +101,7 @@ func (c *Client) Close() {
 // (unknown). A send or poll op is run as a txn of its micro-operations.
 func (c *Client) Invoke(ctx context.Context, inv history.Op) history.Op {
 	done := c.invoke(ctx, inv)
-	c.w.see(&done)
+	c.w.offsets.See(&done)
 	return done
 }
 

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/kchaos/kchaos/history"
 	"github.com/kchaos/kchaos/workloads"
 )
 
@@ -18,11 +17,11 @@ type Workload struct {
 	opts    Options
 	optsErr error
 	next    atomic.Int64 // the last value handed out
+	offsets workloads.Offsets
 
 	mu      sync.Mutex
 	freeIDs []string // transactional ids of closed clients, for their successors
 	nextID  int
-	maxSeen map[string]int64
 }
 
 var _ workloads.Workload = (*Workload)(nil)
@@ -30,7 +29,7 @@ var _ workloads.Workload = (*Workload)(nil)
 // New returns the txn workload with opts; bad options are reported when it opens a client.
 func New(opts Options) *Workload {
 	o, err := opts.withDefaults()
-	return &Workload{opts: o, optsErr: err, maxSeen: map[string]int64{}}
+	return &Workload{opts: o, optsErr: err}
 }
 
 // Keys returns the workload's keys.
@@ -91,36 +90,5 @@ func (w *Workload) releaseID(id string) {
 	w.freeIDs = append(w.freeIDs, id)
 }
 
-// see notes the offsets of an ok operation.
-func (w *Workload) see(op *history.Op) {
-	if op.Type != history.OK {
-		return
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	seen := func(key string, offset int64) {
-		if cur, ok := w.maxSeen[key]; !ok || offset > cur {
-			w.maxSeen[key] = offset
-		}
-	}
-	for _, m := range op.Mops {
-		if m.Kind == history.MopSend && m.Offset != history.NoOffset {
-			seen(m.Key, m.Offset)
-		}
-		for _, kr := range m.Reads {
-			if n := len(kr.Records); n > 0 {
-				seen(kr.Key, kr.Records[n-1].Offset)
-			}
-		}
-	}
-}
-
 // MaxOffset returns the highest offset any ok operation saw on key, or -1.
-func (w *Workload) MaxOffset(key string) int64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if v, ok := w.maxSeen[key]; ok {
-		return v
-	}
-	return -1
-}
+func (w *Workload) MaxOffset(key string) int64 { return w.offsets.Max(key) }
