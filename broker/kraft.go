@@ -371,46 +371,70 @@ func optionalInts(s []int32) []int {
 }
 
 // describeKRaft is Describe in KRaft mode: the brokers every broker lists (the union), the quorum
-// leader as the controller, and each partition's freshest state among the brokers' answers. It
-// asks every broker at once: one by one, a paused broker held each request for requestTimeout,
-// and the brokers after it were never asked before the caller's deadline.
+// leader as the controller, and each partition's freshest state among the brokers' answers.
 func (c *Cluster) describeKRaft(ctx context.Context) (Snapshot, error) {
-	var snap Snapshot
-	ids := c.admin.ids()
+	v := c.admin.askEveryBroker(ctx, true)
+	// quorumLeader answers Broker -1 when no broker names a leader.
+	snap := Snapshot{Controller: v.controller, Registered: v.registered}
+	if len(v.partitions) == 0 {
+		return snap, fmt.Errorf("describe the cluster: no broker answered: %w", errors.Join(v.errs...))
+	}
+	snap.Partitions = freshest(v.partitions)
+	return snap, ctx.Err()
+}
+
+// brokerViews is what the brokers, asked at once, answered.
+type brokerViews struct {
+	// partitions are the partition states each broker that answered sees, by broker id.
+	partitions map[int][]PartitionState
+	// registered is the union of the brokers the brokers list, sorted; asked for only by Describe.
+	registered []int
+	// errs are the errors of the brokers that did not answer.
+	errs []error
+	// controller is the quorum's leader (Broker -1 when no broker names one), unless controllerErr.
+	controller    ControllerState
+	controllerErr error
+}
+
+// askEveryBroker asks every broker at once for the partitions it sees (and, with registered, the
+// brokers it lists) and the quorum for its leader. One by one, a paused broker held each request
+// for requestTimeout, and the brokers after it were never asked before the caller's deadline.
+func (a *kraftAdmin) askEveryBroker(ctx context.Context, registered bool) brokerViews {
+	ids := a.ids()
 	seen := make([][]int, len(ids))
 	views := make([][]PartitionState, len(ids))
 	errs := make([]error, len(ids))
+	var v brokerViews
 	var wg sync.WaitGroup
 	for i, id := range ids {
 		wg.Go(func() {
-			var err error
-			if seen[i], err = c.admin.brokersSeenBy(ctx, id); err != nil {
-				errs[i] = err
-				return
+			if registered {
+				var err error
+				if seen[i], err = a.brokersSeenBy(ctx, id); err != nil {
+					errs[i] = err
+					return
+				}
 			}
-			views[i], errs[i] = c.admin.partitionsSeenBy(ctx, id)
+			views[i], errs[i] = a.partitionsSeenBy(ctx, id)
 		})
 	}
-	// quorumLeader answers Broker -1 when no broker names a leader.
-	wg.Go(func() { snap.Controller, _ = c.admin.quorumLeader(ctx) })
+	wg.Go(func() { v.controller, v.controllerErr = a.quorumLeader(ctx) })
 	wg.Wait()
-	byBroker := map[int][]PartitionState{}
+	v.partitions = map[int][]PartitionState{}
 	for i, id := range ids {
 		for _, b := range seen[i] {
-			if !slices.Contains(snap.Registered, b) {
-				snap.Registered = append(snap.Registered, b)
+			if !slices.Contains(v.registered, b) {
+				v.registered = append(v.registered, b)
 			}
 		}
 		if errs[i] == nil {
-			byBroker[id] = views[i]
+			v.partitions[id] = views[i]
+		} else {
+			v.errs = append(v.errs, errs[i])
 		}
 	}
-	if len(byBroker) == 0 {
-		return snap, fmt.Errorf("describe the cluster: no broker answered: %w", errors.Join(errs...))
-	}
-	slices.Sort(snap.Registered)
-	snap.Partitions = freshest(byBroker)
-	return snap, ctx.Err()
+	slices.Sort(v.registered)
+	return v
 }
 
 // freshest merges the brokers' views, keyed by broker id, into one state per partition: the one

@@ -3,7 +3,6 @@ package broker
 import (
 	"context"
 	"slices"
-	"sync"
 	"time"
 )
 
@@ -59,30 +58,15 @@ func (p *kraftPoller) close() {
 
 // poll asks every broker at once, so a paused broker delays a round by requestTimeout at most.
 func (p *kraftPoller) poll(ctx context.Context) {
-	ids := p.c.admin.ids()
-	views := make([][]PartitionState, len(ids))
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Go(func() { views[i], _ = p.c.admin.partitionsSeenBy(ctx, id) })
-	}
-	var ctl ControllerState
-	var ctlErr error
-	wg.Go(func() { ctl, ctlErr = p.c.admin.quorumLeader(ctx) })
-	wg.Wait()
+	v := p.c.admin.askEveryBroker(ctx, false)
 	if ctx.Err() != nil {
 		return // cancelled mid-round: the answers may be partial
 	}
-	byBroker := map[int][]PartitionState{}
-	for i, id := range ids {
-		if views[i] != nil {
-			byBroker[id] = views[i]
-		}
+	if v.controllerErr == nil && v.controller != p.controller {
+		p.controller = v.controller
+		p.o.report(ObservedController, v.controller)
 	}
-	if ctlErr == nil && ctl != p.controller {
-		p.controller = ctl
-		p.o.report(ObservedController, ctl)
-	}
-	for _, s := range freshest(byBroker) {
+	for _, s := range freshest(v.partitions) {
 		p.observe(s)
 	}
 }
