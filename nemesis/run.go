@@ -157,19 +157,29 @@ func nodeID(c *broker.Cluster, name string) int {
 	return -1
 }
 
-// describeFor is how long describeRetrying tries a cluster that does not answer.
-const describeFor = 10 * time.Second
+// describeFor is how long describeRetrying tries a cluster that does not answer, and describeEvery
+// how long it waits between two tries.
+const (
+	describeFor   = 10 * time.Second
+	describeEvery = 500 * time.Millisecond
+)
 
 // describeRetrying describes the cluster, retrying for describeFor (or until ctx ends): a
 // cluster whose brokers restart, or that a loaded machine slows down, answers a little later.
 func (n *Nemesis) describeRetrying(ctx context.Context) (broker.Snapshot, error) {
-	deadline := time.Now().Add(describeFor)
+	return retryDescribe(ctx, n.c.Describe, describeFor, describeEvery)
+}
+
+// retryDescribe calls describe until it succeeds, waiting every between two calls, and gives up
+// once within has passed or ctx has ended, returning what the last call returned.
+func retryDescribe(ctx context.Context, describe func(context.Context) (broker.Snapshot, error), within, every time.Duration) (broker.Snapshot, error) {
+	deadline := time.Now().Add(within)
 	for {
-		snap, err := n.c.Describe(ctx)
+		snap, err := describe(ctx)
 		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
 			return snap, err
 		}
-		t := time.NewTimer(500 * time.Millisecond)
+		t := time.NewTimer(every)
 		select {
 		case <-ctx.Done():
 			t.Stop()
