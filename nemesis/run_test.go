@@ -105,3 +105,64 @@ func TestRetryDescribeReturnsAtOnceWhenCtxEnds(t *testing.T) {
 		require.Equal(t, 1, d.calls)
 	})
 }
+
+func TestStepOutcome(t *testing.T) {
+	noTarget := fmt.Errorf("%w: no leader for kchaos/0", ErrNoTarget)
+	refused := refusal(fmt.Errorf("pause n2: %w: %w", broker.ErrUnableToFreeze, errors.New("unable to freeze")))
+	failed := errors.New("nemesis: kill n1: docker is gone")
+	cut := fmt.Errorf("nemesis: describe the cluster: %w", context.Canceled)
+	for _, tc := range []struct {
+		name     string
+		err      error
+		resolved bool
+		ended    bool
+		record   bool
+		stop     bool
+		ret      error
+	}{
+		{name: "a step that ran goes on", resolved: true},
+		{name: "a step that ran as the run ended goes on to its end", resolved: true, ended: true},
+		{name: "no target is recorded and skipped", err: noTarget, record: true},
+		{name: "a resolve error ends the run", err: failed, record: true, stop: true, ret: failed},
+		{name: "a resolve cut short by the run's end records nothing", err: cut, ended: true, stop: true},
+		{name: "no target as the run ends records nothing", err: noTarget, ended: true, stop: true},
+		{name: "a refused start is skipped, start recorded it", err: refused, resolved: true},
+		{name: "no target at start is skipped, start recorded it", err: noTarget, resolved: true},
+		{name: "a start or stop error ends the run", err: failed, resolved: true, stop: true, ret: failed},
+		{name: "an error as the run ends returns nil", err: failed, resolved: true, ended: true, stop: true},
+		{name: "a start refused after Close returns nil", err: ErrClosed, resolved: true, ended: true, stop: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			record, stop, ret := stepOutcome(tc.err, tc.resolved, tc.ended)
+			require.Equal(t, tc.record, record, "record")
+			require.Equal(t, tc.stop, stop, "stop")
+			require.Equal(t, tc.ret, ret, "returned error")
+		})
+	}
+}
+
+func TestRefusal(t *testing.T) {
+	freeze := fmt.Errorf("pause n2: %w: %w", broker.ErrUnableToFreeze, errors.New("unable to freeze cgroup"))
+	for _, tc := range []struct {
+		name    string
+		err     error
+		refused bool
+	}{
+		{name: "a node docker could not freeze", err: freeze, refused: true},
+		{name: "one of the nodes paused at once", err: errors.Join(nil, freeze, errors.New("pause n3: context canceled")), refused: true},
+		{name: "another error", err: errors.New("pause n2: no such container")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := refusal(tc.err)
+			require.Equal(t, tc.refused, errors.Is(err, ErrRefused), "refused")
+			require.ErrorIs(t, err, tc.err, "the cause stays in the chain")
+			if tc.refused {
+				require.ErrorIs(t, err, broker.ErrUnableToFreeze)
+				_, stop, _ := stepOutcome(err, true, false)
+				require.False(t, stop, "Run skips a refused step")
+			} else {
+				require.Same(t, tc.err, err, "an error that is no refusal is returned as it is")
+			}
+		})
+	}
+}
