@@ -41,12 +41,19 @@ func applyToNodes(ctx context.Context, n *Nemesis, f Fault, act, undo func(conte
 		if uerr := n.undo(ctx, flt); uerr != nil {
 			return flt, value, errors.Join(err, uerr)
 		}
-		if errors.Is(err, broker.ErrUnableToFreeze) {
-			return nil, value, fmt.Errorf("%w: %w", ErrRefused, err)
-		}
-		return nil, value, err
+		return nil, value, refusal(err)
 	}
 	return flt, value, nil
+}
+
+// refusal returns the error of a fault's act that was undone: wrapped in ErrRefused when the
+// system refused the fault (broker.ErrUnableToFreeze), so that Run skips the step, and as it is
+// otherwise.
+func refusal(err error) error {
+	if errors.Is(err, broker.ErrUnableToFreeze) {
+		return fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	return err
 }
 
 // nodesStop is the stop value of faults whose stop line names the brokers hit (and the

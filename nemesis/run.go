@@ -44,25 +44,38 @@ func (n *Nemesis) Run(ctx context.Context) (err error) {
 		}
 		step := sched.next()
 		f, err := n.Resolve(ctx, step)
-		switch {
-		case err == nil:
+		resolved := err == nil
+		if resolved {
 			err = n.runStep(ctx, f)
-		case ctx.Err() != nil || n.isClosed():
-			// The run ended while the step was being resolved: nothing was tried, so there is
-			// no start line to record.
-			return nil
-		default:
+		}
+		record, stop, ret := stepOutcome(err, resolved, ctx.Err() != nil || n.isClosed())
+		if record {
 			n.emit("start-"+string(step.Kind), step, err)
 		}
-		switch {
-		case err == nil:
-		case ctx.Err() != nil || n.isClosed():
-			return nil
-		case errors.Is(err, ErrNoTarget), errors.Is(err, ErrRefused):
-		default:
-			return err
+		if stop {
+			return ret
 		}
 	}
+}
+
+// stepOutcome says what Run does after a step that returned err: the error of its Resolve, or
+// when resolved that of its start or stop, which record their own lines. ended says the run has
+// ended (ctx, Close). A step that finds no target or that the system refused is skipped, one
+// that failed to resolve recorded as a start line with its error; any other error ends the run,
+// which returns it; a run that has ended returns nil, and records nothing of a step it cut
+// short while it was being resolved: nothing was tried.
+func stepOutcome(err error, resolved, ended bool) (record, stop bool, ret error) {
+	if err == nil {
+		return false, false, nil
+	}
+	if ended {
+		return false, true, nil
+	}
+	record = !resolved
+	if errors.Is(err, ErrNoTarget) || errors.Is(err, ErrRefused) {
+		return record, false, nil
+	}
+	return record, true, err
 }
 
 // runStep starts a fault, holds it for Config.Hold, then for as long as the fault itself waits to
@@ -157,19 +170,29 @@ func nodeID(c *broker.Cluster, name string) int {
 	return -1
 }
 
-// describeFor is how long describeRetrying tries a cluster that does not answer.
-const describeFor = 10 * time.Second
+// describeFor is how long describeRetrying tries a cluster that does not answer, and describeEvery
+// how long it waits between two tries.
+const (
+	describeFor   = 10 * time.Second
+	describeEvery = 500 * time.Millisecond
+)
 
 // describeRetrying describes the cluster, retrying for describeFor (or until ctx ends): a
 // cluster whose brokers restart, or that a loaded machine slows down, answers a little later.
 func (n *Nemesis) describeRetrying(ctx context.Context) (broker.Snapshot, error) {
-	deadline := time.Now().Add(describeFor)
+	return retryDescribe(ctx, n.c.Describe, describeFor, describeEvery)
+}
+
+// retryDescribe calls describe until it succeeds, waiting every between two calls, and gives up
+// once within has passed or ctx has ended, returning what the last call returned.
+func retryDescribe(ctx context.Context, describe func(context.Context) (broker.Snapshot, error), within, every time.Duration) (broker.Snapshot, error) {
+	deadline := time.Now().Add(within)
 	for {
-		snap, err := n.c.Describe(ctx)
+		snap, err := describe(ctx)
 		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
 			return snap, err
 		}
-		t := time.NewTimer(500 * time.Millisecond)
+		t := time.NewTimer(every)
 		select {
 		case <-ctx.Done():
 			t.Stop()
