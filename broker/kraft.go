@@ -370,7 +370,7 @@ func optionalInts(s []int32) []int {
 	return ints(s)
 }
 
-// describeKRaft is Describe in KRaft mode: the brokers every broker lists (the union), the quorum
+// describeKRaft is Describe in KRaft mode: the brokers half the brokers list, the quorum
 // leader as the controller, and each partition's freshest state among the brokers' answers.
 func (c *Cluster) describeKRaft(ctx context.Context) (Snapshot, error) {
 	v := c.admin.askEveryBroker(ctx, true)
@@ -387,7 +387,8 @@ func (c *Cluster) describeKRaft(ctx context.Context) (Snapshot, error) {
 type brokerViews struct {
 	// partitions are the partition states each broker that answered sees, by broker id.
 	partitions map[int][]PartitionState
-	// registered is the union of the brokers the brokers list, sorted; asked for only by Describe.
+	// registered are the brokers at least half the answering brokers list (registeredByHalf),
+	// sorted; asked for only by Describe.
 	registered []int
 	// errs are the errors of the brokers that did not answer.
 	errs []error
@@ -421,20 +422,35 @@ func (a *kraftAdmin) askEveryBroker(ctx context.Context, registered bool) broker
 	wg.Go(func() { v.controller, v.controllerErr = a.quorumLeader(ctx) })
 	wg.Wait()
 	v.partitions = map[int][]PartitionState{}
+	listedBy := map[int]int{}
 	for i, id := range ids {
-		for _, b := range seen[i] {
-			if !slices.Contains(v.registered, b) {
-				v.registered = append(v.registered, b)
-			}
-		}
 		if errs[i] == nil {
 			v.partitions[id] = views[i]
+			for _, b := range seen[i] {
+				listedBy[b]++
+			}
 		} else {
 			v.errs = append(v.errs, errs[i])
 		}
 	}
-	slices.Sort(v.registered)
+	v.registered = registeredByHalf(listedBy, len(v.partitions))
 	return v
+}
+
+// registeredByHalf returns the brokers that at least half of the answering brokers list, sorted,
+// given how many list each. A broker cut from the controllers is fenced, but its own metadata
+// stands still and lists it still: one stale view must not count it registered. Half, not a
+// majority, so that of two brokers one catching up after a restart does not unregister the
+// other.
+func registeredByHalf(listedBy map[int]int, answered int) []int {
+	var out []int
+	for b, n := range listedBy {
+		if 2*n >= answered {
+			out = append(out, b)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // freshest merges the brokers' views, keyed by broker id, into one state per partition: the one

@@ -37,3 +37,23 @@ func TestKRaftPollerReportsChangesAndGaps(t *testing.T) {
 	require.Equal(t, ObserverGap{Key: "t/0", FromVersion: 0, ToVersion: 2}, seen[2].Value)
 	require.Equal(t, 3, seen[3].Value.(PartitionState).Leader)
 }
+
+// A broker cut from the controllers still lists itself; the others, fenced it, do not.
+func TestRegisteredByHalf(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		listedBy map[int]int
+		answered int
+		want     []int
+	}{
+		{"all agree", map[int]int{1: 3, 2: 3, 3: 3}, 3, []int{1, 2, 3}},
+		{"one stale view lists a fenced broker", map[int]int{1: 3, 2: 3, 3: 1}, 3, []int{1, 2}},
+		{"a killed broker answers nothing and nobody lists it", map[int]int{1: 2, 2: 2}, 2, []int{1, 2}},
+		{"of two, one catching up lacks the other: a tie stays registered", map[int]int{1: 2, 2: 1}, 2, []int{1, 2}},
+		{"nobody answered", map[int]int{}, 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, registeredByHalf(tc.listedBy, tc.answered))
+		})
+	}
+}

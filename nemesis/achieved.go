@@ -34,9 +34,9 @@ type Achieved struct {
 	NewController string `json:"new_controller,omitempty"`
 	// Unregistered are the brokers registered at the start and not at the end (in KRaft mode:
 	// registered and unfenced at the start, fenced or gone at the end), sorted: a broker cut off
-	// from ZooKeeper, or killed or paused, that led no partition shows it played out here. In
-	// KRaft mode a broker cut from the controllers alone is not counted: Describe takes the union
-	// of the brokers' views, and its own stale view still lists it.
+	// from ZooKeeper or from the controllers, or killed or paused, that led no partition shows it
+	// played out here. In KRaft mode Describe counts the brokers half the brokers list: the cut
+	// broker's own stale view still lists it.
 	Unregistered []string `json:"unregistered,omitempty"`
 	// Error says why the states could not be compared; the counts are then zero and mean nothing.
 	Error string `json:"error,omitempty"`

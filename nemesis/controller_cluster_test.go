@@ -64,9 +64,11 @@ func TestControllerFaultsOnAKRaftCluster(t *testing.T) {
 		elected := time.Since(cutAt)
 		require.NotContains(t, moved.ISR, 2)
 		require.GreaterOrEqual(t, elected, 3*time.Second, "the leader moved before n2's session could run out")
-		// Describe's registered brokers are the union of what every broker lists, and n2, cut
-		// from the controllers, still lists itself from its stale metadata: the fencing shows as
-		// the leadership the controller moved, not there.
+		// n2, cut from the controllers, still lists itself from its stale metadata; the other
+		// brokers, which the controller told of the fencing, do not, and they are the most.
+		snap, err := c.Describe(ctx)
+		require.NoError(t, err)
+		require.NotContains(t, snap.Registered, 2, "Describe still counts the fenced n2 registered")
 		t.Logf("n2 fenced and leader %d elected %s after the cut (ISR %v)", moved.Leader, elected.Round(100*time.Millisecond), moved.ISR)
 
 		require.NoError(t, n.Stop(ctx, id))
@@ -82,6 +84,7 @@ func TestControllerFaultsOnAKRaftCluster(t *testing.T) {
 		require.Empty(t, a.Error)
 		require.Equal(t, 1, a.Elections)
 		require.True(t, a.ISRShrunk)
+		require.Equal(t, []string{"n2"}, a.Unregistered, "the cut showed as n2 fenced")
 		t.Logf("achieved: %+v", a)
 	})
 
