@@ -16,7 +16,7 @@ func newWorkload(s spec.Spec, c *broker.Cluster, logf func(string, ...any)) work
 	if s.Workload == "txn" {
 		return txn.New(txn.Options{Bootstrap: c.BootstrapAddrs(), Topic: s.Topic, Partitions: s.Partitions,
 			Producer: txn.Producer(s.Producer), Acks: s.Acks, Isolation: txn.Isolation(s.Isolation),
-			AbortRate: s.AbortShare(), OpTimeout: s.OpTimeout.D(), Logf: logf})
+			AbortRate: s.AbortShare(), KeepProducer: s.KeepProducer, OpTimeout: s.OpTimeout.D(), Logf: logf})
 	}
 	return queue.New(queueOptions(s, c, logf))
 }

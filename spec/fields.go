@@ -51,6 +51,7 @@ var runFields = []Field{
 	{"producer", "plain", "txn workload's producers: plain, idempotent or transactional", func(s *Spec) fieldValue { return (*stringValue)(&s.Producer) }, nil},
 	{"isolation", "", "txn workload's consumers' isolation.level: read_uncommitted or read_committed (default: read_committed with transactional producers, else read_uncommitted)", func(s *Spec) fieldValue { return (*stringValue)(&s.Isolation) }, func(s Spec) string { return string(txn.DefaultIsolation(txn.Producer(s.Producer))) }},
 	{"abort-rate", "0.1", "share of transactions transactional producers abort, within 0..1", func(s *Spec) fieldValue { return (*abortRateValue)(&s.AbortRate) }, nil},
+	{"keep-producer", "", "transactional producers only: a client retired after an unknown outcome hands its franz-go producer (same producer id and epoch) to its successor instead of closing it, as a client that does not re-initialise its producer on indefinite errors", func(s *Spec) fieldValue { return (*boolValue)(&s.KeepProducer) }, nil},
 	{"topic", "kchaos", "topic holding the workload's keys", func(s *Spec) fieldValue { return (*stringValue)(&s.Topic) }, nil},
 	{"partitions", "4", "partitions of the topic: the keys", func(s *Spec) fieldValue { return (*intValue)(&s.Partitions) }, nil},
 	{"acks", "all", "producer acks: all, 1 or 0", func(s *Spec) fieldValue { return (*stringValue)(&s.Acks) }, nil},

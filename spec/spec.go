@@ -41,6 +41,9 @@ type Spec struct {
 	// AbortRate is the share of transactions that transactional producers abort, in [0, 1];
 	// NoAborts stands for an explicit 0 (a zero field takes the default).
 	AbortRate float64 `json:"abort_rate,omitempty"`
+	// KeepProducer, with transactional producers only, hands the franz-go producer of a txn
+	// client retired after an info to its successor instead of closing it (txn.Options).
+	KeepProducer bool `json:"keep_producer,omitempty"`
 	// Subscribe makes consumers subscribe through a consumer group instead of assigning
 	// themselves partitions (the checkers then allow poll-skip and nonmonotonic-poll).
 	Subscribe bool `json:"subscribe,omitempty"`

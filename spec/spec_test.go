@@ -20,7 +20,7 @@ import (
 // otherValue is, for each flag, a valid value that differs from its default.
 var otherValue = map[string]string{
 	"name": "other.name_1", "workload": "txn", "producer": "transactional", "isolation": "read_committed",
-	"abort-rate": "0.25", "topic": "t-2", "partitions": "7", "acks": "1",
+	"abort-rate": "0.25", "keep-producer": "true", "topic": "t-2", "partitions": "7", "acks": "1",
 	"subscribe": "true", "nemesis": "jepsen-2013,lag", "nemesis-interval": "42s",
 	"nemesis-targets": "primaries,one", "nemesis-shapes": "isolate,one-way", "nemesis-traffic": "brokers",
 	"time-limit": "1m30s", "concurrency": "3", "rate": "unlimited", "seed": "99", "results-dir": "/tmp/run s",
@@ -34,9 +34,10 @@ var otherValue = map[string]string{
 
 // alongside holds, for a flag that is valid only with others, those others.
 var alongside = map[string][]string{
-	"producer":  {"--workload", "txn"},
-	"isolation": {"--workload", "txn"},
-	"feature":   {"--metadata", "kraft"},
+	"producer":      {"--workload", "txn"},
+	"isolation":     {"--workload", "txn"},
+	"keep-producer": {"--producer", "transactional"},
+	"feature":       {"--metadata", "kraft"},
 }
 
 // leafFields counts the settable fields of t, descending into nested structs.

@@ -7,7 +7,7 @@ import (
 	"github.com/kchaos/kchaos/workloads/txn"
 )
 
-// validateTxn checks the producer, isolation and abort-rate fields. The queue workload's kafka-go
+// validateTxn checks the producer, isolation, abort-rate and keep-producer fields. The queue workload's kafka-go
 // client has neither idempotent nor transactional producers nor read_committed fetches: a spec
 // asking the queue workload for them is refused rather than silently run without them.
 func (s Spec) validateTxn() []error {
@@ -21,6 +21,9 @@ func (s Spec) validateTxn() []error {
 	}
 	if r := s.AbortRate; math.IsNaN(r) || (r != NoAborts && (r < 0 || r > 1)) {
 		errs = append(errs, fmt.Errorf("abort-rate: must be within 0..1, got %g", r))
+	}
+	if s.KeepProducer && (err != nil || p != txn.Transactional) {
+		errs = append(errs, fmt.Errorf("keep-producer: only with --producer %s, got --producer %s", txn.Transactional, s.Producer))
 	}
 	if s.Workload == "queue" {
 		if err == nil && p != txn.Plain {

@@ -1,6 +1,7 @@
 package spec_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -60,5 +61,34 @@ func TestTxnFlags(t *testing.T) {
 	} {
 		_, err := spec.ParseArgs(append([]string{"--seed", "1"}, args...))
 		require.Error(t, err, "%q", args)
+	}
+}
+
+// --keep-producer is for transactional producers only, and names itself when refused.
+func TestKeepProducerFlag(t *testing.T) {
+	s, err := spec.ParseArgs([]string{"--seed", "1", "--producer", "transactional", "--keep-producer"})
+	require.NoError(t, err)
+	require.True(t, s.KeepProducer)
+	require.Equal(t, "txn", s.Workload)
+	require.Contains(t, spec.RerunArgs(s), "--keep-producer=true")
+	back, err := spec.ParseArgs(spec.RerunArgs(s))
+	require.NoError(t, err)
+	require.Equal(t, s, back)
+
+	s, err = spec.ParseArgs([]string{"--seed", "1", "--producer", "transactional"})
+	require.NoError(t, err)
+	require.False(t, s.KeepProducer)
+	require.NotContains(t, strings.Join(spec.RerunArgs(s), " "), "keep-producer", "an unset flag stays out of the re-run command")
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--keep-producer"}, "keep-producer: only with --producer transactional, got --producer plain"},
+		{[]string{"--workload", "txn", "--keep-producer"}, "keep-producer: only with --producer transactional, got --producer plain"},
+		{[]string{"--producer", "idempotent", "--keep-producer"}, "keep-producer: only with --producer transactional, got --producer idempotent"},
+	} {
+		_, err := spec.ParseArgs(append([]string{"--seed", "1"}, tc.args...))
+		require.ErrorContains(t, err, tc.want, "%q", tc.args)
 	}
 }

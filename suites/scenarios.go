@@ -156,6 +156,15 @@ func All() map[string]Scenario {
 	add(Scenario{Name: txnFailover.Name, Spec: txnFailover, Explore: true,
 		About: "transactional producers, read_committed consumers, transactions of sends and polls (10 % aborted) under kill, pause and partition: which transactional anomalies does Kafka show?"})
 
+	// The same with the defence Jepsen named against delayed commits dropped: a producer whose
+	// commit has an unknown outcome is handed, producer id and epoch unchanged, to the next
+	// process instead of a new producer fencing it (--keep-producer).
+	txnKeep := txnFailover
+	txnKeep.Name, txnKeep.KeepProducer = "txn-keep-producer", true
+	txnKeep.Nemesis = slices.Clone(txnFailover.Nemesis)
+	add(Scenario{Name: txnKeep.Name, Spec: txnKeep, Explore: true,
+		About: "txn-failover with each producer kept across unknown outcomes (--keep-producer) instead of re-initialised: do delayed commits tear or leak transactions when producers are kept across unknown outcomes?"})
+
 	// An idempotent producer retries a batch whose acknowledgement a leader change lost; the new
 	// leader must recognise the retry by its producer id and sequence and not append it twice.
 	idem := baseSpec("idempotent-leader-change")

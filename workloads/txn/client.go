@@ -30,6 +30,13 @@ type Client struct {
 	// broken says the franz-go client is in a state only a new one gets out of (an abort that
 	// failed): the next operation opens a new one under the same transactional id.
 	broken bool
+	// txnOpen says the franz-go client began a transaction it has not ended: its EndTxn failed
+	// (the op ended info). Only a client handed over under Options.KeepProducer invokes in
+	// that state; its first txn ends the predecessor's transaction with an abort.
+	txnOpen bool
+	// keep says Close hands the franz-go client to a successor (Options.KeepProducer; workers'
+	// clients only, never final readers').
+	keep bool
 }
 
 // newClient opens a client; id is its transactional id ("" for none).
@@ -42,6 +49,13 @@ func newClient(w *Workload, id string, abortRate float64) (*Client, error) {
 	}
 	c.kc = kc
 	return c, nil
+}
+
+// keptClient returns a client of a new process around a predecessor's franz-go producer: its
+// consumer starts fresh (no assignment, no positions), as a new client's does.
+func keptClient(w *Workload, k kept, abortRate float64) *Client {
+	return &Client{w: w, opts: w.opts, txnID: k.txnID, abortRate: abortRate, kc: k.kc, txnOpen: k.txnOpen,
+		positions: map[string]int64{}, watermarks: map[string]int64{}, needAssign: true}
 }
 
 // open makes the franz-go client of the producer and consumer kinds of the options.
@@ -90,11 +104,21 @@ func (c *Client) open() (*kgo.Client, error) {
 	return kc, nil
 }
 
-// Close releases the client's connections, and its transactional id for a successor.
+// Close releases the client's connections, and its transactional id for a successor. Under
+// Options.KeepProducer a worker's client that is not broken instead hands its franz-go client,
+// producer id and epoch unchanged, to the workload's next client; only its consumer is dropped.
 func (c *Client) Close() {
-	c.kc.Close()
-	c.w.releaseID(c.txnID)
-	c.txnID = ""
+	if c.kc == nil {
+		return
+	}
+	if c.keep && !c.broken {
+		c.reseat(map[string]int64{}) // drops what the consumer fetched: a successor reads fresh
+		c.w.keep(kept{kc: c.kc, txnID: c.txnID, txnOpen: c.txnOpen})
+	} else {
+		c.kc.Close()
+		c.w.releaseID(c.txnID)
+	}
+	c.kc, c.txnID = nil, ""
 }
 
 // Invoke performs inv and returns its completion: ok, fail (certainly no effect) or info
@@ -112,7 +136,7 @@ func (c *Client) invoke(ctx context.Context, inv history.Op) history.Op {
 			return inv.Complete(history.Fail, err.Error())
 		}
 		c.kc.Close()
-		c.kc, c.broken = kc, false
+		c.kc, c.broken, c.txnOpen = kc, false, false
 		c.reseat(c.positions)
 	}
 	switch inv.F {

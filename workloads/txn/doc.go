@@ -46,4 +46,19 @@
 //
 // A client whose operation ended info is retired by the harness, which opens a new client under
 // a new process: a new producer (and, transactional, a new producer epoch for the same id).
+//
+// # Kept producers
+//
+// Re-initialising the producer after an unknown outcome is the client-side defence Jepsen named
+// against delayed EndTxn and produce requests landing in the next transaction of the same
+// producer epoch (fixed in Kafka by KIP-890 part 2). Options.KeepProducer, with transactional
+// producers only, drops that defence at the workload's level: a retired client that is not broken
+// hands its franz-go client (transactional id, producer id and epoch; not its consumer, whose
+// successor starts reading fresh) to the next worker's client, the longest idle first, instead of
+// closing it. The history does not change: the retired process never invokes again, the
+// successor is a new process. A broken client is closed and replaced as always, final readers
+// never take a kept producer, and FinalReads and Close close the idle ones. franz-go keeps a
+// defence of its own: an EndTxn that failed fails the producer id, and the successor's abort of
+// the transaction left open re-runs InitProducerID with that id and epoch, bumping the epoch
+// (franz-go's EndTransaction).
 package txn

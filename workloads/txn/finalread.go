@@ -16,8 +16,14 @@ const endStableFor = 10 * time.Second
 // key, until the position passes a marker written first, or ctx ends; as the queue workload
 // does. Each key's outcome is recorded as a history.FinalRead observer line. Under
 // read_committed the reads pass the marker only once every transaction open before it has ended:
-// the last stable offset stops at the first of them.
+// the last stable offset stops at the first of them. Final readers never take a kept producer
+// (Options.KeepProducer): each opens its own, whose InitProducerID fences whatever a kept one of
+// its id left open.
 func (w *Workload) FinalReads(ctx context.Context, rec workloads.Recorder) error {
+	if w.opts.KeepProducer {
+		w.logf("txn workload: %d new processes took a kept producer", w.Reused())
+	}
+	w.dropKept() // the workers are done: their ids go to the final readers, which fence them
 	return workloads.ReadEachKey(w.Keys(), func(key string, process history.Process, stride int) error {
 		return w.finalRead(ctx, rec, key, process, stride)
 	})

@@ -81,6 +81,11 @@ type Options struct {
 	// TransactionTimeout is the producers' transaction.timeout.ms: how long an abandoned
 	// transaction holds back the last stable offset. Zero is 15s.
 	TransactionTimeout time.Duration
+	// KeepProducer, with transactional producers only, hands the franz-go client of a client
+	// retired after an info to the next client the workload opens, instead of closing it: the
+	// successor produces under the same producer id, as a client that does not re-initialise its
+	// producer on unknown outcomes would (see the package docs).
+	KeepProducer bool
 	// Logf receives a line about each key whose final reads fell short; nil discards them.
 	Logf func(format string, args ...any)
 }
@@ -107,6 +112,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.AbortRate < 0 || o.AbortRate > 1 {
 		return o, fmt.Errorf("abort rate: want a share within [0, 1], got %g", o.AbortRate)
+	}
+	if o.KeepProducer && o.Producer != Transactional {
+		return o, fmt.Errorf("keep producer: only with %s producers, got %s", Transactional, o.Producer)
 	}
 	if o.OpTimeout == 0 {
 		o.OpTimeout = 5 * time.Second

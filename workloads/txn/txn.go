@@ -22,12 +22,21 @@ func (c *Client) txn(ctx context.Context, inv history.Op) history.Op {
 	defer cancel()
 	before := maps.Clone(c.positions)
 	transactional := c.opts.Producer == Transactional
+	if transactional && c.txnOpen {
+		// A kept producer whose predecessor's commit has an unknown outcome: end that
+		// transaction first, as its client must before beginning another.
+		if err := c.endPredecessor(ctx); err != nil {
+			c.broken = true
+			return inv.Complete(history.Fail, "abort of the predecessor's transaction: "+err.Error())
+		}
+	}
 	if transactional {
 		if err := c.kc.BeginTransaction(); err != nil {
 			// Nothing was sent; the client's transaction state needs a new client.
 			c.broken = true
 			return inv.Complete(history.Fail, "begin transaction: "+err.Error())
 		}
+		c.txnOpen = true
 	}
 	mops := slices.Clone(inv.Mops)
 	acked := 0 // sends acknowledged
@@ -69,6 +78,7 @@ func (c *Client) txn(ctx context.Context, inv history.Op) history.Op {
 	err := c.kc.EndTransaction(endCtx, kgo.TryCommit)
 	switch {
 	case err == nil:
+		c.txnOpen = false
 		return history.Op{Process: inv.Process, Type: history.OK, F: inv.F, Mops: mops}
 	case errors.Is(err, kerr.OperationNotAttempted):
 		// franz-go sent no EndTxn (it had no producer id): nothing can commit the transaction.
@@ -109,9 +119,23 @@ func (c *Client) abort(inv history.Op, before map[string]int64, reason string) h
 		// id fences it at once.
 		c.broken = true
 		reason += " (abort: " + err.Error() + ")"
+	} else {
+		c.txnOpen = false
 	}
 	c.reseat(before)
 	return inv.Complete(history.Fail, reason)
+}
+
+// endPredecessor aborts the transaction a kept producer's predecessor left with an unknown
+// outcome. franz-go refuses to begin another before it (and, having failed the producer id when
+// the EndTxn failed, aborts it by re-running InitProducerID with the id and epoch it has, which
+// bumps the epoch; see the package docs).
+func (c *Client) endPredecessor(ctx context.Context) error {
+	if err := c.kc.EndTransaction(ctx, kgo.TryAbort); err != nil {
+		return err
+	}
+	c.txnOpen = false
+	return nil
 }
 
 // unknown completes inv as info: its sends without offsets (whether they took effect is not

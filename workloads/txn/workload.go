@@ -3,16 +3,19 @@ package txn
 import (
 	"context"
 	"fmt"
-	"github.com/kchaos/kchaos/workloads/queue"
 	"sync"
 	"sync/atomic"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/kchaos/kchaos/workloads"
+	"github.com/kchaos/kchaos/workloads/queue"
 )
 
 // Workload is the txn workload of one run: it opens the workers' clients, hands out values unique
 // across the run and transactional ids, tracks the highest offset any operation saw per key, and
-// does the final reads.
+// does the final reads. Under Options.KeepProducer it also holds the franz-go producers of retired
+// clients until the next clients take them.
 type Workload struct {
 	opts    Options
 	optsErr error
@@ -22,6 +25,16 @@ type Workload struct {
 	mu      sync.Mutex
 	freeIDs []string // transactional ids of closed clients, for their successors
 	nextID  int
+	idle    []kept // producers of retired clients, oldest first
+	reused  int    // clients that took a kept producer
+}
+
+// kept is the franz-go client of a retired client, for its successor: the producer (id, epoch,
+// and the transaction its predecessor may have left open), not the consumer's positions.
+type kept struct {
+	kc      *kgo.Client
+	txnID   string
+	txnOpen bool // the predecessor's last EndTxn failed: its transaction is still open client-side
 }
 
 var _ workloads.Workload = (*Workload)(nil)
@@ -41,12 +54,30 @@ func (w *Workload) WaitReady(ctx context.Context) error {
 	return queue.WaitTopicReady(ctx, w.opts.Bootstrap, w.opts.Topic, w.opts.Partitions)
 }
 
-// Close does nothing: each client closes its own franz-go client, and they share nothing.
-func (w *Workload) Close() {}
+// Close closes the producers kept for successors (Options.KeepProducer); each client closes its
+// own franz-go client otherwise.
+func (w *Workload) Close() { w.dropKept() }
 
-// NewClient opens a worker's client.
-func (w *Workload) NewClient() (workloads.Client, error) { return w.newClient(w.opts.AbortRate) }
+// NewClient opens a worker's client: under Options.KeepProducer around the producer a retired
+// client left, the longest idle first, if there is one.
+func (w *Workload) NewClient() (workloads.Client, error) {
+	if w.optsErr == nil && w.opts.KeepProducer {
+		if k, ok := w.takeKept(); ok {
+			c := keptClient(w, k, w.opts.AbortRate)
+			c.keep = true
+			return c, nil
+		}
+	}
+	c, err := w.newClient(w.opts.AbortRate)
+	if err != nil {
+		return nil, err
+	}
+	c.keep = w.opts.KeepProducer
+	return c, nil
+}
 
+// newClient opens a client with a franz-go client of its own; final readers use it directly, and
+// neither take nor leave kept producers.
 func (w *Workload) newClient(abortRate float64) (*Client, error) {
 	if w.optsErr != nil {
 		return nil, fmt.Errorf("txn workload: %w", w.optsErr)
@@ -88,6 +119,48 @@ func (w *Workload) releaseID(id string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.freeIDs = append(w.freeIDs, id)
+}
+
+// keep holds k for the next worker's client.
+func (w *Workload) keep(k kept) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.idle = append(w.idle, k)
+}
+
+// takeKept returns the longest idle kept producer, if any.
+func (w *Workload) takeKept() (kept, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.idle) == 0 {
+		return kept{}, false
+	}
+	k := w.idle[0]
+	w.idle = w.idle[1:]
+	w.reused++
+	w.logf("txn workload: a new process takes the kept producer of %s (%d reused so far)", k.txnID, w.reused)
+	return k, true
+}
+
+// Reused returns how many clients took a kept producer (Options.KeepProducer).
+func (w *Workload) Reused() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.reused
+}
+
+// dropKept closes the kept producers and frees their transactional ids. A transaction a kept
+// producer left open stays open until a producer of its id (a final reader's) fences it, or the
+// coordinator times it out.
+func (w *Workload) dropKept() {
+	w.mu.Lock()
+	idle := w.idle
+	w.idle = nil
+	w.mu.Unlock()
+	for _, k := range idle {
+		k.kc.Close()
+		w.releaseID(k.txnID)
+	}
 }
 
 // MaxOffset returns the highest offset any ok operation saw on key, or -1.
