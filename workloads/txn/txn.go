@@ -3,7 +3,6 @@ package txn
 import (
 	"context"
 	"errors"
-	"github.com/kchaos/kchaos/workloads/queue"
 	"maps"
 	"slices"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kchaos/kchaos/history"
+	"github.com/kchaos/kchaos/workloads/queue"
 )
 
 // txn runs the micro-operations of inv in order and completes it (see the table in doc.go).
