@@ -79,6 +79,9 @@ func ReadResult(data []byte) (*Result, error) {
 					if err := decodeAt(data, eoff, e, "an anomaly of "+typ, c); err != nil {
 						return err
 					}
+					if err := writable(c, "an anomaly of "+typ); err != nil {
+						return err
+					}
 					out = append(out, c)
 				}
 				r.Anomalies[typ] = out
@@ -88,6 +91,9 @@ func ReadResult(data []byte) (*Result, error) {
 			return eachField(json.NewDecoder(bytes.NewReader(raw)), data, `"checkers"`, func(cn string, coff int64, c json.RawMessage) error {
 				v, err := r.decodeChecker(data, coff, cn, c)
 				if err != nil {
+					return err
+				}
+				if err := writable(v, "checker "+cn); err != nil {
 					return err
 				}
 				r.Checkers[cn] = v
@@ -104,6 +110,16 @@ func ReadResult(data []byte) (*Result, error) {
 	}
 	r.fillCases()
 	return r, nil
+}
+
+// writable checks that v, decoded from results.json, can be written back: a field that decodes
+// to a value with no text of its own (an operation reference without its type, whose zero is no
+// line type) would make the report and kchaos check fail to write the results again.
+func writable(v any, what string) error {
+	if _, err := json.Marshal(v); err != nil {
+		return fmt.Errorf("results: %s cannot be written back as read (a field missing?): %w", what, err)
+	}
+	return nil
 }
 
 // newAnomaly returns the typed case an entry of anomaly type typ decodes into.

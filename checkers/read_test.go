@@ -102,6 +102,10 @@ func TestReadResultErrors(t *testing.T) {
 		{name: "unknown checker without a verdict", json: "{\"valid\": true, \"checkers\": {\"custom\": {}}}", want: `checker custom: "valid" is missing`},
 		{name: "entry of the wrong shape", json: "{\"valid\": false,\n\"anomalies\": {\"lost-write\": [\"lost 3\"]}}",
 			want: "line 2: an anomaly of lost-write"},
+		// Found by FuzzReadResult in CI: an entry without its operations read fine, and writing
+		// the results back failed on the zero line type of its missing writer.
+		{name: "entry without its operations", json: `{"valid": false, "anomalies": {"G1a": [{"key": "k", "value": 5, "offset": 0}]}}`,
+			want: "an anomaly of G1a cannot be written back as read"},
 		{name: "nested too deep", json: `{"valid": true, "checkers": {"x": ` + strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000) + `}}`,
 			want: "exceeded max depth"},
 	}
