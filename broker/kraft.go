@@ -124,16 +124,33 @@ func (c *Cluster) waitBrokerUnfenced(ctx context.Context, id int) error {
 }
 
 // kraftAdmin sends admin requests to one chosen broker at a time: one franz-go client per broker,
-// seeded with that broker alone, so that an answer says what that broker knows.
+// seeded with that broker alone, so that an answer says what that broker knows. A broker serves
+// the requests of one connection one at a time, in order, and forwards DescribeQuorum to the
+// active controller: while that controller is cut off, the forwarded request waits for it, and
+// every Metadata request queued behind it on the same connection waited too (all brokers
+// answered nothing for the 30 s the quorum took to elect another leader). Forwarded requests
+// therefore go over a client, and a connection, of their own.
 type kraftAdmin struct {
 	mu      sync.Mutex
 	addrs   map[int]string
-	clients map[int]*kgo.Client
+	clients map[adminConn]*kgo.Client
 	closed  bool // the cluster is closed: no new client, so that none outlives it
 }
 
+// adminConn names one of the admin's connections: to broker id, for forwarded requests or not.
+type adminConn struct {
+	id        int
+	forwarded bool
+}
+
+// forwardedToController reports whether a broker forwards req to the active controller rather
+// than answering it from its own metadata.
+func forwardedToController(req kmsg.Request) bool {
+	return req.Key() == kmsg.DescribeQuorum.Int16()
+}
+
 func newKRaftAdmin(brokers []*Node) *kraftAdmin {
-	a := &kraftAdmin{addrs: map[int]string{}, clients: map[int]*kgo.Client{}}
+	a := &kraftAdmin{addrs: map[int]string{}, clients: map[adminConn]*kgo.Client{}}
 	for _, b := range brokers {
 		a.addrs[b.ID] = b.HostAddr()
 	}
@@ -150,7 +167,8 @@ func (a *kraftAdmin) request(ctx context.Context, id int, req kmsg.Request) (kms
 		a.mu.Unlock()
 		return nil, fmt.Errorf("%s to broker %s: the cluster is closed", kmsg.NameForKey(req.Key()), BrokerName(id))
 	}
-	cl, ok := a.clients[id]
+	conn := adminConn{id: id, forwarded: forwardedToController(req)}
+	cl, ok := a.clients[conn]
 	if !ok {
 		addr, known := a.addrs[id]
 		if !known {
@@ -163,7 +181,7 @@ func (a *kraftAdmin) request(ctx context.Context, id int, req kmsg.Request) (kms
 			a.mu.Unlock()
 			return nil, fmt.Errorf("admin client for %s: %w", addr, err)
 		}
-		a.clients[id] = cl
+		a.clients[conn] = cl
 	}
 	a.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
@@ -201,7 +219,7 @@ func (a *kraftAdmin) close() {
 	for _, cl := range a.clients {
 		cl.Close()
 	}
-	a.clients, a.closed = map[int]*kgo.Client{}, true
+	a.clients, a.closed = map[adminConn]*kgo.Client{}, true
 }
 
 // brokersSeenBy asks broker id for the brokers it lists in its metadata: the registered and

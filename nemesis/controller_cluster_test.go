@@ -136,3 +136,40 @@ func TestControllerFaultsOnAKRaftCluster(t *testing.T) {
 	}
 	require.True(t, slices.Equal([]string{"start-controller-isolate", "stop-controller-isolate", "start-kill", "stop-kill"}, ev.fs()), "%v", ev.fs())
 }
+
+// While the active controller is cut off, every broker forwards DescribeQuorum to it and waits.
+// Describe must still read the brokers' own metadata: the forwarded request once held up every
+// Metadata request queued behind it on the same connection until the quorum elected another
+// leader (about 30 s here), and the faults on the controller read as "not measured".
+func TestDescribeWhileTheActiveControllerIsCutOff(t *testing.T) {
+	spec := broker.ClusterSpec{KafkaVersion: "4.1.1", Brokers: 3, Controllers: 3,
+		ServerProperties: map[string]string{broker.BrokerSessionTimeoutKey: "6000"}}
+	c := brokertest.StartClusterWithin(t, spec, 5*time.Minute, 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	const topic = "cut"
+	require.NoError(t, c.CreateTopic(ctx, broker.TopicSpec{Name: topic, Partitions: 2, ReplicationFactor: 3}))
+	ev := &events{}
+	n := New(c, Config{Topic: topic}, ev.add)
+	defer func() { require.NoError(t, n.Heal(context.Background())) }()
+
+	f, err := n.Resolve(ctx, Step{Kind: KindPartition, Target: TargetController, Shape: ShapeIsolate})
+	require.NoError(t, err)
+	id, err := n.Start(ctx, f)
+	require.NoError(t, err)
+	for i := range 3 {
+		snap, err := c.Describe(ctx)
+		require.NoError(t, err, "describe %d after cutting off the active controller", i+1)
+		keys := []string{}
+		for _, p := range snap.Partitions {
+			if strings.HasPrefix(p.Key, topic+"/") {
+				keys = append(keys, p.Key)
+			}
+		}
+		require.Equal(t, []string{"cut/0", "cut/1"}, keys, "describe %d read the topic's partitions", i+1)
+	}
+	require.NoError(t, n.Stop(ctx, id))
+	stop := ev.all()[len(ev.all())-1]
+	require.Equal(t, "stop-partition", stop.F)
+	require.Empty(t, achievedOf(t, stop).Error, "the fault's effect was read")
+}
