@@ -7,6 +7,8 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+
+	"github.com/kchaos/kchaos/images"
 )
 
 // controllerPort is the KRaft controller listener, bound on each controller's own address.
@@ -24,7 +26,7 @@ func (s ClusterSpec) KRaft() bool { return s.Metadata == MetadataKRaft }
 
 // usesLog4j2 reports whether the version logs with log4j2 (Kafka 4.0 on) instead of log4j 1.
 func (s ClusterSpec) usesLog4j2() bool {
-	major, _, _ := parseVersion(s.KafkaVersion)
+	major, _, _ := images.ParseRelease(s.KafkaVersion)
 	return major >= 4
 }
 

@@ -123,7 +123,7 @@ func (s ClusterSpec) WithDefaults() ClusterSpec {
 	}
 	if s.Metadata == "" {
 		s.Metadata = MetadataZooKeeper
-		if major, _, ok := parseVersion(s.KafkaVersion); (ok && major >= 4) || s.Controllers != 0 || s.ControllerMode != "" {
+		if major, _, ok := images.ParseRelease(s.KafkaVersion); (ok && major >= 4) || s.Controllers != 0 || s.ControllerMode != "" {
 			s.Metadata = MetadataKRaft
 		}
 	}
@@ -300,15 +300,12 @@ func (s ClusterSpec) featureArgs() string {
 	return strings.Join(parts, " ")
 }
 
-// parseVersion reads a Kafka release such as "4.1.1".
-func parseVersion(v string) (major, minor int, ok bool) { return images.ParseRelease(v) }
-
 // maxControllers bounds the KRaft voters: more than five only slows every commit down.
 const maxControllers = 5
 
 // validateMetadata checks the version, the metadata mode and the controllers against each other.
 func (s ClusterSpec) validateMetadata() error {
-	major, minor, ok := parseVersion(s.KafkaVersion)
+	major, minor, ok := images.ParseRelease(s.KafkaVersion)
 	switch {
 	case !ok:
 		return &SpecError{"kafka-version", fmt.Sprintf("%q is not a Kafka release such as 3.9.1 or 4.1.1", s.KafkaVersion)}
