@@ -47,7 +47,7 @@ var Fields = append(runFields, ClusterFields...)
 // runFields are the settings of the workload, the faults and the run itself.
 var runFields = []Field{
 	{"name", "kchaos", "test name: the run goes to RESULTS_DIR/NAME/TIMESTAMP", func(s *Spec) fieldValue { return (*stringValue)(&s.Name) }, nil},
-	{"workload", "queue", "client workload: queue (Jepsen's queue, kafka-go) or txn (transactions of sends and polls, franz-go; implied by --producer idempotent|transactional and --isolation read_committed)", func(s *Spec) fieldValue { return (*stringValue)(&s.Workload) }, func(s Spec) string { return derivedWorkload(s) }},
+	{"workload", "queue", "client workload: queue (Jepsen's queue, kafka-go) or txn (transactions of sends and polls, franz-go; implied by --producer idempotent|transactional and --isolation read_committed)", func(s *Spec) fieldValue { return (*stringValue)(&s.Workload) }, derivedWorkload},
 	{"producer", "plain", "txn workload's producers: plain, idempotent or transactional", func(s *Spec) fieldValue { return (*stringValue)(&s.Producer) }, nil},
 	{"isolation", "", "txn workload's consumers' isolation.level: read_uncommitted or read_committed (default: read_committed with transactional producers, else read_uncommitted)", func(s *Spec) fieldValue { return (*stringValue)(&s.Isolation) }, func(s Spec) string { return string(txn.DefaultIsolation(txn.Producer(s.Producer))) }},
 	{"abort-rate", "0.1", "share of transactions transactional producers abort, within 0..1", func(s *Spec) fieldValue { return (*abortRateValue)(&s.AbortRate) }, nil},
@@ -151,7 +151,7 @@ func mustSet(f Field, s *Spec, text string) {
 // asks for what only the txn workload's franz-go clients do (idempotent or transactional
 // producers, read_committed fetches), as --controllers implies --metadata kraft; else the queue.
 func derivedWorkload(s Spec) string {
-	if (s.Producer != "" && s.Producer != "plain") || s.Isolation == "read_committed" {
+	if p := txn.Producer(s.Producer); (p != "" && p != txn.Plain) || txn.Isolation(s.Isolation) == txn.ReadCommitted {
 		return "txn"
 	}
 	return "queue"

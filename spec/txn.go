@@ -7,9 +7,10 @@ import (
 	"github.com/kchaos/kchaos/workloads/txn"
 )
 
-// validateTxn checks the producer, isolation, abort-rate and keep-producer fields. The queue workload's kafka-go
-// client has neither idempotent nor transactional producers nor read_committed fetches: a spec
-// asking the queue workload for them is refused rather than silently run without them.
+// validateTxn checks the producer, isolation, abort-rate and keep-producer fields. The queue
+// workload's kafka-go client has neither idempotent nor transactional producers nor
+// read_committed fetches: a spec asking the queue workload for them is refused rather than
+// silently run without them.
 func (s Spec) validateTxn() []error {
 	var errs []error
 	p, err := txn.ParseProducer(s.Producer)
