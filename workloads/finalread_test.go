@@ -260,3 +260,46 @@ func TestReadKey(t *testing.T) {
 		})
 	}
 }
+
+// instantClient answers every final read at once: the marker at offset 0, the log one record
+// long.
+type instantClient struct{}
+
+func (instantClient) Invoke(_ context.Context, inv history.Op) history.Op {
+	if inv.F == history.FSend {
+		return history.SendOK(inv.Process, inv.Mops[0].Key, 0, inv.Mops[0].Value)
+	}
+	return inv.Complete(history.OK, "")
+}
+func (instantClient) Progress(string) (position, end int64) { return 1, 1 }
+func (instantClient) Close()                                {}
+
+// ReadKeys reads every key, key i by process FinalReadProcess+i.
+func TestReadKeys(t *testing.T) {
+	keys := []string{"t/0", "t/1", "t/2"}
+	var next sync.Mutex
+	value := int64(0)
+	cfg := workloads.FinalReadConfig{
+		Open: func() (workloads.FinalReader, error) { return instantClient{}, nil },
+		NextValue: func() int64 {
+			next.Lock()
+			defer next.Unlock()
+			value++
+			return value
+		},
+		MaxOffset: func(string) int64 { return -1 },
+	}
+	var rec ops
+	workloads.ReadKeys(context.Background(), &rec, keys, cfg)
+	got := map[string][]int64{}
+	for _, op := range rec.ops {
+		if op.F == history.FFinalRead {
+			fr, err := op.FinalRead()
+			require.NoError(t, err)
+			require.True(t, fr.Complete, "%s", fr.Key)
+			got[fr.Key] = fr.Processes
+		}
+	}
+	p := int64(workloads.FinalReadProcess)
+	require.Equal(t, map[string][]int64{"t/0": {p}, "t/1": {p + 1}, "t/2": {p + 2}}, got)
+}

@@ -7,7 +7,6 @@ package workloads
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"sync"
 
@@ -63,16 +62,14 @@ type Preparer interface {
 // fresh processes, key i's being FinalReadProcess+i, then + len(keys) after each info.
 const FinalReadProcess = history.Process(1_000_000_000)
 
-// ReadEachKey runs read for every key at once, each with its first process and the stride of its
-// next ones, and returns their errors joined: the final reads of both workloads.
-func ReadEachKey(keys []string, read func(key string, process history.Process, stride int) error) error {
+// ReadKeys does the final reads of every key at once (ReadKey), key i's first reader being
+// process FinalReadProcess+i and its next ones len(keys) apart: the final reads of both workloads.
+func ReadKeys(ctx context.Context, rec Recorder, keys []string, cfg FinalReadConfig) {
 	var wg sync.WaitGroup
-	errs := make([]error, len(keys))
 	for i, key := range keys {
-		wg.Go(func() { errs[i] = read(key, FinalReadProcess+history.Process(i), len(keys)) })
+		wg.Go(func() { ReadKey(ctx, rec, key, FinalReadProcess+history.Process(i), len(keys), cfg) })
 	}
 	wg.Wait()
-	return errors.Join(errs...)
 }
 
 // RecordSkippedFinalReads records, for every key, final reads that did not happen and why;

@@ -20,11 +20,8 @@ type FinalRead = history.FinalRead
 // a marker written first (or, without its offset, the high watermark and the highest offset any
 // operation saw), or ctx ends. Each key's outcome is recorded as a FinalReadF observer line.
 func (w *Workload) FinalReads(ctx context.Context, rec workloads.Recorder) error {
-	cfg := w.finalReadConfig()
-	return workloads.ReadEachKey(w.Keys(), func(key string, process history.Process, stride int) error {
-		workloads.ReadKey(ctx, rec, key, process, stride, cfg)
-		return nil
-	})
+	workloads.ReadKeys(ctx, rec, w.Keys(), w.finalReadConfig())
+	return nil
 }
 
 // SkipFinalReads records, for every key, final reads that did not happen.

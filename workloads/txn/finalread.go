@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/kchaos/kchaos/history"
 	"github.com/kchaos/kchaos/workloads"
 )
 
@@ -24,11 +23,8 @@ func (w *Workload) FinalReads(ctx context.Context, rec workloads.Recorder) error
 		w.logf("txn workload: %d new processes took a kept producer", w.Reused())
 	}
 	w.dropKept() // the workers are done: their ids go to the final readers, which fence them
-	cfg := w.finalReadConfig()
-	return workloads.ReadEachKey(w.Keys(), func(key string, process history.Process, stride int) error {
-		workloads.ReadKey(ctx, rec, key, process, stride, cfg)
-		return nil
-	})
+	workloads.ReadKeys(ctx, rec, w.Keys(), w.finalReadConfig())
+	return nil
 }
 
 // SkipFinalReads records, for every key, final reads that did not happen.
