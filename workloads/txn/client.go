@@ -39,10 +39,16 @@ type Client struct {
 	keep bool
 }
 
+// freshClient returns a client of a new process without its franz-go client: its consumer
+// starts fresh (no assignment, no positions).
+func freshClient(w *Workload, id string, abortRate float64) *Client {
+	return &Client{w: w, opts: w.opts, txnID: id, abortRate: abortRate,
+		positions: map[string]int64{}, watermarks: map[string]int64{}, needAssign: true}
+}
+
 // newClient opens a client; id is its transactional id ("" for none).
 func newClient(w *Workload, id string, abortRate float64) (*Client, error) {
-	c := &Client{w: w, opts: w.opts, txnID: id, abortRate: abortRate,
-		positions: map[string]int64{}, watermarks: map[string]int64{}, needAssign: true}
+	c := freshClient(w, id, abortRate)
 	kc, err := c.open()
 	if err != nil {
 		return nil, err
@@ -51,11 +57,12 @@ func newClient(w *Workload, id string, abortRate float64) (*Client, error) {
 	return c, nil
 }
 
-// keptClient returns a client of a new process around a predecessor's franz-go producer: its
-// consumer starts fresh (no assignment, no positions), as a new client's does.
+// keptClient returns a client of a new process around a predecessor's franz-go producer; its
+// consumer starts fresh, as a new client's does.
 func keptClient(w *Workload, k kept, abortRate float64) *Client {
-	return &Client{w: w, opts: w.opts, txnID: k.txnID, abortRate: abortRate, kc: k.kc, txnOpen: k.txnOpen,
-		positions: map[string]int64{}, watermarks: map[string]int64{}, needAssign: true}
+	c := freshClient(w, k.txnID, abortRate)
+	c.kc, c.txnOpen = k.kc, k.txnOpen
+	return c
 }
 
 // open makes the franz-go client of the producer and consumer kinds of the options.

@@ -61,16 +61,14 @@ func (w *Workload) Close() { w.dropKept() }
 // NewClient opens a worker's client: under Options.KeepProducer around the producer a retired
 // client left, the longest idle first, if there is one.
 func (w *Workload) NewClient() (workloads.Client, error) {
-	if w.optsErr == nil && w.opts.KeepProducer {
-		if k, ok := w.takeKept(); ok {
-			c := keptClient(w, k, w.opts.AbortRate)
-			c.keep = true
-			return c, nil
+	var c *Client
+	if k, ok := w.takeKept(); ok {
+		c = keptClient(w, k, w.opts.AbortRate)
+	} else {
+		var err error
+		if c, err = w.newClient(w.opts.AbortRate); err != nil {
+			return nil, err
 		}
-	}
-	c, err := w.newClient(w.opts.AbortRate)
-	if err != nil {
-		return nil, err
 	}
 	c.keep = w.opts.KeepProducer
 	return c, nil
