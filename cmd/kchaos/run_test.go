@@ -128,7 +128,10 @@ func TestRunInterruptedDuringAFaultHealsAndCleansUp(t *testing.T) {
 			historyPath := filepath.Join(resultsDir, "latest", "history.jsonl")
 			// A start line with an error (no target, the cluster could not be described) put no
 			// fault in place: only a start without one has a heal to wait for.
-			require.Eventually(t, func() bool { return lastFaultInPlace(historyPath, tc.fault) >= 0 },
+			require.Eventually(t, func() bool {
+				data, _ := os.ReadFile(historyPath)
+				return lastFaultInPlace(data, tc.fault) >= 0
+			},
 				3*time.Minute, 200*time.Millisecond, "no %s was put in place; the run's output:\n%s", tc.fault, stderr)
 			require.True(t, ownsARun(t, run.Process.Pid), "the running process owns no cluster")
 			require.NoError(t, run.Process.Signal(os.Interrupt))
@@ -143,16 +146,16 @@ func TestRunInterruptedDuringAFaultHealsAndCleansUp(t *testing.T) {
 			require.Contains(t, stderr.String(), "interrupted: healing faults and removing the cluster")
 			require.Contains(t, stdout.String(), "verdict: UNKNOWN")
 
-			ops, err := history.ReadFile(historyPath)
+			data, err := os.ReadFile(historyPath)
 			require.NoError(t, err)
-			start := lastFaultInPlace(historyPath, tc.fault)
+			ops, err := history.Read(bytes.NewReader(data))
+			require.NoError(t, err)
+			start := lastFaultInPlace(data, tc.fault)
 			require.GreaterOrEqual(t, start, 0)
 			healed := slices.ContainsFunc(ops[start+1:], func(op history.Op) bool {
 				return op.F == "stop-"+tc.fault && op.Error == ""
 			})
 			require.True(t, healed, "the %s put in place at line %d was never healed", tc.fault, start)
-			data, err := os.ReadFile(historyPath)
-			require.NoError(t, err)
 			require.Contains(t, string(data), `"skipped":"the run was interrupted"`)
 			results := readResults(t, filepath.Join(resultsDir, "latest"))
 			require.JSONEq(t, `"unknown"`, string(results["valid"]))
@@ -163,14 +166,10 @@ func TestRunInterruptedDuringAFaultHealsAndCleansUp(t *testing.T) {
 	}
 }
 
-// lastFaultInPlace returns the index of the last start line of fault in the history at path that
+// lastFaultInPlace returns the index of the last start line of fault in the history data that
 // has no error, or -1 when there is none. The history may be being written: a line that does not
 // parse (the last one, cut short) is passed over.
-func lastFaultInPlace(path, fault string) int {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return -1
-	}
+func lastFaultInPlace(data []byte, fault string) int {
 	last := -1
 	for _, line := range bytes.Split(data, []byte("\n")) {
 		op, err := history.ParseLine(line)
